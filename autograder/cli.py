@@ -1,0 +1,200 @@
+"""The ``autograder`` command: release, grade, demo.
+
+Exit codes: 0 all good; 1 the run itself failed (bad arguments, missing folder, a
+grader crashed for some student); 2 every submission was graded but some notebooks
+were bad input (unreadable, missing or duplicated answer cells, renamed functions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import assignments, batch, reports
+from .assignments import Assignment, AssignmentError
+from .notebook import NotebookError
+from .release import ReleaseError
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograder",
+        description="Release CNN course assignments and grade them in a sandbox.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show more detail (and tracebacks)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to release (default: all)")
+
+    p = sub.add_parser("grade", help="grade every SUBMISSIONS/<student>/<ASSIGNMENT>/<ASSIGNMENT>.ipynb")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment name, e.g. cnn_step_by_step")
+    p.add_argument(
+        "submissions", metavar="SUBMISSIONS", type=Path, help="folder of student folders (nbgrader's submitted/)"
+    )
+    add_grading_options(p)
+
+    p = sub.add_parser("demo", help="release and grade the bundled example class (examples/)")
+    p.add_argument("--workers", type=int, default=2, help="submissions graded in parallel (default: 2)")
+    p.add_argument("--force", action="store_true", help="re-grade even if saved results are up to date")
+    return parser
+
+
+def add_grading_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=int, default=1, help="submissions graded in parallel (default: 1)")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write all results as JSON (documented schema)")
+    p.add_argument(
+        "--feedback", type=Path, metavar="DIR", help="feedback folder (default: feedback/ beside SUBMISSIONS)"
+    )
+    p.add_argument(
+        "--csv", type=Path, metavar="PATH", help="grades CSV (default: grades/ASSIGNMENT.csv beside SUBMISSIONS)"
+    )
+    p.add_argument(
+        "--gradebook", metavar="URL", help="nbgrader gradebook URL (default: sqlite gradebook.db beside SUBMISSIONS)"
+    )
+    p.add_argument("--force", action="store_true", help="re-grade even if saved results are up to date")
+    p.add_argument("--timeout", type=float, metavar="S", help="seconds per call into student code (default: 5)")
+    p.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per notebook cell (default: 30)")
+    p.add_argument("--memory-gib", type=float, metavar="G", help="memory limit per sandbox in GiB (default: 2)")
+    p.add_argument(
+        "--isolation",
+        choices=("auto", "namespaces", "process"),
+        default="auto",
+        help="namespaces: require the full sandbox; process: limits only; auto: best available (default)",
+    )
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from .release import generate
+
+    names = args.assignments or assignments.available()
+    for name in names:
+        out = generate(Assignment(name))
+        console.print(f"released [bold]{name}[/] -> {out}")
+    return 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    assignment = Assignment(args.assignment).check()
+    options = batch.Options(
+        workers=args.workers,
+        isolation=args.isolation,
+        call_timeout=args.timeout,
+        cell_timeout=args.cell_timeout,
+        memory_gib=args.memory_gib,
+        force=args.force,
+    )
+    layout = batch.Layout.beside(args.submissions, args.feedback)
+    return grade_and_report(assignment, layout, options, args)
+
+
+def announce_isolation(requested: str) -> str:
+    from .sandbox.isolation import WARNING, isolation_mode, probe
+
+    mode = isolation_mode(requested)
+    if mode == "namespaces":
+        console.print("sandbox: user, mount, pid and network namespaces (no network, no grader files visible)")
+    else:
+        ok, reason = probe() if requested == "auto" else (False, "--isolation process was requested")
+        err_console.print(f"[bold red]{WARNING.format(reason=reason)}[/]")
+    return mode
+
+
+def grade_and_report(
+    assignment: Assignment, layout: batch.Layout, options: batch.Options, args: argparse.Namespace
+) -> int:
+    from .gradebook import GradebookWriter, default_url
+
+    students = batch.discover(layout.submitted, assignment.name)
+    if not students:
+        raise batch.BatchError(f"no submissions for {assignment.name} in {layout.submitted}")
+    options.isolation = announce_isolation(options.isolation)
+    course = layout.submitted.parent
+    writer = GradebookWriter(getattr(args, "gradebook", None) or default_url(course), assignment)
+    with Progress(
+        TextColumn("grading [bold]{task.fields[current]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("grading", total=len(students), current=assignment.name)
+        try:
+            report = batch.grade_class(
+                assignment,
+                layout,
+                options,
+                on_result=writer.record,
+                on_progress=lambda s: progress.update(task, advance=1, current=s),
+            )
+        finally:
+            writer.close()
+    functions = assignment.graded_ids()
+    csv_path = getattr(args, "csv", None) or course / "grades" / f"{assignment.name}.csv"
+    reports.write_csv(csv_path, report.results, functions)
+    if getattr(args, "json", None):
+        reports.write_json(args.json, assignment.name, report.results)
+    print_summary(assignment, report)
+    console.print(f"feedback:   {layout.feedback}/<student>/{assignment.name}/{assignment.name}.html")
+    console.print(f"grades:     {csv_path}" + (f" and {args.json}" if getattr(args, "json", None) else ""))
+    console.print(f"gradebook:  {getattr(args, 'gradebook', None) or default_url(course)}")
+    if report.failed:
+        for _student, error in report.failed.items():
+            err_console.print(f"[red]error:[/] {error.splitlines()[0]}")
+        return 1
+    return 2 if any(r.get("bad_input") for r in report.results.values()) else 0
+
+
+def print_summary(assignment: Assignment, report: batch.Report) -> None:
+    table = Table(title=f"{assignment.name}: {len(report.results)} graded", title_justify="left")
+    table.add_column("Student")
+    table.add_column("Score", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("Notes", overflow="fold", max_width=70)
+    for student, r in sorted(report.results.items()):
+        pct = 100 * r["score"] / r["max_score"] if r["max_score"] else 0.0
+        note = r["errors"][0] if r["errors"] else ""
+        if len(r["errors"]) > 1:
+            note += f" (+{len(r['errors']) - 1} more)"
+        if student in report.reused:
+            note = ("(unchanged since last run) " + note).strip()
+        table.add_row(student, f"{reports.fmt(r['score'])} / {reports.fmt(r['max_score'])}", f"{pct:.0f}", note[:300])
+    for student, error in sorted(report.failed.items()):
+        table.add_row(student, "—", "—", f"[red]not graded: {error.splitlines()[0]}[/]")
+    console.print(table)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args, grade_and_report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    commands = {"release": cmd_release, "grade": cmd_grade, "demo": cmd_demo}
+    try:
+        return commands[args.command](args)
+    except (AssignmentError, batch.BatchError, NotebookError, ReleaseError, RuntimeError) as e:
+        if args.verbose:
+            raise
+        err_console.print(f"[red]error:[/] {e}")
+        return 1
+    except KeyboardInterrupt:
+        err_console.print("interrupted: grades saved so far are kept; run the same command again to resume")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

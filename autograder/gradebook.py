@@ -1,0 +1,71 @@
+"""Write scores into nbgrader's gradebook, so `nbgrader export` and formgrader see them.
+
+Mapping: the points of graded function ``f`` live in the notebook's visible test cell
+``test_f`` (an nbgrader "autograder tests" cell), so each function's score becomes the
+``auto_score`` of grade cell ``test_f``. Writing is idempotent: re-grading a student
+updates the same rows; it never adds a second submission.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
+
+from .assignments import Assignment
+from .release import generate, use_venv_tools
+
+
+def default_url(course_dir: Path) -> str:
+    return f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
+
+
+def ensure_assignment(db_url: str, assignment: Assignment) -> None:
+    """Make sure the gradebook knows the assignment's notebook and grade cells.
+
+    nbgrader records them when it generates a release, so we let it do exactly that
+    (into a scratch folder; the committed release/ is left alone).
+    """
+    use_venv_tools()
+    with Gradebook(db_url) as gb:
+        try:
+            notebook = gb.find_notebook(assignment.name, assignment.name)
+            if {c.name for c in notebook.grade_cells} == {f"test_{g}" for g in assignment.graded_ids()}:
+                return
+        except MissingEntry:
+            pass
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(assignment, out_dir=Path(tmp) / assignment.name, db_url=db_url)
+
+
+class GradebookWriter:
+    """One open gradebook for a whole batch (written from one thread only)."""
+
+    def __init__(self, db_url: str, assignment: Assignment):
+        ensure_assignment(db_url, assignment)
+        self.gb = Gradebook(db_url)
+        self.assignment = assignment
+
+    def record(self, student: str, result: dict) -> None:
+        with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy 2 warnings
+            warnings.simplefilter("ignore", SAWarning)
+            self._record(student, result)
+
+    def _record(self, student: str, result: dict) -> None:
+        name = self.assignment.name
+        self.gb.update_or_create_student(student)
+        self.gb.update_or_create_submission(name, student)
+        for grade_id, function in result["functions"].items():
+            try:
+                grade = self.gb.find_grade(f"test_{grade_id}", name, name, student)
+            except MissingEntry:
+                continue  # a function the gradebook doesn't know (stale gradebook)
+            grade.auto_score = function["score"]
+            grade.needs_manual_grade = False  # as nbgrader's own autograde does for test cells
+        self.gb.db.commit()
+
+    def close(self) -> None:
+        self.gb.close()

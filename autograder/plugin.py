@@ -1,0 +1,204 @@
+"""pytest plugin that turns a grader run into one student's scores.
+
+Load it with ``-p autograder.plugin``. It provides:
+
+- the marker ``@pytest.mark.points(n)``: what a test is worth (required on every test);
+- the fixture ``student``: the submission, running in a sandbox (``StudentSession``);
+- the fixture ``rng``: a NumPy generator seeded from the test's id, so inputs are
+  fixed per test yet differ between tests;
+- ``--results PATH``: where the scores are written as JSON when the run ends.
+
+The graded function of a test is its module's name: ``test_zero_pad.py`` grades
+``zero_pad``. A test's first docstring line is its description for the student.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from . import checks
+from .assignments import Assignment
+from .notebook import NotebookError, plan_submission, read_notebook
+from .sandbox.isolation import isolation_mode
+from .session import StudentCodeError, StudentSession
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("autograder", "grading a submission")
+    group.addoption("--submission", help="the student's notebook to grade")
+    group.addoption("--assignment", help="assignment name (default: the graders folder's name)")
+    group.addoption("--student", default="student", help="student id, for the results file")
+    group.addoption("--results", help="write scores as JSON to this path")
+    group.addoption("--call-timeout", type=float, help="seconds per call into student code")
+    group.addoption("--cell-timeout", type=float, help="seconds per notebook cell")
+    group.addoption("--memory-gib", type=float, help="memory limit of the sandbox, in GiB")
+    group.addoption(
+        "--isolation",
+        choices=("auto", "namespaces", "process"),
+        default="auto",
+        help="namespaces: full sandbox (fail if unavailable); process: limits only; auto: best available",
+    )
+    group.addoption("--record-expected", help="(testing) save the expected values the graders used")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): points a grader test is worth")
+    if config.getoption("submission"):
+        config.pluginmanager.register(GradingRun(config), "autograder-grading-run")
+
+
+def grade_id_of(item: pytest.Item) -> str:
+    return Path(str(item.fspath)).stem.removeprefix("test_")
+
+
+def points_of(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{item.nodeid}: every grader test needs @pytest.mark.points(n)")
+    return float(marker.args[0])
+
+
+def student_message(excinfo: pytest.ExceptionInfo) -> str:
+    """The reason a test failed, as a student may see it (never grader internals)."""
+    e = excinfo.value
+    if isinstance(e, (StudentCodeError, checks.Mismatch)):
+        return str(e)
+    if isinstance(e, AssertionError):
+        return "Your answer did not pass this check."
+    if isinstance(e, pytest.skip.Exception):
+        return "This check was not run."
+    return f"The grader could not check your answer (it got {type(e).__name__} while reading your result)."
+
+
+class GradingRun:
+    """Collects each test's verdict and writes the student's scores at the end."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.started = time.monotonic()
+        self.records: dict[str, dict] = {}
+        self.session: StudentSession | None = None
+        self.bad_input: list[str] = []
+
+    # --- the submission ---------------------------------------------------------------
+
+    def assignment(self) -> Assignment:
+        name = self.config.getoption("assignment")
+        if not name:
+            args = [Path(a) for a in self.config.args]
+            name = next((a.name for a in args if a.is_dir()), args[0].parent.name if args else "")
+        return Assignment(name)
+
+    def start_session(self, helpers: dict) -> StudentSession:
+        opt = self.config.getoption
+        assignment = self.assignment()
+        memory = opt("memory_gib")
+        limits = assignment.limits(
+            call_timeout=opt("call_timeout"),
+            cell_timeout=opt("cell_timeout"),
+            memory_bytes=int(memory * 2**30) if memory else None,
+        )
+        isolate = isolation_mode(opt("isolation")) == "namespaces"
+        graded = assignment.graded_ids()
+        try:
+            release_nb = read_notebook(assignment.release_notebook)
+            submission = plan_submission(read_notebook(Path(opt("submission"))), release_nb)
+        except NotebookError as e:
+            self.bad_input.append(str(e))
+            return StudentSession(None, assignment.release_dir, limits, isolate, graded,
+                                  unavailable=f"Your notebook could not be read: {e}")  # fmt: skip
+        self.bad_input.extend(submission.problems)
+        return StudentSession(submission, assignment.release_dir, limits, isolate, graded, helpers)
+
+    @pytest.fixture(scope="session")
+    def student(self, request: pytest.FixtureRequest) -> StudentSession:
+        """The submission under test, loaded in a sandboxed worker."""
+        try:
+            helpers = request.getfixturevalue("grader_helpers")
+        except pytest.FixtureLookupError:
+            helpers = {}
+        self.session = self.start_session(helpers)
+        yield self.session
+        self.session.close()
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """Random inputs, fixed per test."""
+        return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+    # --- verdicts ---------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            self.records[item.nodeid] = {
+                "function": grade_id_of(item),
+                "name": item.name,
+                "description": (item.function.__doc__ or "").strip().splitlines()[0] if item.function.__doc__ else "",
+                "worth": points_of(item),
+                "passed": False,
+                "message": "This check was not run.",
+            }
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        record = self.records.get(item.nodeid)
+        if record is None:
+            return
+        if report.when == "call" and report.passed:
+            record["passed"], record["message"] = True, record["description"] or "Passed."
+        elif report.failed or report.skipped:
+            if report.when == "teardown" and record["passed"]:
+                return  # a failed clean-up doesn't undo a verdict
+            record["passed"] = False
+            record["message"] = student_message(call.excinfo) if call.excinfo else "This check was not run."
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        path = self.config.getoption("results")
+        if path:
+            Path(path).write_text(json.dumps(self.results(), indent=1))
+        expected_path = self.config.getoption("record_expected")
+        if expected_path:
+            np.savez(expected_path, *[np.asarray(a, dtype=np.float64).ravel() for a in checks.EXPECTED_SEEN])
+
+    def results(self) -> dict:
+        assignment = self.assignment()
+        order = assignment.graded_ids()
+        functions: dict[str, dict] = {gid: {"score": 0.0, "max_score": 0.0, "tests": []} for gid in order}
+        for record in self.records.values():
+            fn = functions.setdefault(record["function"], {"score": 0.0, "max_score": 0.0, "tests": []})
+            fn["tests"].append(
+                {
+                    "name": record["name"],
+                    "passed": record["passed"],
+                    "points": record["worth"],
+                    "message": record["message"],
+                    "description": record["description"],
+                }
+            )
+            fn["max_score"] += record["worth"]
+            fn["score"] += record["worth"] if record["passed"] else 0.0
+        errors = list(self.bad_input)
+        if self.session is not None:
+            errors.extend(self.session.notes)
+            if summary := self.session.output_summary():
+                errors.append(summary)
+        return {
+            "assignment": assignment.name,
+            "student": self.config.getoption("student"),
+            "score": sum(f["score"] for f in functions.values()),
+            "max_score": sum(f["max_score"] for f in functions.values()),
+            "errors": errors,
+            "bad_input": bool(self.bad_input),
+            "functions": functions,
+            "isolation": "namespaces" if self.session and self.session.isolate else "process",
+            "seconds": round(time.monotonic() - self.started, 2),
+        }

@@ -1,0 +1,89 @@
+"""Generate ``release/`` from ``source/`` with nbgrader's generate_assignment.
+
+nbgrader does the real work (clear solutions, clear hidden tests, lock cells, record
+the cells in the gradebook). We add two steps after it, so the committed release is
+byte-for-byte reproducible and the sync test can compare it:
+
+    1. nbgrader generate_assignment   (solutions -> stubs, checksums, gradebook)
+    2. drop volatile metadata          (execution counts, widget state)
+    3. write with a fixed JSON layout  (nbformat's, one-space indent, final newline)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from traitlets.config import Config
+
+from .assignments import Assignment, AssignmentError
+from .notebook import read_notebook, write_notebook
+
+# Files in source/<assignment>/ that never belong in a release.
+IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.db", ".*"]
+
+
+def use_venv_tools() -> None:
+    """nbgrader runs the `alembic` command to create a gradebook: find it in our venv."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+class ReleaseError(Exception):
+    """nbgrader refused to generate the release."""
+
+
+def nbgrader_config(root: Path, release_dir: Path, db_url: str, scratch: Path) -> Config:
+    config = Config()
+    config.Exchange.root = str(scratch)  # unused, but nbgrader warns if it's unwritable
+    config.NbGraderAPI.log_level = "WARN"  # its INFO lines are noise on our console
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.source_directory = "source"
+    config.CourseDirectory.release_directory = str(release_dir)  # absolute: nbgrader joins it
+    config.CourseDirectory.ignore = IGNORE
+    config.CourseDirectory.db_url = db_url
+    return config
+
+
+def generate(assignment: Assignment, out_dir: Path | None = None, db_url: str | None = None) -> Path:
+    """Write the release of ``assignment`` to ``out_dir`` (default: release/<name>).
+
+    With ``db_url``, nbgrader also records the assignment's cells in that gradebook.
+    """
+    from nbgrader.apps import NbGraderAPI  # slow import; only release needs it
+
+    use_venv_tools()
+
+    if not assignment.source_notebook.exists():
+        raise AssignmentError(f"no source notebook at {assignment.source_notebook}")
+    out_dir = Path(out_dir or assignment.release_dir)
+    with tempfile.TemporaryDirectory(prefix="autograder-release-") as tmp:
+        staging = Path(tmp) / "release"
+        db_url = db_url or f"sqlite:///{tmp}/gradebook.db"  # nbgrader always wants one
+        api = NbGraderAPI(config=nbgrader_config(assignment.root, staging, db_url, Path(tmp)))
+        result = api.generate_assignment(assignment.name, force=True, create=True)
+        if not result.get("success"):
+            last = (result.get("error") or result.get("log") or "unknown error").strip().splitlines()[-1]
+            raise ReleaseError(f"nbgrader could not generate {assignment.name}: {last}")
+        built = staging / assignment.name
+        for notebook in built.glob("*.ipynb"):
+            normalise(notebook)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        shutil.copytree(built, out_dir)
+    return out_dir
+
+
+def normalise(path: Path) -> None:
+    """Strip what changes from run to run, and write in one stable layout."""
+    nb = read_notebook(path)
+    nb.get("metadata", {}).pop("widgets", None)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            cell["execution_count"] = None
+            cell["outputs"] = []
+    write_notebook(nb, path)

@@ -1,0 +1,179 @@
+"""Start one sandboxed worker: namespaces, a minimal read-only root, limits, then exec.
+
+Run as ``python -I launcher.py SPEC_JSON`` by ``process.py``; standard library only.
+With ``"isolate": true`` it needs no root and no setuid helper: just unprivileged user
+namespaces, which util-linux ``unshare`` and bubblewrap rely on too.
+
+    grader ──spawns──> launcher (new user, mount, net, ipc, uts, pid namespaces)
+                          │ waits for the grader to write its uid/gid maps
+                          └─fork─> init (pid 1): mounts a tmpfs root with read-only
+                                     binds of /usr, /etc, Python and the venv, chroots,
+                                     drops every capability and becomes "nobody"
+                                     └─fork─> worker (exec python harness/worker.py)
+
+The worker sees no graders, no reference solutions, no gradebook and no network (its
+network namespace has only a loopback device that is down). When init exits, the
+kernel kills every process left in the pid namespace, so nothing outlives grading.
+With ``"isolate": false`` (the loud fallback) only the limits and a new session apply.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import sys
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+CLONE_NEWCGROUP = 0x02000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
+MS_REC, MS_PRIVATE, MS_RELATIME = 16384, 1 << 18, 1 << 21
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+# statvfs flags that a bind remount inside a user namespace must keep ("locked" flags)
+_LOCKED = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME, 2048: MS_NODIRATIME, 4096: MS_RELATIME}
+NOBODY = 65534
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def mount(src: str | None, dst: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    def enc(s):
+        return s.encode() if s is not None else None
+
+    check(libc.mount(enc(src), enc(dst), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {dst}")
+
+
+def bind_readonly(src: str, dst: str) -> None:
+    if os.path.isdir(src):
+        os.makedirs(dst, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        open(dst, "a").close()
+    mount(src, dst, None, MS_BIND | MS_REC)
+    locked = sum(ms for st, ms in _LOCKED.items() if os.statvfs(dst).f_flag & st)
+    mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | locked)
+
+
+def build_root(spec: dict) -> None:
+    """Assemble the sandbox's file system under spec['root'] and chroot into it."""
+    root = spec["root"]
+    mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount leaks to the host
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m")
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = "/" + name
+        if os.path.islink(host):  # merged-/usr systems: /bin -> usr/bin
+            os.symlink(os.readlink(host), os.path.join(root, name))
+        elif os.path.isdir(host):
+            bind_readonly(host, root + host)
+    # tmpfs first, so read-only binds that live under /tmp (a CI clone) land on top
+    os.makedirs(root + "/tmp")
+    mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={spec['tmp_bytes']}")
+    for path in sorted(set(spec["ro_binds"]), key=lambda p: p.count("/")):
+        if os.path.exists(path):
+            bind_readonly(path, root + path)
+    for src, dst in spec["ro_binds_at"]:
+        bind_readonly(src, root + dst)
+    dev = root + "/dev"
+    os.makedirs(dev)
+    mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k")
+    for node in ("null", "zero", "full", "random", "urandom"):
+        open(f"{dev}/{node}", "w").close()
+        mount(f"/dev/{node}", f"{dev}/{node}", None, MS_BIND)
+    os.symlink("/proc/self/fd", dev + "/fd")
+    for i, name in enumerate(("stdin", "stdout", "stderr")):
+        os.symlink(f"/proc/self/fd/{i}", f"{dev}/{name}")
+    os.makedirs(dev + "/shm")
+    mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m")
+    os.makedirs(root + "/proc")
+    try:
+        mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        pass  # some container hosts forbid a fresh /proc; Python runs without one
+    mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.chroot(root)
+    os.chdir(spec["cwd"])
+
+
+def drop_privileges(spec: dict) -> None:
+    """Lose every capability for good, and become 'nobody' when the map allows it."""
+    for cap in range(64):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails harmlessly past the last cap
+    if spec["drop_to_nobody"]:
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)  # leaving uid 0 clears all capabilities
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def set_limits(limits: dict) -> None:
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, "RLIMIT_" + name.upper()), (value, value))
+
+
+def exec_worker(spec: dict) -> None:
+    os.execve(spec["argv"][0], spec["argv"], spec["env"])
+
+
+def run_init(spec: dict) -> None:
+    """pid 1 of the sandbox: build it, start the worker, reap, exit with its status."""
+    try:
+        check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+        build_root(spec)
+        libc.sethostname(b"sandbox", 7)
+        drop_privileges(spec)
+        check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+        set_limits(spec["limits"])
+    except BaseException as e:  # report set-up failures on stderr, which the grader shows
+        print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
+        os._exit(70)
+    worker = os.fork()
+    if worker == 0:
+        exec_worker(spec)
+    while True:  # reap everything; leave when the worker is gone
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(70)
+        if pid == worker:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(128 - code if code < 0 else code)  # exiting kills the whole namespace
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    if not spec["isolate"]:  # already a new session (the grader starts us that way)
+        set_limits(spec["limits"])
+        os.chdir(spec["cwd"])
+        exec_worker(spec)
+    check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
+    try:
+        check(libc.unshare(flags | CLONE_NEWCGROUP), "unshare")
+    except OSError:
+        check(libc.unshare(flags), "unshare")
+    # The grader writes our uid/gid maps from outside (only it may map "nobody").
+    os.write(spec["sync_w"], b"u")
+    if os.read(spec["sync_r"], 1) != b"g":
+        os._exit(71)
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    init = os.fork()
+    if init == 0:
+        run_init(spec)
+    _, status = os.waitpid(init, 0)
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(128 - code if code < 0 else code)
+
+
+if __name__ == "__main__":
+    main()

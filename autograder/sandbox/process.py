@@ -1,0 +1,313 @@
+"""The grader's side of one sandboxed worker: start it, talk to it, time it, kill it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .harness import wire
+
+HARNESS_DIR = Path(__file__).parent / "harness"
+LAUNCHER = Path(__file__).parent / "launcher.py"
+GiB = 2**30
+
+
+@dataclass
+class Limits:
+    """Resource limits for one worker. Every one is a hard limit on student code."""
+
+    call_timeout: float = 5.0  # seconds per call into student code
+    cell_timeout: float = 30.0  # seconds per notebook cell (cells may import heavy libraries)
+    memory_bytes: int = 2 * GiB  # address space of each process
+    max_processes: int = 64  # processes and threads, together
+    tmp_bytes: int = 64 * 2**20  # size of the writable /tmp
+    file_bytes: int = 32 * 2**20  # largest file the worker may write
+    cpu_seconds: int = 900  # backstop for the whole worker life
+    startup_timeout: float = 30.0
+    output_bytes: int = 16 * 1024  # student stdout/stderr kept; the rest is counted and dropped
+    env: dict = field(default_factory=dict)  # extra environment (e.g. TF_NUM_INTEROP_THREADS)
+
+
+class WorkerDied(Exception):
+    """The worker process ended while we waited for a reply."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorkerTimeout(Exception):
+    """The worker did not reply in time; it has been killed."""
+
+
+class OutputCapture(threading.Thread):
+    """Drains the worker's stdout+stderr so a flood can't block it; keeps the head."""
+
+    def __init__(self, fd: int, keep: int):
+        super().__init__(daemon=True)
+        self.fd, self.keep = fd, keep
+        self.head = bytearray()
+        self.total = 0
+
+    def run(self) -> None:
+        while chunk := os.read(self.fd, 1 << 16):
+            self.total += len(chunk)
+            if len(self.head) < self.keep:
+                self.head += chunk[: self.keep - len(self.head)]
+
+    def text(self) -> str:
+        return self.head.decode("utf-8", "replace")
+
+
+def worker_env(limits: Limits) -> dict:
+    """A minimal environment: nothing from the grader's own environment leaks in."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    env.update(limits.env)
+    return env
+
+
+def python_paths() -> list[str]:
+    """Directories the worker's Python needs: the interpreter and the venv.
+
+    They are mounted into the sandbox, so they must not contain the graders: the
+    package has to be installed in editable mode (the Makefile does), never copied
+    into site-packages.
+    """
+    candidates = {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    candidates = {p for p in candidates if not p.startswith("/usr/")}
+    paths = sorted(p for p in candidates if not any(p != q and Path(p).is_relative_to(q) for q in candidates))
+    graders = Path(__file__).resolve().parents[1] / "graders"
+    for p in paths + ["/usr"]:
+        if graders.is_relative_to(p):
+            raise RuntimeError(
+                f"the hidden graders ({graders}) are inside {p}, which the sandbox mounts; "
+                "install this package in editable mode (pip install -e .)"
+            )
+    return paths
+
+
+class WorkerProcess:
+    """One sandboxed worker. ``request`` sends a message and waits for the reply."""
+
+    def __init__(self, assignment_dir: Path, limits: Limits, isolate: bool):
+        self.assignment_dir = Path(assignment_dir)
+        self.limits = limits
+        self.isolate = isolate
+        self.proc: subprocess.Popen | None = None
+        self.capture: OutputCapture | None = None
+        self._dirs: list[str] = []
+
+    # --- life cycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        spec = self._spec()
+        sync = os.pipe(), os.pipe()  # (launcher -> us), (us -> launcher)
+        spec["sync_w"], spec["sync_r"] = sync[0][1], sync[1][0]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", str(LAUNCHER), json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(spec["sync_w"], spec["sync_r"]),
+            start_new_session=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        os.close(sync[0][1])
+        os.close(sync[1][0])
+        self.capture = OutputCapture(self.proc.stderr.fileno(), self.limits.output_bytes)
+        self.capture.start()
+        self.reader = wire.FrameReader(self.proc.stdout.fileno())
+        try:
+            if self.isolate:
+                self._map_ids(sync[0][0], sync[1][1])
+            ready = self._read(time.monotonic() + self.limits.startup_timeout)
+        except (WorkerDied, WorkerTimeout, OSError) as e:
+            self.kill()
+            detail = self.capture.text().strip()[-300:] if self.capture else ""
+            raise WorkerDied(f"the sandbox did not start: {e} {detail}".strip()) from None
+        finally:
+            os.close(sync[0][0])
+            os.close(sync[1][1])
+        if ready.get("op") != "ready":
+            self.kill()
+            raise WorkerDied("the sandbox sent an unexpected first message")
+
+    def _map_ids(self, from_launcher: int, to_launcher: int) -> None:
+        """Write the launcher's uid/gid maps: ns root, plus 'nobody' when we are root."""
+        if os.read(from_launcher, 1) != b"u":
+            raise WorkerDied("the launcher could not create namespaces")
+        pid = self.proc.pid
+        if os.geteuid() == 0:
+            maps = {"uid_map": "0 0 1\n65534 65534 1\n", "gid_map": "0 0 1\n65534 65534 1\n"}
+        else:
+            Path(f"/proc/{pid}/setgroups").write_text("deny")
+            maps = {"uid_map": f"0 {os.geteuid()} 1\n", "gid_map": f"0 {os.getegid()} 1\n"}
+        for name, text in maps.items():
+            Path(f"/proc/{pid}/{name}").write_text(text)
+        os.write(to_launcher, b"g")
+
+    def _spec(self) -> dict:
+        limits = self.limits
+        rlimits = {
+            "as": limits.memory_bytes,
+            "nproc": limits.max_processes,
+            "fsize": limits.file_bytes,
+            "core": 0,
+            "cpu": limits.cpu_seconds,
+            "nofile": 256,
+        }
+        if self.isolate:
+            root = tempfile.mkdtemp(prefix="autograder-root-")
+            self._dirs.append(root)
+            return {
+                "isolate": True,
+                "root": root,
+                "ro_binds": ["/usr", "/etc", *python_paths()],
+                "ro_binds_at": [[str(HARNESS_DIR), "/harness"], [str(self.assignment_dir), "/assignment"]],
+                "tmp_bytes": limits.tmp_bytes,
+                "cwd": "/assignment",
+                "limits": rlimits,
+                "drop_to_nobody": os.geteuid() == 0,
+                "argv": [sys.executable, "-I", "/harness/worker.py"],
+                "env": worker_env(limits),
+            }
+        # Fallback: a private copy of the assignment, limits, and a new session only.
+        work = tempfile.mkdtemp(prefix="autograder-work-")
+        self._dirs.append(work)
+        shutil.copytree(self.assignment_dir, work, dirs_exist_ok=True)
+        shutil.copytree(HARNESS_DIR, os.path.join(work, ".harness"), dirs_exist_ok=True)
+        env = worker_env(limits) | {"HOME": work, "MPLCONFIGDIR": os.path.join(work, ".mpl")}
+        return {
+            "isolate": False,
+            "cwd": work,
+            "limits": rlimits,
+            "argv": [sys.executable, "-I", os.path.join(work, ".harness", "worker.py")],
+            "env": env,
+        }
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started. Safe to call twice."""
+        if self.proc is not None:
+            try:
+                # the whole session; with namespaces, killing the launcher takes init
+                # (and so the whole pid namespace) down with it via PDEATHSIG
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            if self.capture:
+                self.capture.join(timeout=2)
+            self.proc.stderr.close()
+        for d in self._dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        self._dirs.clear()
+
+    close = kill
+
+    # --- messages ---------------------------------------------------------------------
+
+    def request(
+        self,
+        message: dict,
+        timeout: float,
+        on_callback: Callable[[dict], dict] | None = None,
+    ) -> dict:
+        """Send one request and return the reply, serving callbacks while we wait."""
+        if not self.alive():
+            raise WorkerDied(self.death_reason())
+        deadline = time.monotonic() + timeout
+        self._send(message)
+        while True:
+            reply = self._read(deadline)
+            if reply.get("op") != "callback":
+                return reply
+            answer = on_callback(reply) if on_callback else {"ok": False, "message": "no helpers here"}
+            self._send(answer)
+
+    def _send(self, message: dict) -> None:
+        try:
+            wire.write_frame(self.proc.stdin.fileno(), wire.encode_frame(message))
+        except (BrokenPipeError, OSError):
+            raise WorkerDied(self.death_reason()) from None
+
+    def _read(self, deadline: float) -> dict:
+        try:
+            return wire.decode_payload(self.reader.read(deadline))
+        except wire.FrameTimeout:
+            self.kill()
+            raise WorkerTimeout() from None
+        except wire.StreamClosed:
+            raise WorkerDied(self.death_reason()) from None
+        except wire.WireError as e:  # garbage on the protocol pipe: treat as a crash
+            self.kill()
+            raise WorkerDied(f"the worker sent malformed data ({e})") from None
+
+    def death_reason(self) -> str:
+        """Explain, for a student, why the worker process is gone."""
+        if self.proc is None:
+            return "the worker was never started"
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return "the worker stopped answering"
+        if code >= 128 or code < 0:
+            sig = code - 128 if code >= 128 else -code
+            name = {
+                signal.SIGSEGV: "a segmentation fault (SIGSEGV)",
+                signal.SIGKILL: "SIGKILL (usually the memory or CPU limit)",
+                signal.SIGXCPU: "the CPU-time limit (SIGXCPU)",
+                signal.SIGXFSZ: "the file-size limit (SIGXFSZ)",
+                signal.SIGABRT: "an abort (SIGABRT)",
+                signal.SIGBUS: "a bus error (SIGBUS)",
+                signal.SIGFPE: "a floating-point exception (SIGFPE)",
+            }.get(sig, f"signal {sig}")
+            return f"the process was killed by {name}"
+        if code == 70:
+            detail = self.capture.text().strip().splitlines()[-1:] if self.capture else []
+            return "the sandbox failed to start" + (f": {detail[0]}" if detail else "")
+        return f"the process exited with code {code} (os._exit or a crash)"
+
+    def output(self) -> tuple[str, int]:
+        """What student code printed (the first part only) and how many bytes in all."""
+        if self.capture is None:
+            return "", 0
+        return self.capture.text(), self.capture.total
+
+    def __enter__(self) -> WorkerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.kill()

@@ -1,0 +1,1670 @@
+"""Answer cells for cnn_step_by_step that the graders must tell apart.
+
+MUTANTS are realistic wrong answers, each wrong in exactly the function it names:
+graded alone, it must lose points on that function and keep full marks elsewhere
+(the graders answer cross-function calls with the reference). CORRECT are answers
+written differently from the reference; each must earn full marks.
+
+Data only: the tests that grade these live elsewhere. Each ``source`` is a whole
+answer cell, as a student would leave it.
+"""
+
+from textwrap import dedent
+
+from tests.support import Variant
+
+
+def cell(source: str) -> str:
+    return dedent(source).strip() + "\n"
+
+
+MUTANTS: list[Variant] = [
+    # --- zero_pad -------------------------------------------------------------------
+    Variant(
+        "zero_pad_pads_channels",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                X_pad = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (pad, pad)), mode="constant", constant_values=0)
+                return X_pad
+        """),
+        "pads the channel axis as well as height and width",
+    ),
+    Variant(
+        "zero_pad_pads_batch",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                X_pad = np.pad(X, ((pad, pad), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=0)
+                return X_pad
+        """),
+        "pads the batch axis instead of leaving it alone",
+    ),
+    Variant(
+        "zero_pad_one_side",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                X_pad = np.pad(X, ((0, 0), (pad, 0), (pad, 0), (0, 0)), mode="constant", constant_values=0)
+                return X_pad
+        """),
+        "pads only the top and left",
+    ),
+    Variant(
+        "zero_pad_manual_minus_pad",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                m, n_H, n_W, n_C = X.shape
+                X_pad = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C))
+                X_pad[:, pad:-pad, pad:-pad, :] = X
+                return X_pad
+        """),
+        "copies X into [pad:-pad], an empty slice when pad = 0 (raises)",
+    ),
+    Variant(
+        "zero_pad_constant_is_pad",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                X_pad = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=pad)
+                return X_pad
+        """),
+        "fills the border with the value pad instead of zeros",
+    ),
+    Variant(
+        "zero_pad_float32_output",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                m, n_H, n_W, n_C = X.shape
+                X_pad = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C), dtype=np.float32)
+                X_pad[:, pad:pad + n_H, pad:pad + n_W, :] = X
+                return X_pad
+        """),
+        "always builds a float32 array, losing precision for float64 input",
+    ),
+    # --- conv_single_step -----------------------------------------------------------
+    Variant(
+        "conv_single_step_returns_array",
+        "conv_single_step",
+        cell("""
+            def conv_single_step(a_slice_prev, W, b):
+                s = a_slice_prev * W
+                Z = np.sum(s)
+                Z = Z + b
+                return Z
+        """),
+        "adds the (1, 1, 1) array b, so the result is an array, not a scalar",
+    ),
+    Variant(
+        "conv_single_step_no_bias",
+        "conv_single_step",
+        cell("""
+            def conv_single_step(a_slice_prev, W, b):
+                s = np.multiply(a_slice_prev, W)
+                Z = np.sum(s)
+                return Z
+        """),
+        "forgets the bias",
+    ),
+    Variant(
+        "conv_single_step_bias_per_entry",
+        "conv_single_step",
+        cell("""
+            def conv_single_step(a_slice_prev, W, b):
+                s = a_slice_prev * W + b
+                Z = np.sum(s)
+                return Z
+        """),
+        "adds b to every product, so the bias counts f*f*n_C_prev times",
+    ),
+    Variant(
+        "conv_single_step_mean",
+        "conv_single_step",
+        cell("""
+            def conv_single_step(a_slice_prev, W, b):
+                s = a_slice_prev * W
+                Z = np.mean(s) + b.item()
+                return Z
+        """),
+        "averages the products instead of summing them",
+    ),
+    Variant(
+        "conv_single_step_hardcoded",
+        "conv_single_step",
+        cell("""
+            def conv_single_step(a_slice_prev, W, b):
+                return -6.999089450680221
+        """),
+        "returns the public check's answer",
+    ),
+    # --- conv_forward ---------------------------------------------------------------
+    Variant(
+        "conv_forward_window_off_by_one",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    for h in range(n_H):
+                        vert_start = h * stride
+                        vert_end = vert_start + f - 1
+                        for w in range(n_W):
+                            horiz_start = w * stride
+                            horiz_end = horiz_start + f - 1
+                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "window one row and column too small (vert_end = vert_start + f - 1)",
+    ),
+    Variant(
+        "conv_forward_stride_ignored",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            a_slice_prev = a_prev_pad[h:h + f, w:w + f, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "windows start at (h, w) instead of (h*stride, w*stride)",
+    ),
+    Variant(
+        "conv_forward_pad_from_stride",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["stride"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    for h in range(n_H):
+                        vert_start = h * stride
+                        vert_end = vert_start + f
+                        for w in range(n_W):
+                            horiz_start = w * stride
+                            horiz_end = horiz_start + f
+                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "reads pad from hparameters['stride'] (copy-paste slip)",
+    ),
+    Variant(
+        "conv_forward_bias_twice",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    for h in range(n_H):
+                        vert_start = h * stride
+                        vert_end = vert_start + f
+                        for w in range(n_W):
+                            horiz_start = w * stride
+                            horiz_end = horiz_start + f
+                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c]) + b[0, 0, 0, c]
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "adds the bias again on top of conv_single_step, which already adds it",
+    ),
+    Variant(
+        "conv_forward_first_filter_only",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    for h in range(n_H):
+                        vert_start = h * stride
+                        vert_end = vert_start + f
+                        for w in range(n_W):
+                            horiz_start = w * stride
+                            horiz_end = horiz_start + f
+                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                            Z[i, h, w, :] = conv_single_step(a_slice_prev, W[:, :, :, 0], b[:, :, :, 0])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "no loop over filters: channel c is fixed at 0 and copied to every output channel",
+    ),
+    Variant(
+        "conv_forward_loops_over_input_size",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    for h in range(n_H_prev):
+                        vert_start = h * stride
+                        vert_end = vert_start + f
+                        for w in range(n_W_prev):
+                            horiz_start = w * stride
+                            horiz_end = horiz_start + f
+                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "loops over the input size range(n_H_prev) instead of the output size",
+    ),
+    Variant(
+        "conv_forward_ceil_output_size",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = int(np.ceil((n_H_prev - f + 2 * pad) / stride)) + 1
+                n_W = int(np.ceil((n_W_prev - f + 2 * pad) / stride)) + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            a_slice_prev = A_prev_pad[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "rounds the output size up instead of down",
+    ),
+    Variant(
+        "conv_forward_height_width_swapped",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            a_slice_prev = a_prev_pad[w * stride:w * stride + f, h * stride:h * stride + f, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "indexes the slice as [w, h] (transposed): only right for square inputs",
+    ),
+    Variant(
+        "conv_forward_filter_transposed",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    for h in range(n_H):
+                        vert_start = h * stride
+                        for w in range(n_W):
+                            horiz_start = w * stride
+                            a_slice_prev = a_prev_pad[vert_start:vert_start + f, horiz_start:horiz_start + f, :]
+                            for c in range(n_C):
+                                weights = np.transpose(W[:, :, :, c], (1, 0, 2))
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, weights, b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "transposes each filter's height and width axes",
+    ),
+    Variant(
+        "conv_forward_unpadded_input",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev[i]
+                    for h in range(n_H):
+                        vert_start = h * stride
+                        vert_end = vert_start + f
+                        for w in range(n_W):
+                            horiz_start = w * stride
+                            horiz_end = horiz_start + f
+                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "pads A_prev but then slides over the unpadded A_prev[i]",
+    ),
+    Variant(
+        "conv_forward_caches_padded_input",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C))
+                A_prev = zero_pad(A_prev, pad)
+                for i in range(m):
+                    for h in range(n_H):
+                        vert_start = h * stride
+                        for w in range(n_W):
+                            horiz_start = w * stride
+                            a_slice_prev = A_prev[i, vert_start:vert_start + f, horiz_start:horiz_start + f, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "overwrites A_prev with its padded version, so the cache holds the padded input",
+    ),
+    Variant(
+        "conv_forward_float32_output",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * pad) // stride + 1
+                n_W = (n_W_prev - f + 2 * pad) // stride + 1
+                Z = np.zeros((m, n_H, n_W, n_C), dtype=np.float32)
+                A_prev_pad = zero_pad(A_prev, pad)
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            a_slice_prev = A_prev_pad[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
+                            for c in range(n_C):
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "stores Z as float32 even for float64 inputs",
+    ),
+    # --- pool_forward ---------------------------------------------------------------
+    Variant(
+        "pool_forward_always_max",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C_prev):
+                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
+                                A[i, h, w, c] = np.max(a_prev_slice)
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "ignores mode: always max pooling",
+    ),
+    Variant(
+        "pool_forward_average_is_sum",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C_prev):
+                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
+                                if mode == "max":
+                                    A[i, h, w, c] = np.max(a_prev_slice)
+                                elif mode == "average":
+                                    A[i, h, w, c] = np.sum(a_prev_slice)
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "average pooling sums the window instead of averaging it",
+    ),
+    Variant(
+        "pool_forward_stride_ignored",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C_prev):
+                                a_prev_slice = A_prev[i, h:h + f, w:w + f, c]
+                                if mode == "max":
+                                    A[i, h, w, c] = np.max(a_prev_slice)
+                                elif mode == "average":
+                                    A[i, h, w, c] = np.mean(a_prev_slice)
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "windows start at (h, w) instead of (h*stride, w*stride)",
+    ),
+    Variant(
+        "pool_forward_across_channels",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
+                            for c in range(n_C_prev):
+                                if mode == "max":
+                                    A[i, h, w, c] = np.max(a_prev_slice)
+                                elif mode == "average":
+                                    A[i, h, w, c] = np.mean(a_prev_slice)
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "pools over all channels of the window at once instead of channel by channel",
+    ),
+    Variant(
+        "pool_forward_window_off_by_one",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        vert_start = h * stride
+                        vert_end = vert_start + f - 1
+                        for w in range(n_W):
+                            horiz_start = w * stride
+                            horiz_end = horiz_start + f - 1
+                            for c in range(n_C_prev):
+                                a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]
+                                if mode == "max":
+                                    A[i, h, w, c] = np.max(a_prev_slice)
+                                elif mode == "average":
+                                    A[i, h, w, c] = np.mean(a_prev_slice)
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "window one row and column too small (vert_end = vert_start + f - 1)",
+    ),
+    Variant(
+        "pool_forward_caches_output",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C_prev):
+                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
+                                if mode == "max":
+                                    A[i, h, w, c] = np.max(a_prev_slice)
+                                elif mode == "average":
+                                    A[i, h, w, c] = np.mean(a_prev_slice)
+                cache = (A, hparameters)
+                return A, cache
+        """),
+        "caches the output A instead of the input A_prev",
+    ),
+    Variant(
+        "pool_forward_default_average",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="average"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C_prev):
+                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
+                                if mode == "max":
+                                    A[i, h, w, c] = np.max(a_prev_slice)
+                                else:
+                                    A[i, h, w, c] = np.mean(a_prev_slice)
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "changes the default mode to 'average'",
+    ),
+    Variant(
+        "pool_forward_hardcoded_f3",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = 3
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C_prev):
+                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
+                                if mode == "max":
+                                    A[i, h, w, c] = np.max(a_prev_slice)
+                                elif mode == "average":
+                                    A[i, h, w, c] = np.mean(a_prev_slice)
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "hard-codes the public check's window size f = 3",
+    ),
+    Variant(
+        "pool_forward_average_divides_in_place",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                n_H = (n_H_prev - f) // stride + 1
+                n_W = (n_W_prev - f) // stride + 1
+                A = np.zeros((m, n_H, n_W, n_C_prev))
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C_prev):
+                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
+                                if mode == "max":
+                                    A[i, h, w, c] = np.max(a_prev_slice)
+                                elif mode == "average":
+                                    a_prev_slice /= f * f
+                                    A[i, h, w, c] = np.sum(a_prev_slice)
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "averages with /= on a view: divides A_prev itself in place (wrong again where windows overlap)",
+    ),
+    # --- conv_backward --------------------------------------------------------------
+    Variant(
+        "conv_backward_pad_from_stride",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["stride"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                dA_prev = np.zeros(A_prev.shape)
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    da_prev_pad = dA_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] += dZ[i, h, w, c]
+                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "reads pad from hparameters['stride']: passes the public check, where pad = stride = 2",
+    ),
+    Variant(
+        "conv_backward_unpad_minus_pad",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                dA_prev = np.zeros(A_prev.shape)
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    da_prev_pad = dA_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] += dZ[i, h, w, c]
+                    dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]
+                return dA_prev, dW, db
+        """),
+        "unpads with [pad:-pad], which is empty (and raises) when pad = 0",
+    ),
+    Variant(
+        "conv_backward_dW_overwritten",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                dA_prev = np.zeros(A_prev.shape)
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    da_prev_pad = dA_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] = a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] += dZ[i, h, w, c]
+                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "dW[:, :, :, c] = ... overwrites instead of accumulating",
+    ),
+    Variant(
+        "conv_backward_db_overwritten",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                dA_prev = np.zeros(A_prev.shape)
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    da_prev_pad = dA_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] = dZ[i, h, w, c]
+                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "db[:, :, :, c] = ... keeps only the last window's gradient",
+    ),
+    Variant(
+        "conv_backward_db_summed_over_filters",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                dA_prev = np.zeros(A_prev.shape)
+                dW = np.zeros(W.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    da_prev_pad = dA_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                db = np.sum(dZ) * np.ones(b.shape)
+                return dA_prev, dW, db
+        """),
+        "db sums dZ over every filter instead of one sum per filter",
+    ),
+    Variant(
+        "conv_backward_dA_prev_still_padded",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = np.zeros(A_prev_pad.shape)
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                a_slice = A_prev_pad[i, vert_start:vert_end, horiz_start:horiz_end, :]
+                                dA_prev_pad[i, vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] += dZ[i, h, w, c]
+                return dA_prev_pad, dW, db
+        """),
+        "returns the padded gradient without cutting the padding off",
+    ),
+    Variant(
+        "conv_backward_stride_ignored",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                pad = hparameters["pad"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                dA_prev = np.zeros(A_prev.shape)
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    da_prev_pad = dA_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                a_slice = a_prev_pad[h:h + f, w:w + f, :]
+                                da_prev_pad[h:h + f, w:w + f, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] += dZ[i, h, w, c]
+                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "windows start at (h, w) instead of (h*stride, w*stride)",
+    ),
+    Variant(
+        "conv_backward_unpadded_slice",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                dA_prev = np.zeros(A_prev.shape)
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    da_prev_pad = dA_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                a_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]
+                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] += dZ[i, h, w, c]
+                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "takes a_slice for dW from the unpadded A_prev: shifted windows (right only when pad = 0)",
+    ),
+    Variant(
+        "conv_backward_reuses_A_prev",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = hparameters["stride"]
+                pad = hparameters["pad"]
+                (m, n_H, n_W, n_C) = dZ.shape
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev = A_prev  # same shape, so reuse it
+                dA_prev[:] = 0
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    a_prev_pad = A_prev_pad[i]
+                    da_prev_pad = dA_prev_pad[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
+                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] += dZ[i, h, w, c]
+                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "right gradients, but dA_prev aliases A_prev and overwrites the cache in place",
+    ),
+    Variant(
+        "conv_backward_hardcoded_public_hparameters",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                (A_prev, W, b, hparameters) = cache
+                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+                (f, f, n_C_prev, n_C) = W.shape
+                stride = 2
+                pad = 2
+                (m, n_H, n_W, n_C) = dZ.shape
+                dA_prev = np.zeros(A_prev.shape)
+                dW = np.zeros(W.shape)
+                db = np.zeros(b.shape)
+                A_prev_pad = zero_pad(A_prev, pad)
+                dA_prev_pad = zero_pad(dA_prev, pad)
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vs, hs = h * stride, w * stride
+                                a_slice = A_prev_pad[i, vs:vs + f, hs:hs + f, :]
+                                dA_prev_pad[i, vs:vs + f, hs:hs + f, :] += W[:, :, :, c] * dZ[i, h, w, c]
+                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
+                                db[:, :, :, c] += dZ[i, h, w, c]
+                dA_prev = dA_prev_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "hard-codes the public check's stride = pad = 2",
+    ),
+    # --- create_mask_from_window ----------------------------------------------------
+    Variant(
+        "create_mask_greater_than_max",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                mask = x > np.max(x)
+                return mask
+        """),
+        "uses > instead of ==, so nothing is marked",
+    ),
+    Variant(
+        "create_mask_inverted",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                mask = x < np.max(x)
+                return mask
+        """),
+        "marks everything except the maximum",
+    ),
+    Variant(
+        "create_mask_of_minimum",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                mask = x == np.min(x)
+                return mask
+        """),
+        "marks the minimum",
+    ),
+    Variant(
+        "create_mask_column_maxima",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                mask = x == np.max(x, axis=0)
+                return mask
+        """),
+        "compares with each column's maximum, so one entry per column is marked",
+    ),
+    Variant(
+        "create_mask_largest_magnitude",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                mask = np.abs(x) == np.max(np.abs(x))
+                return mask
+        """),
+        "marks the entry of largest absolute value (wrong for negative windows)",
+    ),
+    Variant(
+        "create_mask_in_place",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                biggest = np.max(x)
+                x[x != biggest] = 0
+                x[x == biggest] = 1
+                mask = x
+                return mask
+        """),
+        "right 0/1 mask, built by overwriting the window x in place",
+    ),
+    # --- distribute_value -----------------------------------------------------------
+    Variant(
+        "distribute_value_divides_by_n_H",
+        "distribute_value",
+        cell("""
+            def distribute_value(dz, shape):
+                (n_H, n_W) = shape
+                average = dz / n_H
+                a = np.ones(shape) * average
+                return a
+        """),
+        "divides by n_H only",
+    ),
+    Variant(
+        "distribute_value_divides_by_sum",
+        "distribute_value",
+        cell("""
+            def distribute_value(dz, shape):
+                (n_H, n_W) = shape
+                average = dz / (n_H + n_W)
+                a = np.ones(shape) * average
+                return a
+        """),
+        "divides by n_H + n_W (happens to be right for 2x2 windows)",
+    ),
+    Variant(
+        "distribute_value_integer_division",
+        "distribute_value",
+        cell("""
+            def distribute_value(dz, shape):
+                (n_H, n_W) = shape
+                average = dz // (n_H * n_W)
+                a = np.ones(shape) * average
+                return a
+        """),
+        "floor division",
+    ),
+    Variant(
+        "distribute_value_not_divided",
+        "distribute_value",
+        cell("""
+            def distribute_value(dz, shape):
+                a = np.ones(shape) * dz
+                return a
+        """),
+        "copies dz to every entry without dividing",
+    ),
+    Variant(
+        "distribute_value_shape_swapped",
+        "distribute_value",
+        cell("""
+            def distribute_value(dz, shape):
+                (n_H, n_W) = shape
+                average = dz / (n_H * n_W)
+                a = np.ones((n_W, n_H)) * average
+                return a
+        """),
+        "builds the array with height and width swapped",
+    ),
+    # --- pool_backward --------------------------------------------------------------
+    Variant(
+        "pool_backward_assigns",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                (A_prev, hparameters) = cache
+                stride = hparameters["stride"]
+                f = hparameters["f"]
+                (m, n_H, n_W, n_C) = dA.shape
+                dA_prev = np.zeros(A_prev.shape)
+                for i in range(m):
+                    a_prev = A_prev[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                if mode == "max":
+                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
+                                    mask = create_mask_from_window(a_prev_slice)
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] = mask * dA[i, h, w, c]
+                                elif mode == "average":
+                                    da = dA[i, h, w, c]
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] = distribute_value(da, (f, f))
+                return dA_prev
+        """),
+        "= instead of +=: wrong wherever windows overlap",
+    ),
+    Variant(
+        "pool_backward_average_not_divided",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                (A_prev, hparameters) = cache
+                stride = hparameters["stride"]
+                f = hparameters["f"]
+                (m, n_H, n_W, n_C) = dA.shape
+                dA_prev = np.zeros(A_prev.shape)
+                for i in range(m):
+                    a_prev = A_prev[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                if mode == "max":
+                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
+                                    mask = create_mask_from_window(a_prev_slice)
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
+                                elif mode == "average":
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += np.ones((f, f)) * dA[i, h, w, c]
+                return dA_prev
+        """),
+        "average mode copies dA to the whole window without dividing by f*f",
+    ),
+    Variant(
+        "pool_backward_mask_from_gradient",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                (A_prev, hparameters) = cache
+                stride = hparameters["stride"]
+                f = hparameters["f"]
+                (m, n_H, n_W, n_C) = dA.shape
+                dA_prev = np.zeros(A_prev.shape)
+                for i in range(m):
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                if mode == "max":
+                                    window = dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]
+                                    mask = create_mask_from_window(window)
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
+                                elif mode == "average":
+                                    da = dA[i, h, w, c]
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
+                return dA_prev
+        """),
+        "builds the max mask from the dA_prev window instead of the A_prev window",
+    ),
+    Variant(
+        "pool_backward_mask_from_whole_image",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                (A_prev, hparameters) = cache
+                stride = hparameters["stride"]
+                f = hparameters["f"]
+                (m, n_H, n_W, n_C) = dA.shape
+                dA_prev = np.zeros(A_prev.shape)
+                for i in range(m):
+                    a_prev = A_prev[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                if mode == "max":
+                                    mask = create_mask_from_window(a_prev[:, :, c])
+                                    window_mask = mask[vert_start:vert_end, horiz_start:horiz_end]
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += window_mask * dA[i, h, w, c]
+                                elif mode == "average":
+                                    da = dA[i, h, w, c]
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
+                return dA_prev
+        """),
+        "takes the mask of the whole image A_prev[i] (its global maximum) and then slices it",
+    ),
+    Variant(
+        "pool_backward_stride_ignored",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                (A_prev, hparameters) = cache
+                f = hparameters["f"]
+                (m, n_H, n_W, n_C) = dA.shape
+                dA_prev = np.zeros(A_prev.shape)
+                for i in range(m):
+                    a_prev = A_prev[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                if mode == "max":
+                                    mask = create_mask_from_window(a_prev[h:h + f, w:w + f, c])
+                                    dA_prev[i, h:h + f, w:w + f, c] += mask * dA[i, h, w, c]
+                                elif mode == "average":
+                                    dA_prev[i, h:h + f, w:w + f, c] += distribute_value(dA[i, h, w, c], (f, f))
+                return dA_prev
+        """),
+        "windows start at (h, w) instead of (h*stride, w*stride)",
+    ),
+    Variant(
+        "pool_backward_average_shape_from_stride",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                (A_prev, hparameters) = cache
+                stride = hparameters["stride"]
+                f = hparameters["f"]
+                (m, n_H, n_W, n_C) = dA.shape
+                dA_prev = np.zeros(A_prev.shape)
+                for i in range(m):
+                    a_prev = A_prev[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                if mode == "max":
+                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
+                                    mask = create_mask_from_window(a_prev_slice)
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
+                                elif mode == "average":
+                                    da = dA[i, h, w, c]
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (stride, stride))
+                return dA_prev
+        """),
+        "average mode spreads over (stride, stride) instead of (f, f): right only when stride = f",
+    ),
+    Variant(
+        "pool_backward_default_average",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="average"):
+                (A_prev, hparameters) = cache
+                stride = hparameters["stride"]
+                f = hparameters["f"]
+                (m, n_H, n_W, n_C) = dA.shape
+                dA_prev = np.zeros(A_prev.shape)
+                for i in range(m):
+                    a_prev = A_prev[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                if mode == "max":
+                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
+                                    mask = create_mask_from_window(a_prev_slice)
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
+                                else:
+                                    da = dA[i, h, w, c]
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
+                return dA_prev
+        """),
+        "changes the default mode to 'average'",
+    ),
+    Variant(
+        "pool_backward_mask_not_scaled",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                (A_prev, hparameters) = cache
+                stride = hparameters["stride"]
+                f = hparameters["f"]
+                (m, n_H, n_W, n_C) = dA.shape
+                dA_prev = np.zeros(A_prev.shape)
+                for i in range(m):
+                    a_prev = A_prev[i]
+                    for h in range(n_H):
+                        for w in range(n_W):
+                            for c in range(n_C):
+                                vert_start = h * stride
+                                vert_end = vert_start + f
+                                horiz_start = w * stride
+                                horiz_end = horiz_start + f
+                                if mode == "max":
+                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
+                                    mask = create_mask_from_window(a_prev_slice)
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask
+                                elif mode == "average":
+                                    da = dA[i, h, w, c]
+                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
+                return dA_prev
+        """),
+        "max mode adds the mask itself, forgetting to multiply by dA[i, h, w, c]",
+    ),
+]
+
+
+CORRECT: list[Variant] = [
+    Variant(
+        "zero_pad_manual_slices",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                m, n_H, n_W, n_C = X.shape
+                X_pad = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C), dtype=X.dtype)
+                X_pad[:, pad:pad + n_H, pad:pad + n_W, :] = X
+                return X_pad
+        """),
+        "builds the zeros and copies X into the centre; keeps X's dtype",
+    ),
+    Variant(
+        "zero_pad_concatenate",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                m, n_H, n_W, n_C = X.shape
+                rows = np.zeros((m, pad, n_W, n_C), dtype=X.dtype)
+                X_pad = np.concatenate([rows, X, rows], axis=1)
+                cols = np.zeros((m, n_H + 2 * pad, pad, n_C), dtype=X.dtype)
+                return np.concatenate([cols, X_pad, cols], axis=2)
+        """),
+        "stacks zero blocks on each side with np.concatenate",
+    ),
+    Variant(
+        "conv_single_step_einsum",
+        "conv_single_step",
+        cell("""
+            def conv_single_step(a_slice_prev, W, b):
+                return float(np.einsum("ijk,ijk->", a_slice_prev, W) + np.sum(b))
+        """),
+        "np.einsum for the product-sum; returns a Python float",
+    ),
+    Variant(
+        "conv_single_step_tensordot",
+        "conv_single_step",
+        cell("""
+            def conv_single_step(a_slice_prev, W, b):
+                Z = np.tensordot(a_slice_prev, W, axes=3) + np.reshape(b, ())
+                return Z
+        """),
+        "np.tensordot over all three axes, plus the bias reshaped to 0-d",
+    ),
+    Variant(
+        "conv_single_step_squeeze_0d",
+        "conv_single_step",
+        cell("""
+            def conv_single_step(a_slice_prev, W, b):
+                Z = np.sum(a_slice_prev * W) + b
+                Z = np.squeeze(Z)  # (1, 1, 1) -> a 0-d array
+                return Z
+        """),
+        "fixes the (1, 1, 1) result with np.squeeze: returns a 0-d array",
+    ),
+    Variant(
+        "conv_forward_sliding_window_view",
+        "conv_forward",
+        cell("""
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            def conv_forward(A_prev, W, b, hparameters):
+                stride, pad = hparameters["stride"], hparameters["pad"]
+                f = W.shape[0]
+                A_prev_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+                # windows: (m, n_H_pad - f + 1, n_W_pad - f + 1, n_C_prev, f, f), keep every stride-th
+                windows = sliding_window_view(A_prev_pad, (f, f), axis=(1, 2))[:, ::stride, ::stride]
+                Z = np.einsum("mhwkij,ijkc->mhwc", windows, W) + b.reshape(1, 1, 1, -1)
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "fully vectorised: sliding_window_view plus np.einsum; no helper calls",
+    ),
+    Variant(
+        "conv_forward_tensordot_per_position",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                m, n_H_prev, n_W_prev, _ = A_prev.shape
+                f, _, _, n_C = W.shape
+                s, p = hparameters["stride"], hparameters["pad"]
+                n_H = (n_H_prev - f + 2 * p) // s + 1
+                n_W = (n_W_prev - f + 2 * p) // s + 1
+                A_prev_pad = zero_pad(A_prev, p)
+                Z = np.empty((m, n_H, n_W, n_C), dtype=np.result_type(A_prev, W, b))
+                for h in range(n_H):
+                    for w in range(n_W):
+                        window = A_prev_pad[:, h * s:h * s + f, w * s:w * s + f, :]   # all examples at once
+                        Z[:, h, w, :] = np.tensordot(window, W, axes=([1, 2, 3], [0, 1, 2])) + b[0, 0, 0, :]
+                cache = (A_prev, W, b, hparameters)
+                return Z, cache
+        """),
+        "loops over output positions only; examples and filters vectorised with np.tensordot; keeps float32",
+    ),
+    Variant(
+        "conv_forward_filter_loop_outermost",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
+                f, n_C = W.shape[0], W.shape[3]
+                stride, pad = hparameters["stride"], hparameters["pad"]
+                n_H = int((n_H_prev - f + 2 * pad) / stride) + 1
+                n_W = int((n_W_prev - f + 2 * pad) / stride) + 1
+                A_prev_pad = zero_pad(A_prev, pad)
+                Z = np.zeros((m, n_H, n_W, n_C))
+                for c in range(n_C):
+                    for i in range(m):
+                        for h in range(n_H):
+                            for w in range(n_W):
+                                a_slice_prev = A_prev_pad[i, h * stride:h * stride + f, w * stride:w * stride + f]
+                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[..., c], b[0, 0, 0, c])
+                return Z, (A_prev, W, b, hparameters)
+        """),
+        "loops filter-first and passes the bias as a NumPy scalar b[0, 0, 0, c]",
+    ),
+    Variant(
+        "pool_forward_sliding_window_view",
+        "pool_forward",
+        cell("""
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            def pool_forward(A_prev, hparameters, mode="max"):
+                f, stride = hparameters["f"], hparameters["stride"]
+                windows = sliding_window_view(A_prev, (f, f), axis=(1, 2))[:, ::stride, ::stride]
+                if mode == "max":
+                    A = windows.max(axis=(-2, -1))
+                elif mode == "average":
+                    A = windows.mean(axis=(-2, -1))
+                else:
+                    raise ValueError(mode)
+                return A, (A_prev, hparameters)
+        """),
+        "vectorised: sliding_window_view, then max or mean over the window axes",
+    ),
+    Variant(
+        "pool_forward_reducer_per_position",
+        "pool_forward",
+        cell("""
+            def pool_forward(A_prev, hparameters, mode="max"):
+                m, n_H_prev, n_W_prev, n_C = A_prev.shape
+                f, s = hparameters["f"], hparameters["stride"]
+                reduce = {"max": np.max, "average": np.mean}[mode]
+                n_H, n_W = 1 + (n_H_prev - f) // s, 1 + (n_W_prev - f) // s
+                A = np.zeros((m, n_H, n_W, n_C), dtype=np.result_type(A_prev.dtype, np.float32))
+                for h in range(n_H):
+                    for w in range(n_W):
+                        A[:, h, w, :] = reduce(A_prev[:, h * s:h * s + f, w * s:w * s + f, :], axis=(1, 2))
+                cache = (A_prev, hparameters)
+                return A, cache
+        """),
+        "loops over positions; all examples and channels at once; keeps float32",
+    ),
+    Variant(
+        "conv_backward_einsum_per_position",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                A_prev, W, b, hparameters = cache
+                stride, pad = hparameters["stride"], hparameters["pad"]
+                m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
+                f = W.shape[0]
+                _, n_H, n_W, n_C = dZ.shape
+                A_prev_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+                dA_prev_pad = np.zeros(A_prev_pad.shape)
+                dW = np.zeros(W.shape)
+                for h in range(n_H):
+                    for w in range(n_W):
+                        vs, hs = h * stride, w * stride
+                        g = dZ[:, h, w, :]                                  # (m, n_C)
+                        dA_prev_pad[:, vs:vs + f, hs:hs + f, :] += np.einsum("ijkc,mc->mijk", W, g)
+                        dW += np.einsum("mijk,mc->ijkc", A_prev_pad[:, vs:vs + f, hs:hs + f, :], g)
+                db = dZ.sum(axis=(0, 1, 2)).reshape(1, 1, 1, n_C)
+                dA_prev = dA_prev_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "loops over positions only; np.einsum for all examples and filters; db by one sum",
+    ),
+    Variant(
+        "conv_backward_sliding_window_view",
+        "conv_backward",
+        cell("""
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            def conv_backward(dZ, cache):
+                A_prev, W, b, hparameters = cache
+                s, p = hparameters["stride"], hparameters["pad"]
+                m, n_H_prev, n_W_prev, n_C_prev = A_prev.shape
+                f = W.shape[0]
+                n_H, n_W = dZ.shape[1], dZ.shape[2]
+                A_pad = np.pad(A_prev, ((0, 0), (p, p), (p, p), (0, 0)))
+                windows = sliding_window_view(A_pad, (f, f), axis=(1, 2))[:, ::s, ::s][:, :n_H, :n_W]
+                dW = np.einsum("mhwkij,mhwc->ijkc", windows, dZ)
+                db = np.sum(dZ, axis=(0, 1, 2), keepdims=True)
+                dA_pad = np.zeros(A_pad.shape, dtype=np.result_type(dZ, W))
+                contrib = np.einsum("ijkc,mhwc->mhwijk", W, dZ)
+                for i in range(f):
+                    for j in range(f):
+                        dA_pad[:, i:i + s * n_H:s, j:j + s * n_W:s, :] += contrib[:, :, :, i, j, :]
+                dA_prev = dA_pad[:, p:p + n_H_prev, p:p + n_W_prev, :]
+                return dA_prev, dW, db
+        """),
+        "vectorised with sliding_window_view; dA_prev by looping over filter offsets only",
+    ),
+    Variant(
+        "create_mask_argmax",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                mask = np.zeros(x.shape, dtype=bool)
+                mask[np.unravel_index(np.argmax(x), x.shape)] = True
+                return mask
+        """),
+        "marks only the first maximum with np.argmax (same answer without ties)",
+    ),
+    Variant(
+        "create_mask_int",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                return (x == x.max()).astype(int)
+        """),
+        "a 0/1 integer mask instead of booleans",
+    ),
+    Variant(
+        "distribute_value_full",
+        "distribute_value",
+        cell("""
+            def distribute_value(dz, shape):
+                return np.full(shape, dz / np.prod(shape))
+        """),
+        "np.full with np.prod(shape)",
+    ),
+    Variant(
+        "pool_backward_vectorised_windows",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                A_prev, hparameters = cache
+                f, s = hparameters["f"], hparameters["stride"]
+                _, n_H, n_W, _ = dA.shape
+                dA_prev = np.zeros(A_prev.shape, dtype=np.result_type(A_prev.dtype, dA.dtype, np.float32))
+                for h in range(n_H):
+                    for w in range(n_W):
+                        window = A_prev[:, h * s:h * s + f, w * s:w * s + f, :]   # (m, f, f, n_C)
+                        g = dA[:, h, w, :][:, np.newaxis, np.newaxis, :]
+                        if mode == "max":
+                            mask = window == window.max(axis=(1, 2), keepdims=True)
+                            dA_prev[:, h * s:h * s + f, w * s:w * s + f, :] += mask * g
+                        else:
+                            dA_prev[:, h * s:h * s + f, w * s:w * s + f, :] += g / (f * f)
+                return dA_prev
+        """),
+        "loops over positions only, all examples and channels at once; no helper calls; keeps float32",
+    ),
+    Variant(
+        "pool_backward_channel_loop_outer",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                A_prev, hparameters = cache
+                f = hparameters["f"]
+                stride = hparameters["stride"]
+                m, n_H, n_W, n_C = dA.shape
+                dA_prev = np.zeros_like(A_prev, dtype=np.float64)
+                for c in range(n_C):
+                    for i in range(m):
+                        for h in range(n_H):
+                            for w in range(n_W):
+                                rows = slice(h * stride, h * stride + f)
+                                cols = slice(w * stride, w * stride + f)
+                                if mode == "average":
+                                    dA_prev[i, rows, cols, c] += distribute_value(dA[i, h, w, c], (f, f))
+                                else:
+                                    dA_prev[i, rows, cols, c] += create_mask_from_window(A_prev[i, rows, cols, c]) * dA[i, h, w, c]
+                return dA_prev
+        """),
+        "channel loop outermost, slice objects, helpers called with NumPy scalars",
+    ),
+]

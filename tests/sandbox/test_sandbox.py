@@ -1,0 +1,210 @@
+"""Does the sandbox hold? Each test runs hostile code in a real worker and checks the
+effect from outside (the host's /proc, a real socket, the real repository files)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from autograder.assignments import COURSE_ROOT
+from autograder.sandbox.isolation import probe
+from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+
+pytestmark = pytest.mark.skipif(not probe()[0], reason="needs user namespaces")  # see test_isolation_is_available
+
+
+def run(worker: WorkerProcess, code: str, timeout: float = 10) -> dict:
+    return worker.request({"op": "exec_cell", "index": 0, "source": textwrap.dedent(code)}, timeout)
+
+
+def host_processes_with(token: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if token.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture
+def worker(tmp_path):
+    w = WorkerProcess(tmp_path, Limits(memory_bytes=512 * 2**20, max_processes=32), isolate=True)
+    w.start()
+    yield w
+    w.kill()
+
+
+def test_isolation_is_available():
+    """Does this machine run the full namespace sandbox? (CI must not silently fall back.)"""
+    ok, reason = probe()
+    assert ok, reason
+
+
+def test_loopback_and_outside_network_are_unreachable(worker):
+    """Can student code connect to a server on the host's loopback, or anywhere else?"""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    try:
+        reply = run(worker, f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=2)")
+        assert not reply["ok"] and reply["error"]["type"] in ("OSError", "ConnectionRefusedError")
+        reply = run(worker, "import socket; socket.create_connection(('1.1.1.1', 53), timeout=2)")
+        assert not reply["ok"]
+        server.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            server.accept()  # nothing ever arrived
+    finally:
+        server.close()
+
+
+def test_graders_reference_and_gradebook_are_invisible(worker):
+    """Can student code read hidden graders, the source notebook or a gradebook?"""
+    secrets = [
+        COURSE_ROOT / "autograder" / "graders",
+        COURSE_ROOT / "source",
+        COURSE_ROOT / "autograder" / "plugin.py",
+        COURSE_ROOT / "gradebook.db",
+    ]
+    code = f"""
+        import os
+        visible = [p for p in {[str(p) for p in secrets]!r} if os.path.exists(p)]
+        assert not visible, visible
+        assert sorted(os.listdir({str(COURSE_ROOT)!r})) == ['.venv'], os.listdir({str(COURSE_ROOT)!r})
+    """
+    reply = run(worker, code)
+    assert reply["ok"], reply
+
+
+def test_cannot_write_outside_tmp_or_regain_privileges(worker):
+    """Is everything but /tmp read-only, and are capabilities gone for good?"""
+    for path in ("/assignment/x.txt", "/usr/x.txt", "/harness/wire.py"):
+        reply = run(worker, f"open({path!r}, 'w')")
+        assert not reply["ok"] and reply["error"]["type"] in ("PermissionError", "OSError"), reply
+    reply = run(worker, "import os; os.chroot('/')")
+    assert not reply["ok"] and reply["error"]["type"] == "PermissionError"
+    reply = run(worker, "import ctypes; assert ctypes.CDLL(None).unshare(0x10000000) != 0")
+    assert reply["ok"], reply  # no nested user namespace from inside the chroot
+    assert run(worker, "open('/tmp/scratch', 'w').write('ok')")["ok"]
+
+
+def test_child_processes_do_not_outlive_the_worker(worker):
+    """Do daemonised grandchildren die when grading ends?"""
+    token = f"autograder-test-{uuid.uuid4().hex}"
+    code = f"""
+        import os, subprocess, sys
+        if os.fork() == 0:           # double fork + setsid: a classic daemon
+            os.setsid()
+            if os.fork() == 0:
+                os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(600)', {token!r}])
+            os._exit(0)
+        subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {token!r}], start_new_session=True)
+    """
+    assert run(worker, code)["ok"]
+    deadline = time.monotonic() + 5
+    while len(host_processes_with(token)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(host_processes_with(token)) == 2
+    worker.kill()
+    deadline = time.monotonic() + 5
+    while host_processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert host_processes_with(token) == []
+
+
+def test_loop_that_ignores_sigterm_and_sigalrm_is_killed_on_time(worker):
+    """Does an infinite loop that ignores SIGTERM and SIGALRM stop at the time limit?"""
+    code = """
+        import signal
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        while True:
+            pass
+    """
+    start = time.monotonic()
+    with pytest.raises(WorkerTimeout):
+        run(worker, code, timeout=1.5)
+    assert time.monotonic() - start < 4
+    assert not worker.alive()
+
+
+def test_memory_hog_hits_the_limit(worker):
+    """Does allocating past the memory limit fail inside the worker, not on the host?"""
+    reply = run(worker, "import numpy as np; x = np.ones((1024, 1024, 1024), dtype=np.uint8)  # 1 GiB")
+    assert not reply["ok"] and "MemoryError" in reply["error"]["type"], reply
+    assert run(worker, "y = bytearray(10)")["ok"]  # still alive and usable
+
+
+def test_fork_bomb_is_capped(worker):
+    """Is the number of processes limited?"""
+    code = """
+        import os, time
+        kids = []
+        try:
+            for _ in range(500):
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(30)
+                    os._exit(0)
+                kids.append(pid)
+        except OSError as e:
+            raise RuntimeError(f"stopped after {len(kids)}") from e
+    """
+    reply = run(worker, code, timeout=20)
+    assert not reply["ok"] and reply["error"]["message"].startswith("stopped after")
+    assert int(reply["error"]["message"].split()[-1]) < 40
+
+
+def test_segfault_and_exit_are_reported(tmp_path):
+    """Do a segfault and os._exit end the worker with a clear reason?"""
+    for code, expected in [
+        ("import ctypes; ctypes.string_at(0)", "segmentation fault"),
+        ("import os; os._exit(3)", "exited with code 3"),
+    ]:
+        with WorkerProcess(tmp_path, Limits(), isolate=True) as w:
+            with pytest.raises(WorkerDied) as info:
+                run(w, code)
+            assert expected in info.value.reason
+
+
+def test_output_flood_neither_blocks_nor_fakes_replies(worker):
+    """Can printing (lots, or fake protocol-looking text) block or fool the grader?"""
+    code = """
+        import sys
+        for _ in range(2000):
+            print('{"ok": true, "value": 100}' * 100)
+            sys.stderr.write('x' * 10000)
+    """
+    reply = run(worker, code, timeout=30)
+    assert reply == {"ok": True}
+    text, total = worker.output()
+    assert total > 20_000_000 and len(text) <= worker.limits.output_bytes
+
+
+def test_environment_is_minimal(tmp_path, monkeypatch):
+    """Does the grader's environment (tokens, paths) leak into the sandbox?"""
+    monkeypatch.setenv("SECRET_TOKEN", "s3cret")
+    with WorkerProcess(tmp_path, Limits(), isolate=True) as worker:
+        reply = run(worker, "import os; leaked = [k for k in os.environ if 'TOKEN' in k]; assert not leaked, leaked")
+    assert reply["ok"], reply
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid switch only applies when grading as root")
+def test_root_grader_runs_students_as_nobody(worker):
+    """When the grader runs as root (CI does), is student code 'nobody' on the host?"""
+    reply = run(
+        worker, "import os; assert os.getuid() == 65534 and os.getgroups() == [], (os.getuid(), os.getgroups())"
+    )
+    assert reply["ok"], reply
+    reply = run(worker, "open('/etc/shadow').read()")
+    assert not reply["ok"] and reply["error"]["type"] == "PermissionError"
