@@ -166,12 +166,12 @@ def print_summary(assignment: Assignment, report: batch.Report) -> None:
         note = r["errors"][0] if r["errors"] else ""
         if len(r["errors"]) > 1:
             note += f" (+{len(r['errors']) - 1} more)"
-        if student in report.reused:
-            note = ("(unchanged since last run) " + note).strip()
         table.add_row(student, f"{reports.fmt(r['score'])} / {reports.fmt(r['max_score'])}", f"{pct:.0f}", note[:300])
     for student, error in sorted(report.failed.items()):
         table.add_row(student, "—", "—", f"[red]not graded: {error.splitlines()[0]}[/]")
     console.print(table)
+    if report.reused:
+        console.print(f"({len(report.reused)} unchanged since the last run, not graded again; --force re-grades)")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -110,6 +110,7 @@ class GradingRun:
             release_nb = read_notebook(assignment.release_notebook)
             submission = plan_submission(read_notebook(Path(opt("submission"))), release_nb)
         except NotebookError as e:
+            e = NotebookError(str(e).replace(str(Path(opt("submission"))), Path(opt("submission")).name))
             self.bad_input.append(str(e))
             return StudentSession(None, assignment.release_dir, limits, isolate, graded,
                                   unavailable=f"Your notebook could not be read: {e}")  # fmt: skip
