@@ -95,7 +95,7 @@ class GradingRun:
             name = next((a.name for a in args if a.is_dir()), args[0].parent.name if args else "")
         return Assignment(name)
 
-    def start_session(self, helpers: dict) -> StudentSession:
+    def start_session(self, helpers: dict | None) -> StudentSession:
         opt = self.config.getoption
         assignment = self.assignment()
         memory = opt("memory_gib")
@@ -117,6 +117,13 @@ class GradingRun:
         self.bad_input.extend(submission.problems)
         return StudentSession(submission, assignment.release_dir, limits, isolate, graded, helpers)
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # Start the sandbox now, in the background: its imports then overlap the
+        # graders' own set-up (the reference loads while the student's cells run).
+        if session.items:
+            self.session = self.start_session(None)
+            self.session.start_in_background()
+
     @pytest.fixture(scope="session")
     def student(self, request: pytest.FixtureRequest) -> StudentSession:
         """The submission under test, loaded in a sandboxed worker."""
@@ -124,7 +131,10 @@ class GradingRun:
             helpers = request.getfixturevalue("grader_helpers")
         except pytest.FixtureLookupError:
             helpers = {}
-        self.session = self.start_session(helpers)
+        if self.session is None:
+            self.session = self.start_session(None)
+        self.session.join_start()
+        self.session.helpers = helpers  # the graders' own mapping: they may fill it later
         yield self.session
         self.session.close()
 
@@ -163,6 +173,9 @@ class GradingRun:
             record["message"] = student_message(call.excinfo) if call.excinfo else "This check was not run."
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.session is not None:  # normally closed by the fixture already; safe twice
+            self.session.join_start()
+            self.session.close()
         path = self.config.getoption("results")
         if path:
             Path(path).write_text(json.dumps(self.results(), indent=1))

@@ -16,6 +16,7 @@ student and never contains grader code or expected values.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,45 +70,83 @@ class StudentSession:
         self.limits = limits
         self.isolate = isolate
         self.graded = graded  # every graded name, for swapping in grader helpers
-        self.helpers = helpers or {}
+        self.helpers = helpers if helpers is not None else {}  # graders may fill it later
         self.unavailable = unavailable  # set when the notebook could not be read at all
         self.worker: WorkerProcess | None = None
+        self.loaded = False  # the current worker has run the notebook's cells
         self.skip_cells: set[int] = set()
-        self.notes: list[str] = []  # what went wrong while loading, for the feedback
-        self.defined: dict[str, str] = {}
+        self.cell_notes: dict[int, str] = {}  # cell -> what went wrong loading it
+        self.defined: dict[str, str] | None = None  # names the notebook defines (first load)
         self.restarts = 0
         self.strikes: Counter = Counter()
         self.output_bytes = 0
 
     # --- loading ----------------------------------------------------------------------
 
+    def start_in_background(self) -> None:
+        """Start the worker and run the cells while the graders set themselves up.
+
+        The process is spawned here, on the calling (main) thread: the launcher's
+        parent-death signal follows the thread that spawned it. Only the waiting
+        happens on the helper thread; any restart is left to ``ensure_started``.
+        """
+        if self.unavailable or self.worker is not None:
+            return
+        self.worker = WorkerProcess(self.assignment_dir, self.limits, self.isolate)
+        self.worker.spawn()
+        self._starter = threading.Thread(target=self._load, args=(self.worker,), name="sandbox-load", daemon=True)
+        self._starter.start()
+
+    def _load(self, worker: WorkerProcess) -> None:
+        try:
+            worker.wait_ready()
+        except WorkerDied as e:
+            self.unavailable = f"the sandbox could not start ({e.reason})"
+            return
+        if self._run_cells():
+            self._loaded()
+
+    def join_start(self) -> None:
+        starter = getattr(self, "_starter", None)
+        if starter is not None:
+            starter.join()
+            self._starter = None
+
     def ensure_started(self) -> WorkerProcess:
+        """A live worker with the notebook's cells run, (re)starting one if needed."""
+        self.join_start()
         if self.unavailable:
             raise StudentCodeError("unavailable", self.unavailable)
-        if self.worker is not None and self.worker.alive():
+        if self.worker is not None and self.worker.alive() and self.loaded:
             return self.worker
-        if self.restarts > MAX_RESTARTS:
-            raise StudentCodeError("crashed", "skipped: your code crashed the grader's worker too many times")
-        first = self.worker is None
-        if self.worker is not None:
+        if self.loaded:  # a call killed the loaded worker: this is a restart
             self.restarts += 1
-            self._collect_output()
+            if self.restarts > MAX_RESTARTS:
+                raise StudentCodeError("crashed", "skipped: your code crashed the grader's worker too many times")
         while True:  # a cell that kills the worker is dropped and loading starts over
+            self._collect_output()
             self.worker = WorkerProcess(self.assignment_dir, self.limits, self.isolate)
             try:
                 self.worker.start()
             except WorkerDied as e:
                 self.unavailable = f"the sandbox could not start ({e.reason})"
                 raise StudentCodeError("unavailable", self.unavailable) from None
-            if self._run_cells(report=first):
+            if self._run_cells():
                 break
-            self._collect_output()
-        if first:
-            self._check_names()
+        self._loaded()
         return self.worker
 
-    def _run_cells(self, report: bool) -> bool:
-        """Run the planned cells; False if one killed the worker (it is then skipped)."""
+    def _loaded(self) -> None:
+        self.loaded = True
+        if self.defined is None:  # first load: which names did the notebook define?
+            self._check_names()
+
+    def _run_cells(self) -> bool:
+        """Run the planned cells; False if one killed the worker (it is then skipped).
+
+        A problem is noted once per cell, however often the cells are replayed.
+        """
+        self.loaded = False
         for cell in self.submission.cells:
             if id(cell) in self.skip_cells:
                 continue
@@ -118,18 +157,21 @@ class StudentSession:
                 )
             except WorkerTimeout:
                 self.skip_cells.add(id(cell))
-                self.notes.append(f"{label} did not finish within {self.limits.cell_timeout:g} s; it was skipped.")
+                self.cell_notes[id(cell)] = (
+                    f"{label} did not finish within {self.limits.cell_timeout:g} s; it was skipped."
+                )
                 return False
             except WorkerDied as e:
                 self.skip_cells.add(id(cell))
-                self.notes.append(f"{label} ended the process: {e.reason}; it was skipped.")
+                self.cell_notes[id(cell)] = f"{label} ended the process: {e.reason}; it was skipped."
                 return False
-            if not reply.get("ok") and report:
+            if not reply.get("ok"):
                 err = reply.get("error", {})
                 if err.get("exit"):
-                    self.notes.append(f"{label} called exit(); the rest of that cell was skipped.")
+                    note = f"{label} called exit(); the rest of that cell was skipped."
                 else:
-                    self.notes.append(f"{label} raised {_error_text(err)}")
+                    note = f"{label} raised {_error_text(err)}"
+                self.cell_notes.setdefault(id(cell), note)
         return True
 
     def _check_names(self) -> None:
@@ -139,10 +181,16 @@ class StudentSession:
         except (WorkerTimeout, WorkerDied):
             self.defined = {}
 
+    @property
+    def notes(self) -> list[str]:
+        """What went wrong while loading the notebook, one line per cell, for feedback."""
+        return list(self.cell_notes.values())
+
     def _collect_output(self) -> None:
-        if self.worker is not None:
-            self.output_bytes += self.worker.output()[1]
+        if self.worker is not None and not getattr(self.worker, "collected", False):
             self.worker.kill()
+            self.output_bytes += self.worker.output()[1]
+            self.worker.collected = True
 
     def close(self) -> None:
         self._collect_output()
@@ -198,7 +246,7 @@ class StudentSession:
                 "timeout", f"skipped: `{fn}` already ran out of time {TIMEOUT_STRIKES} times (infinite loop?)"
             )
         worker = self.ensure_started()
-        if "name" in target and target["name"] not in self.defined:
+        if "name" in target and target["name"] not in (self.defined or {}):
             raise StudentCodeError("undefined", self._undefined_message(target["name"]))
         isolate = [g for g in self.graded if g != target.get("name") and g in self.helpers]
         message = {"op": "call", **target, "args": list(args), "kwargs": kwargs,

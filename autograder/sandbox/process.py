@@ -123,6 +123,16 @@ class WorkerProcess:
     # --- life cycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        """Spawn the sandbox and wait until the worker says it is ready."""
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the launcher and set up its namespaces; doesn't wait for the worker.
+
+        Call this from a thread that outlives the worker (normally the main thread):
+        the launcher's parent-death signal fires when the spawning *thread* exits.
+        """
         spec = self._spec()
         sync = os.pipe(), os.pipe()  # (launcher -> us), (us -> launcher)
         spec["sync_w"], spec["sync_r"] = sync[0][1], sync[1][0]
@@ -143,17 +153,27 @@ class WorkerProcess:
         try:
             if self.isolate:
                 self._map_ids(sync[0][0], sync[1][1])
-            ready = self._read(time.monotonic() + self.limits.startup_timeout)
-        except (WorkerDied, WorkerTimeout, OSError) as e:
+        except (WorkerDied, OSError) as e:
             self.kill()
-            detail = self.capture.text().strip()[-300:] if self.capture else ""
-            raise WorkerDied(f"the sandbox did not start: {e} {detail}".strip()) from None
+            self._startup_error = f"{e}"
         finally:
             os.close(sync[0][0])
             os.close(sync[1][1])
-        if ready.get("op") != "ready":
-            self.kill()
-            raise WorkerDied("the sandbox sent an unexpected first message")
+
+    def wait_ready(self) -> None:
+        """Wait for the worker's first message; WorkerDied if it never comes."""
+        error = getattr(self, "_startup_error", None)
+        if error is None:
+            try:
+                ready = self._read(time.monotonic() + self.limits.startup_timeout)
+                if ready.get("op") == "ready":
+                    return
+                error = "the sandbox sent an unexpected first message"
+            except (WorkerDied, WorkerTimeout) as e:
+                error = str(e) or type(e).__name__
+        self.kill()
+        detail = self.capture.text().strip()[-300:] if self.capture else ""
+        raise WorkerDied(f"the sandbox did not start: {error} {detail}".strip())
 
     def _map_ids(self, from_launcher: int, to_launcher: int) -> None:
         """Write the launcher's uid/gid maps: ns root, plus 'nobody' when we are root."""

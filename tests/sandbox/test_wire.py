@@ -40,6 +40,7 @@ def test_python_and_numpy_values_keep_their_kind():
         "special": [float("nan"), float("inf"), -float("inf")],
         "empty": np.zeros((0, 3)),
         "noncontig": np.arange(12.0).reshape(3, 4).T,
+        "dtypes": [np.float32, np.dtype("int64")],
     }
     out = roundtrip(value)
     assert isinstance(out["scalar"], np.float64) and out["scalar"] == 1.5
@@ -51,6 +52,7 @@ def test_python_and_numpy_values_keep_their_kind():
     assert np.isnan(out["special"][0]) and out["special"][1:] == [float("inf"), -float("inf")]
     assert out["empty"].shape == (0, 3)
     assert np.array_equal(out["noncontig"], np.arange(12.0).reshape(3, 4).T)
+    assert out["dtypes"] == [np.dtype("float32"), np.dtype("int64")]
 
 
 def test_unknown_objects_become_handles_or_are_refused():
@@ -86,6 +88,7 @@ def forged(body: dict, buffers: list[bytes] = ()) -> bytes:
         {"$": "dict", "k": [[1, 2]], "v": [1]},  # unhashable key
         {"no": "tag"},
         {"$": "float", "v": "__import__('os')"},
+        {"$": "dtype", "v": "|O"},
     ],
 )
 def test_forged_frames_are_refused(body):

@@ -106,6 +106,10 @@ class _Encoder:
             }
         if _isinstance(v, RemoteRef):
             return {"$": "ref", "id": v.id}
+        if _isinstance(v, np.dtype) or (t is type and issubclass(v, np.generic)):
+            dt = np.dtype(v)  # np.float32 and np.dtype("float32") both travel as a dtype
+            if _DTYPE_RE.match(dt.str):
+                return {"$": "dtype", "v": dt.str}
         return self.other(v, depth)
 
     def other(self, v: Any, depth: int) -> Any:
@@ -167,6 +171,11 @@ class _Decoder:
             if len(keys) != len(vals) or not all(_hashable(k) for k in keys):
                 raise WireError("bad dict")
             return dict(zip(keys, vals, strict=False))
+        if tag == "dtype":
+            s = v.get("v")
+            if not _isinstance(s, str) or not _DTYPE_RE.match(s):
+                raise WireError(f"refused dtype {s!r}")
+            return np.dtype(s)
         if tag == "bigint":
             return int(str(v.get("v")))
         if tag == "float":
