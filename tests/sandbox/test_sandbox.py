@@ -199,6 +199,23 @@ def test_environment_is_minimal(tmp_path, monkeypatch):
     assert reply["ok"], reply
 
 
+def test_student_has_no_capabilities(worker):
+    """Root or not, student code holds no capability: it can't re-chroot (to climb out), mount or rename the host."""
+    code = """
+        import ctypes, errno
+        libc = ctypes.CDLL(None, use_errno=True)
+        attempts = {
+            "chroot": lambda: libc.chroot(b"/tmp"),
+            "mount": lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None),
+            "sethostname": lambda: libc.sethostname(b"mine", 4),
+        }
+        results = {name: (attempt(), ctypes.get_errno()) for name, attempt in attempts.items()}
+        assert all(result == (-1, errno.EPERM) for result in results.values()), results
+    """
+    reply = run(worker, code)
+    assert reply["ok"], reply
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="the uid switch only applies when grading as root")
 def test_root_grader_runs_students_as_nobody(worker):
     """When the grader runs as root (CI does), is student code 'nobody' on the host?"""
