@@ -136,3 +136,58 @@ def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float =
         x[i] = old
         grad[i] = (plus - minus) / (2 * h)
     return grad
+
+
+def numeric_gradient_of_output(
+    forward: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray
+) -> np.ndarray:
+    """Centred differences of sum(forward(x) * dout) with respect to x (float64)."""
+    dout = dout.astype(np.float64)
+    return numeric_gradient(lambda v: float(np.sum(forward(v) * dout)), x.astype(np.float64))
+
+
+def gradient(
+    actual: Any,
+    numeric: np.ndarray,
+    expected: np.ndarray,
+    what: str,
+    hint: str | None = None,
+    *,
+    numeric_tol: dict[str, float],
+    reference_tol: dict[str, float],
+) -> None:
+    """A gradient matches the numeric gradient of the forward pass and the reference's."""
+    floating(actual, what)
+    close(actual, numeric, what, hint=hint, **numeric_tol)
+    close(actual, expected, what, hint=hint, **reference_tol)
+
+
+def parts(value: Any, names: tuple[str, ...], what: str) -> tuple:
+    """Split a returned tuple into its named parts, or say what came back instead."""
+    listing = ", ".join(names)
+    hint = f"return the tuple ({listing})."
+    if not isinstance(value, (tuple, list)):
+        raise Mismatch(f"{what} should return a tuple ({listing}), but it returned {describe_type(value)}.", hint)
+    if len(value) != len(names):
+        raise Mismatch(f"{what} should return {len(names)} values ({listing}), but it returned {len(value)}.", hint)
+    return tuple(value)
+
+
+def cache(value: Any, expected: tuple, names: tuple[str, ...]) -> None:
+    """A layer's cache holds its forward inputs, in the documented order, with the same values.
+
+    A tuple is documented; a list with the same items works just as well downstream,
+    so it is accepted.
+    """
+    listing = ", ".join(names)
+    hint = f"set cache = ({listing}), the function's inputs."
+    if not isinstance(value, (tuple, list)):
+        raise Mismatch(f"cache should be a tuple ({listing}), but it is {describe_type(value)}.", hint)
+    if len(value) != len(names):
+        raise Mismatch(f"cache should hold {len(names)} items ({listing}), but it holds {len(value)}.", hint)
+    for item, want, name in zip(value, expected, names, strict=True):
+        if isinstance(want, dict):
+            if not isinstance(item, dict) or item != want:
+                raise Mismatch(f"cache item `{name}` is not the {name} dictionary the function was given.", hint)
+        else:
+            close(item, want, f"cache item `{name}`", rtol=0, atol=0, hint=hint)

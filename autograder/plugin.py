@@ -6,6 +6,7 @@ Load it with ``-p autograder.plugin``. It provides:
 - the fixture ``student``: the submission, running in a sandbox (``StudentSession``);
 - the fixture ``rng``: a NumPy generator seeded from the test's id, so inputs are
   fixed per test yet differ between tests;
+- the fixture ``distinct``: arrays of random values with no ties (for pooling);
 - ``--results PATH``: where the scores are written as JSON when the run ends.
 
 The graded function of a test is its module's name: ``test_zero_pad.py`` grades
@@ -17,7 +18,9 @@ from __future__ import annotations
 import json
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -142,6 +145,21 @@ class GradingRun:
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
         """Random inputs, fixed per test."""
         return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+    @pytest.fixture
+    def distinct(self, rng: np.random.Generator) -> Callable[..., np.ndarray]:
+        """``distinct(*shape, dtype=...)``: random values, all different (no ties anywhere).
+
+        Entries are a shuffled grid 0.1 apart plus a little noise, so every pooling
+        window has a clear maximum even in float32 and far beyond a numeric step.
+        """
+
+        def make(*shape: int, dtype: Any = np.float64) -> np.ndarray:
+            n = int(np.prod(shape))
+            values = (rng.permutation(n) - n / 2) * 0.1 + rng.uniform(0.0, 0.05, n)
+            return values.reshape(shape).astype(dtype)
+
+        return make
 
     # --- verdicts ---------------------------------------------------------------------
 

@@ -21,12 +21,11 @@ window's maximum: how ties are broken is not part of the contract.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
-import numpy as np
 import pytest
 
 from autograder import checks
@@ -53,79 +52,15 @@ def grader_helpers() -> dict[str, Callable]:
     return {}
 
 
-@pytest.fixture
-def distinct(rng: np.random.Generator) -> Callable[..., np.ndarray]:
-    """``distinct(*shape, dtype=...)``: random values, all different (no ties anywhere).
-
-    Entries are a shuffled grid 0.1 apart plus a little noise, so every pooling window
-    has a clear maximum even in float32 and far beyond a numeric step.
-    """
-
-    def make(*shape: int, dtype: Any = np.float64) -> np.ndarray:
-        n = int(np.prod(shape))
-        values = (rng.permutation(n) - n / 2) * 0.1 + rng.uniform(0.0, 0.05, n)
-        return values.reshape(shape).astype(dtype)
-
-    return make
-
-
-def parts(value: Any, names: tuple[str, ...], what: str) -> tuple:
-    """Split a returned tuple into its named parts, or say what came back instead."""
-    listing = ", ".join(names)
-    hint = f"return the tuple ({listing})."
-    if not isinstance(value, (tuple, list)):
-        raise checks.Mismatch(
-            f"{what} should return a tuple ({listing}), but it returned {checks.describe_type(value)}.", hint
-        )
-    if len(value) != len(names):
-        raise checks.Mismatch(
-            f"{what} should return {len(names)} values ({listing}), but it returned {len(value)}.", hint
-        )
-    return tuple(value)
-
-
-def check_cache(cache: Any, expected: tuple, names: tuple[str, ...]) -> None:
-    """The cache holds the forward inputs, in the documented order, with the same values.
-
-    A tuple is documented; a list with the same items works just as well downstream,
-    so it is accepted.
-    """
-    listing = ", ".join(names)
-    hint = f"set cache = ({listing}), the function's inputs."
-    if not isinstance(cache, (tuple, list)):
-        raise checks.Mismatch(f"cache should be a tuple ({listing}), but it is {checks.describe_type(cache)}.", hint)
-    if len(cache) != len(names):
-        raise checks.Mismatch(f"cache should hold {len(names)} items ({listing}), but it holds {len(cache)}.", hint)
-    for item, want, name in zip(cache, expected, names, strict=True):
-        if isinstance(want, dict):
-            if not isinstance(item, dict) or item != want:
-                raise checks.Mismatch(f"cache item `{name}` is not the {name} dictionary the function was given.", hint)
-        else:
-            checks.close(item, want, f"cache item `{name}`", rtol=0, atol=0, hint=hint)
-
-
-def check_gradient(actual: Any, numeric: np.ndarray, expected: np.ndarray, what: str, hint: str | None = None) -> None:
-    """A gradient matches the numeric gradient of the forward pass and the reference."""
-    checks.floating(actual, what)
-    checks.close(actual, numeric, what, hint=hint, **NUMERIC)
-    checks.close(actual, expected, what, hint=hint, **TIGHT)
-
-
-def numeric_gradient_array(forward: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray) -> np.ndarray:
-    """Centred differences of sum(forward(x) * dout) with respect to x (float64)."""
-    dout = dout.astype(np.float64)
-    return checks.numeric_gradient(lambda v: float(np.sum(forward(v) * dout)), x.astype(np.float64))
-
-
 @pytest.fixture(scope="session")
 def grading() -> SimpleNamespace:
-    """Comparison helpers shared by the graders (see the functions above)."""
+    """Comparison helpers shared by the graders, with this assignment's tolerances."""
     return SimpleNamespace(
-        parts=parts,
+        parts=checks.parts,
         scalar=checks.scalar,
-        check_cache=check_cache,
-        check_gradient=check_gradient,
-        numeric_gradient_array=numeric_gradient_array,
+        check_cache=checks.cache,
+        check_gradient=functools.partial(checks.gradient, numeric_tol=NUMERIC, reference_tol=TIGHT),
+        numeric_gradient_array=checks.numeric_gradient_of_output,
         TIGHT=TIGHT,
         NUMERIC=NUMERIC,
         FLOAT32=FLOAT32,

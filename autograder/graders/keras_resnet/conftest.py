@@ -66,6 +66,7 @@ import inspect  # noqa: E402
 import re  # noqa: E402
 import zlib  # noqa: E402
 from collections import Counter  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
@@ -263,15 +264,20 @@ def compare_chain(actual: list[tuple], expected: list[tuple], what: str, hint: s
         raise checks.Mismatch(f"{what} has an unexpected extra layer: {layer_text(actual[len(expected)])}.", hint)
 
 
-def compare_layers(actual: list[tuple], expected: list[tuple], what: str, hint: str | None = None) -> None:
-    """The same layers in any order (blocks have two branches)."""
+def compare_unordered(actual: list, expected: list, what: str, text: Callable[[Any], str], hint: str | None) -> None:
+    """The same items in any order; a mismatch is named with ``text``."""
     missing = list((Counter(expected) - Counter(actual)).elements())
     extra = list((Counter(actual) - Counter(expected)).elements())
     if missing:
-        more = f" Yours has {layer_text(extra[0])} instead." if extra else ""
-        raise checks.Mismatch(f"{what} should have {layer_text(missing[0])}, and yours has none.{more}", hint)
+        more = f" Yours has {text(extra[0])} instead." if extra else ""
+        raise checks.Mismatch(f"{what} should have {text(missing[0])}, and yours has none.{more}", hint)
     if extra:
-        raise checks.Mismatch(f"{what} has an unexpected layer: {layer_text(extra[0])}.", hint)
+        raise checks.Mismatch(f"{what} has an unexpected layer: {text(extra[0])}.", hint)
+
+
+def compare_layers(actual: list[tuple], expected: list[tuple], what: str, hint: str | None = None) -> None:
+    """The same layers in any order (blocks have two branches)."""
+    compare_unordered(actual, expected, what, layer_text, hint)
 
 
 def weight_groups(student, model: RemoteRef) -> list[tuple]:
@@ -309,13 +315,8 @@ def group_text(group: tuple) -> str:
 
 
 def compare_groups(actual: list[tuple], expected: list[tuple], what: str, hint: str | None = None) -> None:
-    missing = list((Counter(expected) - Counter(actual)).elements())
-    extra = list((Counter(actual) - Counter(expected)).elements())
-    if missing:
-        more = f" Yours has {group_text(extra[0])} instead." if extra else ""
-        raise checks.Mismatch(f"{what} should have {group_text(missing[0])}, and yours has none.{more}", hint)
-    if extra:
-        raise checks.Mismatch(f"{what} has an unexpected layer: {group_text(extra[0])}.", hint)
+    """The same layers, by their weights' shapes, in any order."""
+    compare_unordered(actual, expected, what, group_text, hint)
 
 
 # --- building in the sandbox ---------------------------------------------------------------
@@ -354,6 +355,18 @@ def reference_block_model(
     for _ in range(2 if twice else 1):
         Y = getattr(reference, name)(Y, **kwargs)
     return keras.Model(X, Y)
+
+
+def block_matches_reference(student, reference, rng, name: str, input_shape: tuple, hint: str, **kwargs: Any) -> None:
+    """Built in a model and given the reference's weights, the block computes the reference's outputs."""
+    model = block_model(student, name, input_shape, **kwargs)
+    give_same_weights(student, model)
+    ref_model = reference_block_model(reference, name, input_shape, **kwargs)
+    give_reference_same_weights(ref_model)
+    X = rng.standard_normal((4, *input_shape)).astype(np.float32)
+    what = f"the output of your block (training={kwargs['training']}) with the reference's weights"
+    actual = call_layer(student, model, X, what)
+    checks.close(actual, np.asarray(ref_model(X)), what, hint=hint, **FLOAT32)
 
 
 def model_counts(student, model: RemoteRef) -> tuple[int, int]:
@@ -442,6 +455,7 @@ def kit() -> SimpleNamespace:
         is_model_ref=is_model_ref,
         block_model=block_model,
         reference_block_model=reference_block_model,
+        block_matches_reference=block_matches_reference,
         model_counts=model_counts,
         reference_counts=reference_counts,
         call_layer=call_layer,

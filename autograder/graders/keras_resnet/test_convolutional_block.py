@@ -57,16 +57,9 @@ def test_architecture(student, reference, kit):
 
 
 def same_weights_case(student, reference, kit, rng, training):
-    kwargs = {"f": 3, "filters": [3, 5, 6], "s": 2, "training": training}
-    model = kit.block_model(student, "convolutional_block", (7, 7, 4), **kwargs)
-    kit.give_same_weights(student, model)
-    ref_model = kit.reference_block_model(reference, "convolutional_block", (7, 7, 4), **kwargs)
-    kit.give_reference_same_weights(ref_model)
-    X = rng.standard_normal((4, 7, 7, 4)).astype(np.float32)
-    what = f"the output of your block (training={training}) with the reference's weights"
-    actual = kit.call_layer(student, model, X, what)
-    checks.close(
-        actual, np.asarray(ref_model(X)), what, hint=ORDER_HINT if not training else TRAINING_HINT, **kit.FLOAT32
+    hint = ORDER_HINT if not training else TRAINING_HINT
+    kit.block_matches_reference(
+        student, reference, rng, "convolutional_block", (7, 7, 4), hint, f=3, filters=[3, 5, 6], s=2, training=training
     )
 
 

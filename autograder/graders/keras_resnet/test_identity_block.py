@@ -58,16 +58,9 @@ def test_architecture(student, reference, kit):
 
 
 def same_weights_case(student, reference, kit, rng, training):
-    kwargs = {"f": 3, "filters": [3, 4, 5], "training": training}
-    model = kit.block_model(student, "identity_block", (6, 6, 5), **kwargs)
-    kit.give_same_weights(student, model)
-    ref_model = kit.reference_block_model(reference, "identity_block", (6, 6, 5), **kwargs)
-    kit.give_reference_same_weights(ref_model)
-    X = rng.standard_normal((4, 6, 6, 5)).astype(np.float32)
-    what = f"the output of your block (training={training}) with the reference's weights"
-    actual = kit.call_layer(student, model, X, what)
-    checks.close(
-        actual, np.asarray(ref_model(X)), what, hint=ORDER_HINT if not training else TRAINING_HINT, **kit.FLOAT32
+    hint = ORDER_HINT if not training else TRAINING_HINT
+    kit.block_matches_reference(
+        student, reference, rng, "identity_block", (6, 6, 5), hint, f=3, filters=[3, 4, 5], training=training
     )
 
 
