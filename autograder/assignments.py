@@ -81,6 +81,31 @@ class Assignment:
                 setattr(limits, key, value)
         return limits
 
+    def stand_ins(self) -> dict[str, tuple[str, ...]]:
+        """function -> the graded functions the grader answers for while it is graded.
+
+        Declared in assignment.toml's ``[stand_ins]`` table. Nothing else is ever
+        answered: not the function under test, not a function that isn't declared as
+        its dependency (``autograder/stand_ins.py`` enforces this, call by call).
+        """
+        path = self.graders_dir / "assignment.toml"
+        table = self.config().get("stand_ins", {})
+        graded = set(self.graded_ids())
+        if not isinstance(table, dict):
+            raise AssignmentError(f"{path}: [stand_ins] must be a table of function = [graded functions]")
+        out = {}
+        for function, names in table.items():
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise AssignmentError(f"{path}: stand_ins.{function} must be a list of graded function names")
+            unknown = sorted(set(names) - graded)
+            if unknown or function in names:
+                raise AssignmentError(
+                    f"{path}: stand_ins.{function} may name only graded functions other than itself "
+                    f"(got {', '.join(unknown) or function}; graded: {', '.join(sorted(graded))})"
+                )
+            out[function] = tuple(names)
+        return out
+
     def graded_ids(self) -> list[str]:
         """The answer cells' grade_ids, in notebook order."""
         nb = read_notebook(self.source_notebook)

@@ -2,7 +2,8 @@
 
 The order of work for each student, and why:
 
-    1. grade in a fresh grader process          (grading.py; sandboxed student code)
+    0. take the notebook in                      (intake.py; refused by type before read by value)
+    1. grade its private copy in a fresh grader process (grading.py; sandboxed student code)
     2. save results.json atomically             (before anything else: this is the grade)
     3. write the gradebook rows                  (idempotent: update, never add twice)
     4. write feedback and the autograded notebook
@@ -10,23 +11,34 @@ The order of work for each student, and why:
 A student whose saved results match the current notebook, graders and limits (same
 fingerprint) is not graded again, so re-running after an interruption resumes where it
 stopped and never double-counts. ``force=True`` re-grades everyone.
+
+Whatever a student's submission does, it ends as that student's result: a refused file
+or a grader process that failed scores 0 with the reason in ``errors`` (bad input), is
+not saved (the next run looks again), and never stops the rest of the class.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import copy
 import hashlib
 import json
+import logging
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import intake
 from .assignments import Assignment
-from .grading import GradingError, grade_notebook
+from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
 from .reports import atomic_write, write_student_outputs
 from .sandbox.harness import wire
+from .text import clean, clean_id, clean_messages, clean_tree
 
 HARNESS_FILES = [Path(wire.__file__).parent / "worker.py", Path(wire.__file__)]
+log = logging.getLogger(__name__)
 
 
 class BatchError(Exception):
@@ -40,6 +52,7 @@ class Options:
     call_timeout: float | None = None
     cell_timeout: float | None = None
     memory_gib: float | None = None
+    budget: float | None = None  # seconds for all of one submission's code (Limits.budget_seconds)
     force: bool = False
 
     def plugin_options(self) -> dict:
@@ -48,6 +61,7 @@ class Options:
             "call_timeout": self.call_timeout,
             "cell_timeout": self.cell_timeout,
             "memory_gib": self.memory_gib,
+            "budget": self.budget,
         }
 
 
@@ -70,29 +84,47 @@ class Layout:
 
 @dataclass
 class Report:
-    results: dict[str, dict] = field(default_factory=dict)  # student -> results
-    failed: dict[str, str] = field(default_factory=dict)  # student -> internal error (no grade)
+    results: dict[str, dict] = field(default_factory=dict)  # student -> results (everyone, refused too)
+    failed: dict[str, str] = field(default_factory=dict)  # student -> why their grader process failed
     reused: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # refused at intake (never graded)
 
 
-def discover(submitted: Path, assignment: str) -> dict[str, Path]:
-    """student -> notebook path, for every ``<student>/<assignment>/`` folder.
+def discover(submitted: Path, assignment: str) -> dict[str, str]:
+    """student id -> folder name, for every ``<student>/<assignment>`` in ``submitted``.
 
-    A folder without the notebook is still listed: grading it reports the problem.
+    Nothing is followed: a student folder that is a symbolic link is listed (intake
+    refuses it) without looking where it points. A folder without the notebook is
+    listed too (intake reports it). Ids are the folder names, with unprintable
+    characters spelled out (``clean_id``) and made unique.
     """
     if not submitted.is_dir():
         raise BatchError(f"submissions folder {submitted} does not exist")
-    found = {}
-    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if (student_dir / assignment).is_dir():
-            found[student_dir.name] = student_dir / assignment / f"{assignment}.ipynb"
+    found: dict[str, str] = {}
+    with os.scandir(submitted) as entries:
+        folders = sorted(entries, key=lambda e: e.name)
+    for entry in folders:
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_symlink():
+            if not entry.is_dir(follow_symlinks=False):
+                continue  # a file beside the student folders
+            try:
+                os.lstat(os.path.join(entry.path, assignment))
+            except OSError:
+                continue  # this student has no folder for this assignment
+        student, n = clean_id(entry.name), 1
+        while student in found:
+            n += 1
+            student = f"{clean_id(entry.name)}~{n}"
+        found[student] = entry.name
     return found
 
 
-def fingerprint(assignment: Assignment, notebook: Path, options: Options) -> str:
+def fingerprint(assignment: Assignment, digest: str, options: Options) -> str:
     """Changes whenever the grade could: the notebook, graders, reference or limits."""
-    h = hashlib.sha256()
-    files = [notebook, assignment.source_notebook, assignment.release_notebook, *HARNESS_FILES]
+    h = hashlib.sha256(f"notebook {digest}".encode())
+    files = [assignment.source_notebook, assignment.release_notebook, *HARNESS_FILES]
     files += sorted(assignment.graders_dir.rglob("*.py")) + sorted(assignment.graders_dir.glob("*.toml"))
     for path in files:
         h.update(str(path.name).encode())
@@ -101,12 +133,101 @@ def fingerprint(assignment: Assignment, notebook: Path, options: Options) -> str
     return h.hexdigest()
 
 
-def load_saved(path: Path, expected: str) -> dict | None:
+def checked_result(raw: object, student: str, assignment: str) -> dict:
+    """Results from a grader process or a saved file, checked and with every string cleaned.
+
+    Raises ValueError if they don't have the results' layout. The student and assignment
+    are ours, not the file's: they name the folders the outputs are written to.
+    """
+    if not isinstance(raw, dict) or not isinstance(raw.get("functions"), dict):
+        raise ValueError("not a results object")
+    functions = {}
+    for gid, f in raw["functions"].items():
+        if not isinstance(f, dict) or not isinstance(f.get("tests"), list):
+            raise ValueError(f"function {gid!r} has no list of tests")
+        tests = []
+        for t in f["tests"]:
+            if not isinstance(t, dict):
+                raise ValueError("a test is not an object")
+            tests.append(
+                {
+                    "name": clean(t.get("name", "")),
+                    "passed": t.get("passed") is True,
+                    "points": _number(t.get("points")),
+                    "message": clean(t.get("message", "")),
+                    "description": clean(t.get("description", "")),
+                }
+            )
+        functions[clean(gid)] = {"score": _number(f.get("score")), "max_score": _number(f.get("max_score")),
+                                 "tests": tests}  # fmt: skip
+    errors = raw.get("errors", [])
+    if not isinstance(errors, list):
+        raise ValueError("errors is not a list")
+    known = ("assignment", "student", "score", "max_score", "errors", "bad_input", "functions")
+    extra = {clean(k): clean_tree(v) for k, v in raw.items() if k not in known}  # timings and the like
+    return {
+        **extra,
+        "assignment": assignment,
+        "student": student,
+        "score": _number(raw.get("score")),
+        "max_score": _number(raw.get("max_score")),
+        "errors": clean_messages(errors),
+        "bad_input": raw.get("bad_input") is True,
+        "functions": functions,
+    }
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise ValueError(f"{value!r} is not a score")
+    return float(value)
+
+
+def load_saved(path: Path, expected: str, student: str, assignment: str) -> dict | None:
+    """Saved results if they match ``expected``; None if missing, stale or unreadable.
+
+    Results an older run saved with text that needs cleaning are saved again, clean.
+    """
     try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError):
+        saved = json.loads(path.read_bytes())
+        if not isinstance(saved, dict) or saved.get("fingerprint") != expected:
+            return None
+        result = checked_result(saved.get("result"), student, assignment)
+    except (OSError, ValueError, RecursionError):
         return None
-    return saved.get("result") if saved.get("fingerprint") == expected else None
+    if result != saved["result"]:
+        atomic_write(path, json.dumps({"fingerprint": expected, "result": result}, indent=1))
+    return result
+
+
+def unscored_result(skeleton: dict, student: str, assignment: str, message: str) -> dict:
+    """0 points on every test, for a submission that could not be graded; ``message`` says why."""
+    functions = copy.deepcopy(skeleton)
+    for f in functions.values():
+        f["score"] = 0.0
+        for t in f["tests"]:
+            t["passed"], t["message"] = False, "Not graded: see the problem with your notebook above."
+    return {
+        "assignment": assignment,
+        "student": student,
+        "score": 0.0,
+        "max_score": sum(f["max_score"] for f in functions.values()),
+        "errors": [clean(message)],
+        "bad_input": True,
+        "functions": functions,
+    }
+
+
+def skeleton_of(assignment: Assignment, results: dict[str, dict]) -> dict:
+    """Every function and test with its points, unscored: from any result, or by collecting."""
+    for r in results.values():
+        if r["functions"] and all(f["tests"] for f in r["functions"].values()):
+            return copy.deepcopy(r["functions"])
+    try:
+        return checked_result(collect_tests(assignment), "", assignment.name)["functions"]
+    except (GradingError, ValueError) as e:
+        log.warning("could not list the tests of %s (%s); refused submissions get 0 of 0", assignment.name, clean(e))
+        return {gid: {"score": 0.0, "max_score": 0.0, "tests": []} for gid in assignment.graded_ids()}
 
 
 def grade_class(
@@ -117,45 +238,75 @@ def grade_class(
     on_progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Grade every submission; ``on_result`` runs in this thread after each save."""
-    notebooks = discover(layout.submitted, assignment.name)
+    name = assignment.name
+    students = discover(layout.submitted, name)
     report = Report()
-    todo = {}
-    for student, notebook in notebooks.items():
-        fp = fingerprint(assignment, notebook, options)
-        saved = None if options.force else load_saved(layout.results_file(student, assignment.name), fp)
-        if saved is not None:
-            report.results[student] = saved
-            report.reused.append(student)
-            write_student_outputs(saved, notebook, layout.autograded, layout.feedback)
-            if on_result:
-                on_result(student, saved)
-            if on_progress:
-                on_progress(student)
-        else:
-            todo[student] = (notebook, fp)
+    unscored: dict[str, str] = {}  # student -> why (refused, or the grader process failed)
+    todo: dict[str, tuple[Path, str]] = {}
 
-    def work(student: str) -> dict:
-        notebook, _ = todo[student]
-        return grade_notebook(assignment, notebook, student, **options.plugin_options())
+    def finish(student: str, result: dict, notebook: Path | None) -> None:
+        report.results[student] = result
+        try:
+            write_student_outputs(result, notebook, layout.autograded, layout.feedback)
+        except Exception as e:  # a bug of ours; the rest of the class still gets graded
+            report.failed[student] = f"writing the feedback of {student} failed: {type(e).__name__}: {e}"
+        if notebook is not None:
+            notebook.unlink(missing_ok=True)  # the private copy has served; keep the scratch folder small
+        if on_result:
+            on_result(student, result)
+        if on_progress:
+            on_progress(student)
 
-    with cf.ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-        futures = {pool.submit(work, s): s for s in todo}
-        for future in cf.as_completed(futures):
-            student = futures[future]
+    with tempfile.TemporaryDirectory(prefix="autograder-intake-") as private:
+        for i, (student, folder) in enumerate(students.items()):
             try:
-                result = future.result()
-            except GradingError as e:
-                report.failed[student] = str(e)
+                taken = intake.take(layout.submitted, folder, name, Path(private) / str(i))
+            except intake.Refused as e:
+                unscored[student] = str(e)
+                report.refused.append(student)
+                continue
+            fp = fingerprint(assignment, taken.digest, options)
+            saved = None if options.force else load_saved(layout.results_file(student, name), fp, student, name)
+            if saved is not None:
+                report.reused.append(student)
+                finish(student, saved, taken.notebook)
             else:
+                todo[student] = (taken.notebook, fp)
+
+        def work(student: str) -> dict:
+            notebook, _ = todo[student]
+            return grade_notebook(assignment, notebook, student, **options.plugin_options())
+
+        with cf.ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+            futures = {pool.submit(work, s): s for s in todo}
+            for future in cf.as_completed(futures):
+                student = futures[future]
                 notebook, fp = todo[student]
+                try:
+                    result = checked_result(future.result(), student, name)
+                except GradingError as e:
+                    report.failed[student] = clean(str(e))
+                    unscored[student] = e.student_message
+                    continue
+                except ValueError as e:
+                    report.failed[student] = clean(f"the graders wrote malformed results for {student} ({e})")
+                    unscored[student] = (
+                        f"The grader process reported unreadable scores for your notebook, so it earned no "
+                        f"points. {NOT_SAVED}"
+                    )
+                    continue
+                except Exception as e:  # anything else going wrong for one student stays theirs
+                    report.failed[student] = clean(f"grading {student} failed: {type(e).__name__}: {e}")
+                    unscored[student] = f"The grader could not grade your notebook (an internal error). {NOT_SAVED}"
+                    continue
                 atomic_write(
-                    layout.results_file(student, assignment.name),
-                    json.dumps({"fingerprint": fp, "result": result}, indent=1),
+                    layout.results_file(student, name), json.dumps({"fingerprint": fp, "result": result}, indent=1)
                 )
-                report.results[student] = result
-                write_student_outputs(result, notebook, layout.autograded, layout.feedback)
-                if on_result:
-                    on_result(student, result)
-            if on_progress:
-                on_progress(student)
+                finish(student, result, notebook)
+
+        if unscored:
+            skeleton = skeleton_of(assignment, report.results)
+            for student, message in sorted(unscored.items()):
+                notebook = todo[student][0] if student in todo else None
+                finish(student, unscored_result(skeleton, student, name, message), notebook)
     return report

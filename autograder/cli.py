@@ -1,8 +1,12 @@
 """The ``autograder`` command: release, grade, demo.
 
-Exit codes: 0 all good; 1 the run itself failed (bad arguments, missing folder, a
-grader crashed for some student); 2 every submission was graded but some notebooks
-were bad input (unreadable, missing or duplicated answer cells, renamed functions).
+Exit codes: 0 all good; 1 the run itself failed (bad arguments, missing folder, unknown
+assignment, a gradebook that can't be opened); 2 every student has a result but some
+submissions were bad input (refused files, unreadable notebooks, missing or duplicated
+answer cells, renamed functions, a grader process the submission brought down).
+
+Student text reaches the terminal only through ``text.terminal`` or a rich ``Text``
+(cleaned, never read as markup).
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import assignments, batch, reports
 from .assignments import Assignment, AssignmentError
 from .notebook import NotebookError
 from .release import ReleaseError
+from .text import clean, terminal
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -66,6 +72,12 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per notebook cell (default: 30)")
     p.add_argument("--memory-gib", type=float, metavar="G", help="memory limit per sandbox in GiB (default: 2)")
     p.add_argument(
+        "--budget",
+        type=float,
+        metavar="S",
+        help="seconds for all of one submission's code together (default: the assignment's budget_seconds)",
+    )
+    p.add_argument(
         "--isolation",
         choices=("auto", "namespaces", "process"),
         default="auto",
@@ -91,14 +103,16 @@ def cmd_grade(args: argparse.Namespace) -> int:
         call_timeout=args.timeout,
         cell_timeout=args.cell_timeout,
         memory_gib=args.memory_gib,
+        budget=args.budget,
         force=args.force,
     )
     layout = batch.Layout.beside(args.submissions, args.feedback)
     return grade_and_report(assignment, layout, options, args)
 
 
-def announce_isolation(requested: str) -> str:
-    from .sandbox.isolation import WARNING, isolation_mode, probe
+def announce_isolation(requested: str, limits=None) -> str:
+    """Say how student code is isolated and its memory bounded; return the mode in force."""
+    from .sandbox.isolation import WARNING, isolation_mode, memory_mechanism, probe
 
     mode = isolation_mode(requested)
     if mode == "namespaces":
@@ -106,6 +120,7 @@ def announce_isolation(requested: str) -> str:
     else:
         ok, reason = probe() if requested == "auto" else (False, "--isolation process was requested")
         err_console.print(f"[bold red]{WARNING.format(reason=reason)}[/]")
+    console.print(memory_mechanism(mode, limits), markup=False, highlight=False)
     return mode
 
 
@@ -117,9 +132,15 @@ def grade_and_report(
     students = batch.discover(layout.submitted, assignment.name)
     if not students:
         raise batch.BatchError(f"no submissions for {assignment.name} in {layout.submitted}")
-    options.isolation = announce_isolation(options.isolation)
+    memory = int(options.memory_gib * 2**30) if options.memory_gib else None
+    options.isolation = announce_isolation(options.isolation, assignment.limits(memory_bytes=memory))
     course = layout.submitted.parent
-    writer = GradebookWriter(getattr(args, "gradebook", None) or default_url(course), assignment)
+    db_url = getattr(args, "gradebook", None) or default_url(course)
+    try:
+        writer = GradebookWriter(db_url, assignment)
+    except Exception as e:  # SQLAlchemy's and nbgrader's errors share no base class
+        reason = (str(e).strip().splitlines() or [""])[0][:300]
+        raise batch.BatchError(f"the gradebook {db_url} could not be opened ({type(e).__name__}: {reason})") from e
     with Progress(
         TextColumn("grading [bold]{task.fields[current]}"),
         BarColumn(),
@@ -135,7 +156,7 @@ def grade_and_report(
                 layout,
                 options,
                 on_result=writer.record,
-                on_progress=lambda s: progress.update(task, advance=1, current=s),
+                on_progress=lambda s: progress.update(task, advance=1, current=terminal(s, 80)),
             )
         finally:
             writer.close()
@@ -145,13 +166,16 @@ def grade_and_report(
     if getattr(args, "json", None):
         reports.write_json(args.json, assignment.name, report.results)
     print_summary(assignment, report)
-    console.print(f"feedback:   {layout.feedback}/<student>/{assignment.name}/{assignment.name}.html")
-    console.print(f"grades:     {csv_path}" + (f" and {args.json}" if getattr(args, "json", None) else ""))
-    console.print(f"gradebook:  {getattr(args, 'gradebook', None) or default_url(course)}")
-    if report.failed:
-        for _student, error in report.failed.items():
-            err_console.print(f"[red]error:[/] {error.splitlines()[0]}")
-        return 1
+    json_note = f" and {args.json}" if getattr(args, "json", None) else ""
+    console.print(Text(f"feedback:   {layout.feedback}/<student>/{assignment.name}/{assignment.name}.html"))
+    console.print(Text(f"grades:     {csv_path}{json_note}"))
+    console.print(Text(f"gradebook:  {getattr(args, 'gradebook', None) or default_url(course)}"))
+    for student, error in sorted(report.failed.items()):  # the student's result says so too (0 points)
+        err_console.print(
+            f"[yellow]warning:[/] {terminal(error.splitlines()[0] if error else '', 500)}; "
+            f"{terminal(student)} scored 0 and will be graded again on the next run (-v for details)"
+        )
+        logging.getLogger(__name__).info("%s", clean(error))
     return 2 if any(r.get("bad_input") for r in report.results.values()) else 0
 
 
@@ -163,12 +187,11 @@ def print_summary(assignment: Assignment, report: batch.Report) -> None:
     table.add_column("Notes", overflow="fold", max_width=70)
     for student, r in sorted(report.results.items()):
         pct = 100 * r["score"] / r["max_score"] if r["max_score"] else 0.0
-        note = r["errors"][0] if r["errors"] else ""
+        note = clean(r["errors"][0], 300) if r["errors"] else ""
         if len(r["errors"]) > 1:
             note += f" (+{len(r['errors']) - 1} more)"
-        table.add_row(student, f"{reports.fmt(r['score'])} / {reports.fmt(r['max_score'])}", f"{pct:.0f}", note[:300])
-    for student, error in sorted(report.failed.items()):
-        table.add_row(student, "—", "—", f"[red]not graded: {error.splitlines()[0]}[/]")
+        score = f"{reports.fmt(r['score'])} / {reports.fmt(r['max_score'])}"
+        table.add_row(Text(clean(student, 200)), score, f"{pct:.0f}", Text(note))  # Text: never markup
     console.print(table)
     if report.reused:
         console.print(f"({len(report.reused)} unchanged since the last run, not graded again; --force re-grades)")
@@ -189,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     except (AssignmentError, batch.BatchError, NotebookError, ReleaseError, RuntimeError) as e:
         if args.verbose:
             raise
-        err_console.print(f"[red]error:[/] {e}")
+        err_console.print(f"[red]error:[/] {terminal(e)}")
         return 1
     except KeyboardInterrupt:
         err_console.print("interrupted: grades saved so far are kept; run the same command again to resume")

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SAWarning
 
 from .assignments import Assignment
 from .release import generate, use_venv_tools
+from .text import clean
 
 
 def default_url(course_dir: Path) -> str:
@@ -56,6 +57,7 @@ class GradebookWriter:
 
     def _record(self, student: str, result: dict) -> None:
         name = self.assignment.name
+        student = clean(student, None)  # (already clean: the batch's ids are; this keeps it so)
         self.gb.update_or_create_student(student)
         self.gb.update_or_create_submission(name, student)
         for grade_id, function in result["functions"].items():

@@ -2,8 +2,9 @@
 
 Each submission gets its own ``pytest`` process (trusted: it holds the graders, the
 reference and the comparisons), which in turn starts the sandboxed worker that runs
-the student's code. A grader process that crashes or hangs costs that one submission
-an "internal error" and nothing else; it never produces a grade.
+the student's code. A grader process that crashes, hangs or writes no results is a
+``GradingError`` for that one submission and nothing else: the batch scores it 0 with a
+message, does not save it, and grades it again on the next run.
 """
 
 from __future__ import annotations
@@ -21,7 +22,19 @@ GRADING_TIMEOUT = 900  # seconds for one whole submission; only a grader bug get
 
 
 class GradingError(Exception):
-    """The graders themselves failed (not the student's fault); no grade is recorded."""
+    """The grader process for one submission failed; ``str(e)`` is the detail for the instructor.
+
+    Student code runs only in the sandbox, yet a submission can still bring its grader
+    process down (or trip a grader bug); either way it is that student's result, with
+    ``student_message`` (which never shows grader output) as its error.
+    """
+
+    def __init__(self, detail: str, student_message: str):
+        super().__init__(detail)
+        self.student_message = student_message
+
+
+NOT_SAVED = "This result was not saved, so the next grading run tries again."
 
 
 def grader_command(assignment: Assignment, notebook: Path, student: str, results: Path, options: dict) -> list[str]:
@@ -48,12 +61,47 @@ def grade_notebook(assignment: Assignment, notebook: Path, student: str = "stude
     """
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         results = Path(tmp) / "results.json"
-        cmd = grader_command(assignment, Path(notebook).resolve(), student, results, options)
+        cmd = grader_command(assignment, Path(notebook).absolute(), student, results, options)  # (links: refused)
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=GRADING_TIMEOUT, cwd=tmp)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, errors="replace", timeout=GRADING_TIMEOUT, cwd=tmp
+            )
         except subprocess.TimeoutExpired:
-            raise GradingError(f"grading {student} did not finish within {GRADING_TIMEOUT} s") from None
+            raise GradingError(
+                f"grading {student} did not finish within {GRADING_TIMEOUT} s",
+                f"Grading your notebook did not finish within {GRADING_TIMEOUT} s, so it earned no points. {NOT_SAVED}",
+            ) from None
+        failed = GradingError(
+            "",
+            f"The grader process stopped while grading your notebook (exit status {proc.returncode}) and "
+            f"reported no scores, so it earned no points. {NOT_SAVED}",
+        )
         if proc.returncode not in (0, 1) or not results.exists():
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-            raise GradingError(f"the graders failed for {student} (pytest exit {proc.returncode}):\n{tail}")
+            failed.args = (f"the graders failed for {student} (pytest exit {proc.returncode}):\n{tail}",)
+            raise failed
+        try:
+            return json.loads(results.read_bytes())
+        except (ValueError, RecursionError) as e:
+            failed.args = (f"the graders wrote unreadable results for {student} ({e})",)
+            raise failed from None
+
+
+def collect_tests(assignment: Assignment) -> dict:
+    """The assignment's tests without running them: results with every test unscored.
+
+    Used to score a refused submission (0 of the usual maximum) without a grader run.
+    """
+    with tempfile.TemporaryDirectory(prefix="autograder-collect-") as tmp:
+        results = Path(tmp) / "results.json"
+        cmd = [
+            sys.executable, "-m", "pytest", str(assignment.graders_dir),
+            "-c", str(GRADERS_INI), "--rootdir", str(assignment.graders_dir),
+            "-p", "autograder.plugin", "-q", "--no-header", "--collect-only",
+            "--assignment", assignment.name, "--results", str(results),
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=300, cwd=tmp)
+        if proc.returncode != 0 or not results.exists():
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-5:])
+            raise GradingError(f"collecting the graders of {assignment.name} failed:\n{tail}", "")
         return json.loads(results.read_text())

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,28 +53,98 @@ class Submission:
 
 
 def read_notebook(path: Path) -> Notebook:
-    """Parse and check a notebook file, with a one-line error if it's broken."""
+    """Parse and check a notebook file, with a one-line error if it's broken.
+
+    For our own files (source, release, the grader's private copy of a submission);
+    a student's file is read through ``intake``, which refuses it by type first.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise NotebookError(f"{path}: no such notebook") from None
-    except UnicodeDecodeError:
-        raise NotebookError(f"{path}: not a text file (is it really a .ipynb?)") from None
+    except IsADirectoryError:
+        raise NotebookError(f"{path}: a folder, not a notebook file") from None
+    return loads_notebook(data, str(path))
+
+
+def loads_notebook(data: bytes, where: str, max_depth: int | None = None, max_cells: int | None = None) -> Notebook:
+    """Parse a notebook's bytes and check its layout; ``where`` names it in errors.
+
+    Lone surrogates (JSON "\\ud800" escapes) become U+FFFD, so every string encodes;
+    nesting deeper than ``max_depth`` and non-text grade ids are refused.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise NotebookError(f"{where}: not a text file (is it really a .ipynb?): byte {e.start} is not UTF-8") from None
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as e:
-        raise NotebookError(f"{path}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+        raise NotebookError(f"{where}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
+    except ValueError as e:  # e.g. an integer literal thousands of digits long
+        raise NotebookError(f"{where}: not valid JSON ({str(e)[:100]})") from None
+    except RecursionError:
+        raise NotebookError(f"{where}: {_too_deep(max_depth)}") from None
+    if max_depth is not None and _depth_exceeds(raw, max_depth):
+        raise NotebookError(f"{where}: {_too_deep(max_depth)}")
+    if _MAYBE_SURROGATE.search(text):
+        raw = _scrub_surrogates(raw)
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        raise NotebookError(f"{path}: JSON, but not a Jupyter notebook (no list of cells)")
+        raise NotebookError(f"{where}: JSON, but not a Jupyter notebook (no list of cells)")
     if raw.get("nbformat") != 4:
-        raise NotebookError(f"{path}: notebook format {raw.get('nbformat')!r}; expected version 4")
+        raise NotebookError(f"{where}: notebook format {_shown(raw.get('nbformat'))}; expected version 4")
+    if max_cells is not None and len(raw["cells"]) > max_cells:
+        raise NotebookError(
+            f"{where}: {len(raw['cells']):,} cells; the limit is {max_cells:,}. Delete the cells you added in bulk."
+        )
     for i, cell in enumerate(raw["cells"]):
         problem = _cell_problem(cell)
         if problem:
-            raise NotebookError(f"{path}: cell {i + 1} is broken ({problem})")
+            raise NotebookError(f"{where}: cell {i + 1} is broken ({problem})")
         if isinstance(cell["source"], list):
             cell["source"] = "".join(cell["source"])
     return raw
+
+
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _too_deep(max_depth: int | None) -> str:
+    limit = f"{max_depth}" if max_depth is not None else "a few hundred"
+    return (
+        f"nested more than {limit} levels deep (lists and objects inside each other), which no "
+        f"notebook is. Re-save it from Jupyter (File > Save), or start again from the release notebook."
+    )
+
+
+def _depth_exceeds(value: Any, max_depth: int) -> bool:
+    """Whether JSON data nests more than ``max_depth`` lists/objects (iterative: no recursion)."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def _scrub_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_scrub_surrogates(k): _scrub_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_surrogates(v) for v in value]
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _cell_problem(cell: Any) -> str | None:
@@ -86,16 +157,28 @@ def _cell_problem(cell: Any) -> str | None:
         return "source is not text"
     if not isinstance(cell.get("metadata", {}), dict):
         return "metadata is not an object"
+    meta = nbgrader_meta(cell)
+    if "grade_id" in meta and not isinstance(meta["grade_id"], str):
+        kind = _json_kind(meta["grade_id"])
+        return f"its nbgrader grade_id is {kind}, not text; copy the cell back from the release notebook"
     return None
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
 
 
 def write_notebook(nb: Notebook, path: Path) -> None:
     """Write in nbformat's own on-disk layout (sorted keys, one-space indent, lines)."""
     out = json.loads(json.dumps(nb))
     for cell in out.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
         cell["source"] = _lines(cell.get("source", ""))
-        for output in cell.get("outputs", []):
-            if "text" in output:
+        outputs = cell.get("outputs")
+        for output in outputs if isinstance(outputs, list) else []:
+            if isinstance(output, dict) and isinstance(output.get("text"), (str, list)):
                 output["text"] = _lines(output["text"])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,13 +186,20 @@ def write_notebook(nb: Notebook, path: Path) -> None:
 
 
 def _lines(text: str | list) -> list[str]:
-    text = "".join(text) if isinstance(text, list) else text
+    text = "".join(map(str, text)) if isinstance(text, list) else str(text)
     return text.splitlines(keepends=True)
 
 
 def nbgrader_meta(cell: dict) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    metadata = cell.get("metadata", {})
+    meta = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
     return meta if isinstance(meta, dict) else {}
+
+
+def grade_id_of(cell: dict) -> str | None:
+    """The cell's nbgrader grade_id, or None (also when it isn't text)."""
+    grade_id = nbgrader_meta(cell).get("grade_id")
+    return grade_id if isinstance(grade_id, str) else None
 
 
 def cell_role(cell: dict) -> str | None:
@@ -121,7 +211,7 @@ def cell_role(cell: dict) -> str | None:
         return "extra"
     if meta.get("solution") and not meta.get("grade"):
         return "answer"
-    if meta.get("locked") and str(meta.get("grade_id", "")).startswith("setup"):
+    if meta.get("locked") and (grade_id_of(cell) or "").startswith("setup"):
         return "setup"
     if meta.get("locked") or meta.get("grade"):
         return "locked"
@@ -133,7 +223,7 @@ def template_cells(release_nb: Notebook) -> tuple[dict[str, str], list[str]]:
     setup, answers = {}, []
     for cell in release_nb["cells"]:
         role = cell_role(cell)
-        grade_id = nbgrader_meta(cell).get("grade_id")
+        grade_id = grade_id_of(cell)
         if role == "setup":
             setup[grade_id] = cell["source"]
         elif role == "answer":
@@ -151,15 +241,21 @@ def defined_names(source: str) -> list[str]:
 
 
 def plan_submission(nb: Notebook, release_nb: Notebook) -> Submission:
-    """Choose the cells to run, in order, and note missing or duplicated answer cells."""
+    """Choose the cells to run, in order, and note missing or duplicated nbgrader cells.
+
+    Only the release decides what set-up code runs: each of its set-up cells runs once,
+    with the release's source, however often (or seldom) the student's notebook has it.
+    """
     setup, expected = template_cells(release_nb)
+    release_ids = {gid for c in release_nb["cells"] if (gid := grade_id_of(c))}
     cells: list[Cell] = []
     answers: dict[str, str] = {}
     seen: Counter = Counter()
+    ids_seen: Counter = Counter(gid for c in nb["cells"] if (gid := grade_id_of(c)) in release_ids)
     setup_seen = set()
     for index, cell in enumerate(nb["cells"]):
         role = cell_role(cell)
-        grade_id = nbgrader_meta(cell).get("grade_id")
+        grade_id = grade_id_of(cell)
         source = cell["source"]
         if role == "answer" and grade_id in expected:
             seen[grade_id] += 1
@@ -183,6 +279,12 @@ def plan_submission(nb: Notebook, release_nb: Notebook) -> Submission:
             problems.append(
                 f"There are {seen[grade_id]} answer cells for `{grade_id}`; only the last one counts. "
                 f"Delete the copies."
+            )
+    for grade_id, count in ids_seen.items():
+        if count > 1 and seen[grade_id] <= 1:  # (duplicated answer cells are reported above)
+            problems.append(
+                f"There are {count} cells with the nbgrader grade_id `{grade_id}`, which must be unique; "
+                f"the grader used the release's version of it. Delete the copies."
             )
     for grade_id, source in answers.items():
         names = defined_names(source)

@@ -27,9 +27,11 @@ import pytest
 
 from . import checks
 from .assignments import Assignment
+from .intake import read_submission
 from .notebook import NotebookError, plan_submission, read_notebook
 from .sandbox.isolation import isolation_mode
 from .session import StudentCodeError, StudentSession
+from .text import clean, clean_messages, clean_tree
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--call-timeout", type=float, help="seconds per call into student code")
     group.addoption("--cell-timeout", type=float, help="seconds per notebook cell")
     group.addoption("--memory-gib", type=float, help="memory limit of the sandbox, in GiB")
+    group.addoption("--budget", type=float, help="seconds for all of this submission's code together")
     group.addoption(
         "--isolation",
         choices=("auto", "namespaces", "process"),
@@ -52,7 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(n): points a grader test is worth")
-    if config.getoption("submission"):
+    if config.getoption("submission") or config.getoption("results"):  # (results alone: --collect-only)
         config.pluginmanager.register(GradingRun(config), "autograder-grading-run")
 
 
@@ -106,24 +109,27 @@ class GradingRun:
             call_timeout=opt("call_timeout"),
             cell_timeout=opt("cell_timeout"),
             memory_bytes=int(memory * 2**30) if memory else None,
+            budget_seconds=opt("budget"),
         )
         isolate = isolation_mode(opt("isolation")) == "namespaces"
         graded = assignment.graded_ids()
         try:
             release_nb = read_notebook(assignment.release_notebook)
-            submission = plan_submission(read_notebook(Path(opt("submission"))), release_nb)
+            submission = plan_submission(read_submission(Path(opt("submission"))), release_nb)
         except NotebookError as e:
             e = NotebookError(str(e).replace(str(Path(opt("submission"))), Path(opt("submission")).name))
             self.bad_input.append(str(e))
             return StudentSession(None, assignment.release_dir, limits, isolate, graded,
                                   unavailable=f"Your notebook could not be read: {e}")  # fmt: skip
         self.bad_input.extend(submission.problems)
-        return StudentSession(submission, assignment.release_dir, limits, isolate, graded, helpers)
+        return StudentSession(
+            submission, assignment.release_dir, limits, isolate, graded, helpers, stand_ins=assignment.stand_ins()
+        )
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # Start the sandbox now, in the background: its imports then overlap the
         # graders' own set-up (the reference loads while the student's cells run).
-        if session.items:
+        if session.items and self.config.getoption("submission") and not self.config.option.collectonly:
             self.session = self.start_session(None)
             self.session.start_in_background()
 
@@ -202,6 +208,7 @@ class GradingRun:
             np.savez(expected_path, *[np.asarray(a, dtype=np.float64).ravel() for a in checks.EXPECTED_SEEN])
 
     def results(self) -> dict:
+        """The student's scores; every string in it has been through ``text.clean``."""
         assignment = self.assignment()
         order = assignment.graded_ids()
         functions: dict[str, dict] = {gid: {"score": 0.0, "max_score": 0.0, "tests": []} for gid in order}
@@ -224,13 +231,15 @@ class GradingRun:
             if summary := self.session.output_summary():
                 errors.append(summary)
         return {
-            "assignment": assignment.name,
-            "student": self.config.getoption("student"),
+            "assignment": clean(assignment.name),
+            "student": clean(self.config.getoption("student")),
             "score": sum(f["score"] for f in functions.values()),
             "max_score": sum(f["max_score"] for f in functions.values()),
-            "errors": errors,
+            "errors": clean_messages(errors),
             "bad_input": bool(self.bad_input),
-            "functions": functions,
+            "functions": clean_tree(functions),
             "isolation": "namespaces" if self.session and self.session.isolate else "process",
             "seconds": round(time.monotonic() - self.started, 2),
+            # of which waiting on the student's code (the budget it used)
+            "student_seconds": round(self.session.spent, 2) if self.session else 0.0,
         }

@@ -1,8 +1,13 @@
-"""What a grading run hands back: feedback pages, the autograded notebook, CSV, JSON."""
+"""What a grading run hands back: feedback pages, the autograded notebook, CSV, JSON.
+
+Every string from a submission is cleaned (``text.clean``) before it is written here,
+and each feedback page stays under ``text.PAGE_LIMIT`` bytes (shortened, visibly, when
+it would not). ``notebook`` is always the grader's private copy of the submission, or
+None when the submission was refused.
+"""
 
 from __future__ import annotations
 
-import copy
 import csv
 import datetime as dt
 import json
@@ -11,7 +16,8 @@ from pathlib import Path
 
 import jinja2
 
-from .notebook import Notebook, NotebookError, cell_role, nbgrader_meta, read_notebook, write_notebook
+from .notebook import Notebook, NotebookError, cell_role, grade_id_of, read_notebook, write_notebook
+from .text import CODE_LIMIT, MAX_ERRORS, MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED, clean, clean_messages, clean_tree
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -20,6 +26,9 @@ _TEMPLATES = jinja2.Environment(
     lstrip_blocks=True,
 )
 PUBLIC_TEST_KEYS = ("name", "passed", "points", "message")
+# How much of each text a feedback page shows, tried in order until the page fits
+# under PAGE_LIMIT: (bytes per message, bytes per answer cell, problems listed).
+PAGE_BUDGETS = [(MESSAGE_LIMIT, CODE_LIMIT, MAX_ERRORS), (1024, 4096, 20), (200, 0, 5)]
 
 
 def fmt(x: float) -> str:
@@ -34,24 +43,64 @@ def atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def answers_of(notebook: Path) -> dict[str, str]:
+def answers_of(notebook: Path | None, limit: int | None = CODE_LIMIT) -> dict[str, str]:
+    """grade_id -> the student's answer-cell source (cleaned; the last cell of an id wins)."""
     try:
-        nb = read_notebook(notebook)
+        nb = read_notebook(notebook) if notebook is not None else {"cells": []}
     except NotebookError:
         return {}
-    return {nbgrader_meta(c).get("grade_id"): c["source"] for c in nb["cells"] if cell_role(c) == "answer"}
+    return {gid: clean(c["source"], limit) for c in nb["cells"] if cell_role(c) == "answer" and (gid := grade_id_of(c))}
 
 
-def feedback_html(result: dict, notebook: Path) -> str:
-    return _TEMPLATES.get_template("feedback.html.j2").render(
-        assignment=result["assignment"],
-        student=result["student"],
+def feedback_html(result: dict, notebook: Path | None) -> str:
+    """The student's feedback page, at most ``PAGE_LIMIT`` bytes of valid HTML."""
+    answers = answers_of(notebook, None)
+    graded_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    for level, (message, code, max_errors) in enumerate(PAGE_BUDGETS):
+        functions = {
+            clean(gid): {
+                "score": f["score"],
+                "max_score": f["max_score"],
+                "tests": [
+                    {
+                        "passed": t["passed"],
+                        "points": t["points"],
+                        "name": clean(t["name"], message),
+                        "description": clean(t.get("description", ""), message),
+                        "message": clean(t["message"], message),
+                    }
+                    for t in f["tests"]
+                ],
+            }
+            for gid, f in result["functions"].items()
+        }
+        page = _TEMPLATES.get_template("feedback.html.j2").render(
+            assignment=clean(result["assignment"], 256),
+            student=clean(result["student"], 256),
+            score=result["score"],
+            max_score=result["max_score"],
+            errors=clean_messages(result["errors"], message, max_errors),
+            functions=functions,
+            answers={gid: clean(src, code) for gid, src in answers.items()} if code else {},
+            notice=f"This page was shortened to stay under {PAGE_LIMIT // 1_000_000} MB; shortened parts end "
+            f"with “{TRUNCATED}”."
+            if level
+            else "",
+            graded_at=graded_at,
+            fmt=fmt,
+        )
+        if len(page.encode("utf-8")) <= PAGE_LIMIT:
+            return page
+    return _TEMPLATES.get_template("feedback.html.j2").render(  # the scores alone always fit
+        assignment=clean(result["assignment"], 256),
+        student=clean(result["student"], 256),
         score=result["score"],
         max_score=result["max_score"],
-        errors=result["errors"],
-        functions=result["functions"],
-        answers=answers_of(notebook),
-        graded_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        errors=[],
+        functions={},
+        answers={},
+        notice=f"The details of this page did not fit in {PAGE_LIMIT // 1_000_000} MB and were left out ({TRUNCATED}).",
+        graded_at=graded_at,
         fmt=fmt,
     )
 
@@ -61,15 +110,17 @@ def autograded_notebook(result: dict, notebook: Path) -> Notebook | None:
 
     formgrader shows this notebook next to the scores; it holds no hidden test code.
     """
+    if notebook is None:
+        return None
     try:
-        nb = copy.deepcopy(read_notebook(notebook))
-    except NotebookError:
+        nb = clean_tree(read_notebook(notebook), limit=None)  # no escapes or controls in any of it
+    except (NotebookError, ValueError):
         return None
     for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
         cell["outputs"] = []
-        grade_id = str(nbgrader_meta(cell).get("grade_id", ""))
+        grade_id = grade_id_of(cell) or ""
         function = result["functions"].get(grade_id.removeprefix("test_")) if grade_id.startswith("test_") else None
         if function:
             lines = [f"Hidden checks: {fmt(function['score'])} / {fmt(function['max_score'])}"]
@@ -82,7 +133,7 @@ def autograded_notebook(result: dict, notebook: Path) -> Notebook | None:
     return nb
 
 
-def write_student_outputs(result: dict, notebook: Path, autograded_dir: Path, feedback_dir: Path) -> None:
+def write_student_outputs(result: dict, notebook: Path | None, autograded_dir: Path, feedback_dir: Path) -> None:
     name, student = result["assignment"], result["student"]
     atomic_write(feedback_dir / student / name / f"{name}.html", feedback_html(result, notebook))
     nb = autograded_notebook(result, notebook)
@@ -97,15 +148,18 @@ def public_json(assignment: str, results: dict[str, dict]) -> dict:
     return {
         "assignment": assignment,
         "students": {
-            student: {
+            clean(student): {
                 "score": float(r["score"]),
                 "max_score": float(r["max_score"]),
-                "errors": [str(e) for e in r["errors"]],
+                "errors": [clean(e) for e in r["errors"]],
                 "functions": {
                     gid: {
                         "score": float(f["score"]),
                         "max_score": float(f["max_score"]),
-                        "tests": [{k: t[k] for k in PUBLIC_TEST_KEYS} for t in f["tests"]],
+                        "tests": [
+                            {k: clean(t[k]) if isinstance(t[k], str) else t[k] for k in PUBLIC_TEST_KEYS}
+                            for t in f["tests"]
+                        ],
                     }
                     for gid, f in r["functions"].items()
                 },
@@ -118,13 +172,19 @@ def public_json(assignment: str, results: dict[str, dict]) -> dict:
 def write_csv(path: Path, results: dict[str, dict], functions: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as f:
+    with tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "score", "max_score", *functions, "errors"])
         for student, r in sorted(results.items()):
             scores = [fmt(r["functions"].get(g, {}).get("score", 0.0)) for g in functions]
-            writer.writerow([student, fmt(r["score"]), fmt(r["max_score"]), *scores, len(r["errors"])])
+            writer.writerow([_cell(student), fmt(r["score"]), fmt(r["max_score"]), *scores, len(r["errors"])])
     os.replace(tmp, path)
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet won't run as a formula (a leading = + - @ is quoted with ')."""
+    text = clean(text, 1024)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def write_json(path: Path, assignment: str, results: dict[str, dict]) -> None:

@@ -8,7 +8,15 @@ from the graders. It keeps grading going whatever the student's code does:
   without it;
 - a call that hangs or crashes fails that test only; the next call gets a fresh
   worker. After two time-outs in the same function, its remaining calls fail at
-  once, so one infinite loop costs seconds, not minutes.
+  once, so one infinite loop costs seconds, not minutes;
+- everything the submission's code does together (starting the sandbox, cells,
+  calls, restarts) shares one time budget (``Limits.budget_seconds``): every wait is
+  clipped to what is left, and once it is spent the remaining checks fail at once.
+  So the most one submission can add to a batch is its budget plus the grader's own
+  fixed costs (see docs/sandbox.md);
+- calls the student's code makes to other graded functions are answered by the
+  grader only as ``stand_ins.py`` allows: the declared dependencies of the function
+  under test, at a bounded cost. Any other request fails the call it came from.
 
 Every failure surfaces as a ``StudentCodeError`` whose message is written for the
 student and never contains grader code or expected values.
@@ -17,24 +25,21 @@ student and never contains grader code or expected values.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from . import stand_ins as stand_in_gate
 from .notebook import Submission
 from .sandbox.harness.wire import RemoteRef
 from .sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+from .text import clean
 
 MAX_RESTARTS = 12
 TIMEOUT_STRIKES = 2
-# Grader-provided helpers refuse arguments bigger than this, so a hostile call
-# can't make the grader allocate gigabytes on the student's behalf.
-HELPER_MAX_ELEMENTS = 2_000_000
-HELPER_MAX_INT = 10_000
 
 
 class StudentCodeError(Exception):
@@ -42,7 +47,11 @@ class StudentCodeError(Exception):
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)
-        self.kind = kind  # not_implemented | exception | timeout | crashed | undefined | unavailable
+        self.kind = kind  # not_implemented | exception | timeout | budget | refused | crashed | undefined | unavailable
+
+
+class BudgetSpent(Exception):
+    """The submission's time budget is used up; nothing more of its code runs."""
 
 
 @dataclass
@@ -64,6 +73,7 @@ class StudentSession:
         graded: list[str],
         helpers: dict[str, Callable] | None = None,
         unavailable: str | None = None,
+        stand_ins: dict[str, tuple[str, ...]] | None = None,
     ):
         self.submission = submission
         self.assignment_dir = assignment_dir
@@ -71,6 +81,7 @@ class StudentSession:
         self.isolate = isolate
         self.graded = graded  # every graded name, for swapping in grader helpers
         self.helpers = helpers if helpers is not None else {}  # graders may fill it later
+        self.stand_ins = stand_ins or {}  # function -> graded functions the grader may answer for
         self.unavailable = unavailable  # set when the notebook could not be read at all
         self.worker: WorkerProcess | None = None
         self.loaded = False  # the current worker has run the notebook's cells
@@ -80,6 +91,26 @@ class StudentSession:
         self.restarts = 0
         self.strikes: Counter = Counter()
         self.output_bytes = 0
+        self.spent = 0.0  # seconds of the budget used so far
+        self.refusals: list[str] = []  # helper requests refused during the current call
+
+    # --- the time budget --------------------------------------------------------------
+
+    def _allow(self, timeout: float) -> tuple[float, bool]:
+        """(time this wait may take, whether the budget rather than ``timeout`` set it)."""
+        left = self.limits.budget_seconds - self.spent
+        if left <= 0:
+            raise BudgetSpent
+        return min(timeout, left), left < timeout
+
+    def _budget_message(self) -> str:
+        return (
+            f"skipped: your code used up its time budget ({self.limits.budget_seconds:g} s for all cells "
+            f"and calls together), so the remaining checks were not run"
+        )
+
+    def _timed(self, started: float) -> None:
+        self.spent += time.monotonic() - started
 
     # --- loading ----------------------------------------------------------------------
 
@@ -98,11 +129,14 @@ class StudentSession:
         self._starter.start()
 
     def _load(self, worker: WorkerProcess) -> None:
+        started = time.monotonic()
         try:
-            worker.wait_ready()
+            worker.wait_ready(self._allow(self.limits.startup_timeout)[0])
         except WorkerDied as e:
             self.unavailable = f"the sandbox could not start ({e.reason})"
             return
+        finally:
+            self._timed(started)
         if self._run_cells():
             self._loaded()
 
@@ -117,6 +151,8 @@ class StudentSession:
         self.join_start()
         if self.unavailable:
             raise StudentCodeError("unavailable", self.unavailable)
+        if self.spent >= self.limits.budget_seconds:
+            raise StudentCodeError("budget", self._budget_message())
         if self.worker is not None and self.worker.alive() and self.loaded:
             return self.worker
         if self.loaded:  # a call killed the loaded worker: this is a restart
@@ -126,13 +162,20 @@ class StudentSession:
         while True:  # a cell that kills the worker is dropped and loading starts over
             self._collect_output()
             self.worker = WorkerProcess(self.assignment_dir, self.limits, self.isolate)
+            started = time.monotonic()
             try:
-                self.worker.start()
+                self.worker.start(self._allow(self.limits.startup_timeout)[0])
+            except BudgetSpent:
+                raise StudentCodeError("budget", self._budget_message()) from None
             except WorkerDied as e:
                 self.unavailable = f"the sandbox could not start ({e.reason})"
                 raise StudentCodeError("unavailable", self.unavailable) from None
+            finally:
+                self._timed(started)
             if self._run_cells():
                 break
+            if self.limits.budget_seconds <= self.spent:
+                raise StudentCodeError("budget", self._budget_message())
         self._loaded()
         return self.worker
 
@@ -151,22 +194,31 @@ class StudentSession:
             if id(cell) in self.skip_cells:
                 continue
             label = _cell_label(cell)
+            started = time.monotonic()
             try:
-                reply = self.worker.request(
-                    {"op": "exec_cell", "index": cell.index, "source": cell.source}, self.limits.cell_timeout
+                timeout, by_budget = self._allow(self.limits.cell_timeout)
+                reply = self.worker.request({"op": "exec_cell", "index": cell.index, "source": cell.source}, timeout)
+            except BudgetSpent:  # one note for all the cells left
+                self.cell_notes.setdefault(
+                    "budget", f"{label} and the cells after it were not run: {self._budget_message()}."
                 )
+                return True
             except WorkerTimeout:
                 self.skip_cells.add(id(cell))
                 self.cell_notes[id(cell)] = (
-                    f"{label} did not finish within {self.limits.cell_timeout:g} s; it was skipped."
+                    f"{label} was stopped: {self._budget_message()}."
+                    if by_budget
+                    else f"{label} did not finish within {self.limits.cell_timeout:g} s; it was skipped."
                 )
                 return False
             except WorkerDied as e:
                 self.skip_cells.add(id(cell))
                 self.cell_notes[id(cell)] = f"{label} ended the process: {e.reason}; it was skipped."
                 return False
+            finally:
+                self._timed(started)
             if not reply.get("ok"):
-                err = reply.get("error", {})
+                err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
                 if err.get("exit"):
                     note = f"{label} called exit(); the rest of that cell was skipped."
                 else:
@@ -175,16 +227,23 @@ class StudentSession:
         return True
 
     def _check_names(self) -> None:
+        started = time.monotonic()
         try:
-            reply = self.worker.request({"op": "names"}, self.limits.call_timeout)
-            self.defined = dict(reply.get("names", {})) if reply.get("ok") else {}
-        except (WorkerTimeout, WorkerDied):
+            reply = self.worker.request({"op": "names"}, self._allow(self.limits.call_timeout)[0])
+            names = reply.get("names") if reply.get("ok") else None
+            self.defined = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+        except (WorkerTimeout, WorkerDied, BudgetSpent):
             self.defined = {}
+        finally:
+            self._timed(started)
 
     @property
     def notes(self) -> list[str]:
         """What went wrong while loading the notebook, one line per cell, for feedback."""
-        return list(self.cell_notes.values())
+        notes = list(self.cell_notes.values())
+        if self.spent >= self.limits.budget_seconds and "budget" not in self.cell_notes:
+            notes.append(self._budget_message().removeprefix("skipped: ").capitalize() + ".")
+        return notes
 
     def _collect_output(self) -> None:
         if self.worker is not None and not getattr(self.worker, "collected", False):
@@ -248,25 +307,54 @@ class StudentSession:
         worker = self.ensure_started()
         if "name" in target and target["name"] not in (self.defined or {}):
             raise StudentCodeError("undefined", self._undefined_message(target["name"]))
-        isolate = [g for g in self.graded if g != target.get("name") and g in self.helpers]
+        # only the declared dependencies of the function called, and only those the
+        # graders answer right now (keras graders fill ``helpers`` test by test)
+        isolate = [g for g in self.stand_ins.get(target.get("name"), ()) if g in self.helpers]
         message = {"op": "call", **target, "args": list(args), "kwargs": kwargs,
                    "isolate": isolate, "return_args": return_args}  # fmt: skip
-        reply = self._request(fn, worker, message, label, timeout)
+        reply = self._request(fn, worker, message, label, timeout, stand_ins=isolate)
         return CallResult(reply.get("value"), reply.get("args"), reply.get("kwargs"))
 
-    def _request(self, fn: str, worker: WorkerProcess, message: dict, label: str, timeout: float | None = None) -> dict:
+    def _request(
+        self,
+        fn: str,
+        worker: WorkerProcess,
+        message: dict,
+        label: str,
+        timeout: float | None = None,
+        stand_ins: list[str] | tuple = (),
+    ) -> dict:
+        """Send one request to student code and check the reply, within the budget.
+
+        Helper requests are answered only for ``stand_ins`` (see ``stand_ins.py``);
+        a refused request fails this call even if the student's code caught it."""
         timeout = timeout or self.limits.call_timeout
+        self.refusals = []
+        started = time.monotonic()
         try:
-            reply = worker.request(message, timeout, on_callback=self._serve_helper)
+            timeout, by_budget = self._allow(timeout)
+            reply = worker.request(
+                message,
+                timeout,
+                on_callback=lambda m: self._serve_helper(m, set(stand_ins), message.get("name") or label),
+            )
+        except BudgetSpent:
+            raise StudentCodeError("budget", self._budget_message()) from None
         except WorkerTimeout:
+            if by_budget:
+                raise StudentCodeError("budget", f"`{label}` was stopped: {self._budget_message()}") from None
             self.strikes[fn] += 1
             raise StudentCodeError(
                 "timeout", f"`{label}` did not finish within {timeout:g} s (an infinite loop?)"
             ) from None
         except WorkerDied as e:
             raise StudentCodeError("crashed", f"`{label}` crashed: {e.reason}") from None
+        finally:
+            self._timed(started)
+        if self.refusals:
+            raise StudentCodeError("refused", f"`{label}` failed: {self.refusals[0]}.")
         if not reply.get("ok"):
-            err = reply.get("error", {})
+            err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             if err.get("not_implemented"):
                 raise StudentCodeError(
                     "not_implemented", f"`{label}` is not implemented yet (it raises NotImplementedError)"
@@ -282,17 +370,21 @@ class StudentSession:
             hint = " Its answer cell is missing from the notebook."
         return f"`{name}` is not defined by your notebook.{hint}"
 
-    def _serve_helper(self, message: dict) -> dict:
-        """Answer a graded helper the student's code called, with the reference."""
+    def _serve_helper(self, message: dict, allowed: set[str], graded: str | None) -> dict:
+        """Answer a graded helper the student's code called, with the reference, if
+        it is a declared stand-in of the function being called (and affordable)."""
         name = message.get("name")
-        fn = self.helpers.get(name)
-        if fn is None:
-            return {"ok": False, "message": "not available"}
-        args, kwargs = message.get("args") or [], message.get("kwargs") or {}
-        if not isinstance(args, list) or not isinstance(kwargs, dict) or not _small(args + list(kwargs.values())):
-            return {"ok": False, "message": "arguments too large or of an unexpected type"}
+        asked = name[:80] if isinstance(name, str) else f"a {type(name).__name__} (not a function name)"
+        fn = self.helpers.get(name) if isinstance(name, str) and name in allowed else None
         try:
-            return {"ok": True, "value": fn(*args, **kwargs)}
+            if fn is None:
+                raise stand_in_gate.Refused(stand_in_gate.refusal(asked, graded))
+            return {"ok": True, "value": stand_in_gate.answer(fn, message.get("args", []), message.get("kwargs", {}))}
+        except stand_in_gate.Refused as e:
+            reason = str(e) if fn is None else f"the grader refused to compute `{asked}` for your code: {e}"
+            if not self.refusals:  # the first one is the reason; a flood adds nothing
+                self.refusals.append(reason)
+            return {"ok": False, "message": reason}
         except Exception as e:  # the message is the reference's; keep only the type
             return {"ok": False, "message": type(e).__name__}
 
@@ -300,19 +392,6 @@ class StudentSession:
         if self.output_bytes > 64 * 1024:
             return f"Your code printed {self.output_bytes:,} bytes while being graded; the output was ignored."
         return None
-
-
-def _small(values: list) -> bool:
-    for v in values:
-        if isinstance(v, np.ndarray) and v.size > HELPER_MAX_ELEMENTS:
-            return False
-        if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and abs(int(v)) > HELPER_MAX_INT:
-            return False
-        if isinstance(v, (list, tuple)) and not _small(list(v)):
-            return False
-        if isinstance(v, dict) and not _small(list(v.values())):
-            return False
-    return True
 
 
 def _cell_label(cell: Any) -> str:
@@ -324,6 +403,9 @@ def _cell_label(cell: Any) -> str:
 
 
 def _error_text(err: dict) -> str:
-    where = f" ({err['where']})" if err.get("where") else ""
-    message = str(err.get("message", ""))[:300]
-    return f"{err.get('type', 'an error')}: {message}{where}" if message else f"{err.get('type', 'an error')}{where}"
+    """The worker's account of an exception, each part cleaned and capped visibly."""
+    err = err if isinstance(err, dict) else {}
+    kind = clean(err.get("type") or "an error", limit=200)
+    where = f" ({clean(err['where'], limit=200)})" if err.get("where") else ""
+    message = clean(err.get("message", ""), limit=2000)
+    return f"{kind}: {message}{where}" if message else f"{kind}{where}"

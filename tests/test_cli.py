@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 from nbgrader.api import Gradebook
 
@@ -88,7 +89,12 @@ def test_bad_input_is_reported_scored_and_the_rest_graded(bad_class):
 
 
 def test_json_output_has_exactly_the_documented_schema(bad_class):
+    """Does --json validate against docs/results.schema.json, with nothing more?"""
     _, _, out = bad_class
+    schema = json.loads((A.root / "docs" / "results.schema.json").read_text())
+    jsonschema.validate(out, schema)
+    with pytest.raises(jsonschema.ValidationError):  # the schema admits no extra keys
+        jsonschema.validate({**out, "extra": 1}, schema)
     assert set(out) == {"assignment", "students"} and out["assignment"] == NAME
     for r in out["students"].values():
         assert set(r) == {"score", "max_score", "errors", "functions"}
@@ -150,6 +156,13 @@ def test_run_errors_are_one_line_and_exit_1(args, message):
     proc = autograder(*args, check_code=1)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) <= 2 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_gradebook_that_cannot_be_opened_is_a_run_error(tmp_path):
+    write_submission(build_submission(A), tmp_path / "submitted", "ada", NAME)
+    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'folder' / 'gradebook.db'}"
+    proc = autograder("grade", NAME, str(tmp_path / "submitted"), "--gradebook", url, check_code=1)
+    assert "the gradebook" in proc.stderr and "could not be opened" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_interrupted_run_resumes_without_losing_or_double_counting(tmp_path):

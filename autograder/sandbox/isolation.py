@@ -6,6 +6,7 @@ import functools
 import os
 import tempfile
 
+from . import memory
 from .process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
 
 WARNING = (
@@ -32,6 +33,16 @@ def probe() -> tuple[bool, str]:
             return False, str(e) or type(e).__name__
         finally:
             worker.kill()
+
+
+def memory_mechanism(mode: str, limits: Limits | None = None) -> str:
+    """How memory is bounded here, one line: a memory cgroup, or RLIMIT_AS plus seccomp and small tmpfs.
+
+    ``mode`` is what ``isolation_mode`` returned; ``limits`` default to ``Limits()``
+    (an assignment may declare another memory limit).
+    """
+    limits = limits or Limits()
+    return memory.describe(limits.memory_bytes, limits.tmp_bytes, namespaces=mode == "namespaces")
 
 
 def isolation_mode(requested: str = "auto") -> str:

@@ -1,26 +1,30 @@
 """Start one sandboxed worker: namespaces, a minimal read-only root, limits, then exec.
 
-Run as ``python -I launcher.py SPEC_JSON`` by ``process.py``; standard library only.
+``process.py`` runs it as ``python -I -c STUB``: the stub reads the spec (one JSON line)
+and then this source from a pipe, so no command line visible in the sandbox's /proc
+holds a host path. Standard library only; it imports nothing from the package.
 With ``"isolate": true`` it needs no root and no setuid helper: just unprivileged user
 namespaces, which util-linux ``unshare`` and bubblewrap rely on too.
 
-    grader ──spawns──> launcher (new user, mount, net, ipc, uts, pid namespaces)
+    grader ──spawns──> launcher: joins the sandbox's memory cgroup (when there is one),
+                          then new user, mount, net, ipc, uts, pid namespaces
                           │ waits for the grader to write its uid/gid maps
                           └─fork─> init (pid 1): mounts a tmpfs root with read-only
                                      binds of /usr, /etc, Python and the venv, chroots,
-                                     drops every capability and becomes "nobody"
-                                     └─fork─> worker (exec python harness/worker.py)
+                                     drops every capability and becomes "nobody",
+                                     loads the seccomp filter (when the spec has one)
+                                     └─fork─> worker (exec /venv/bin/python harness/worker.py)
 
 The worker sees no graders, no reference solutions, no gradebook and no network (its
 network namespace has only a loopback device that is down). When init exits, the
 kernel kills every process left in the pid namespace, so nothing outlives grading.
-With ``"isolate": false`` (the loud fallback) only the limits and a new session apply.
+With ``"isolate": false`` (the loud fallback) only the cgroup, seccomp, the limits and
+a new session apply. Which memory mechanisms apply, and why: ``memory.py``.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import resource
 import signal
@@ -32,7 +36,8 @@ CLONE_NEWCGROUP = 0x02000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
 MS_REC, MS_PRIVATE, MS_RELATIME = 16384, 1 << 18, 1 << 21
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 22, 24, 38
+SECCOMP_MODE_FILTER = 2
 # statvfs flags that a bind remount inside a user namespace must keep ("locked" flags)
 _LOCKED = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME, 2048: MS_NODIRATIME, 4096: MS_RELATIME}
 NOBODY = 65534
@@ -83,6 +88,8 @@ def build_root(spec: dict) -> None:
             bind_readonly(path, root + path)
     for src, dst in spec["ro_binds_at"]:
         bind_readonly(src, root + dst)
+    for alias, target in spec.get("aliases", []):  # neutral names, e.g. /venv for the venv
+        os.symlink(target, root + alias)
     dev = root + "/dev"
     os.makedirs(dev)
     mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k")
@@ -93,7 +100,7 @@ def build_root(spec: dict) -> None:
     for i, name in enumerate(("stdin", "stdout", "stderr")):
         os.symlink(f"/proc/self/fd/{i}", f"{dev}/{name}")
     os.makedirs(dev + "/shm")
-    mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=16m")
+    mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={spec['shm_bytes']}")
     os.makedirs(root + "/proc")
     try:
         mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -120,6 +127,33 @@ def set_limits(limits: dict) -> None:
         resource.setrlimit(getattr(resource, "RLIMIT_" + name.upper()), (value, value))
 
 
+def join_cgroup(spec: dict) -> None:
+    """Enter the sandbox's memory cgroup before anything is forked, so all of it counts."""
+    if spec.get("cgroup_procs"):
+        try:
+            with open(spec["cgroup_procs"], "w") as f:
+                f.write(str(os.getpid()))
+        except OSError as e:
+            print(f"sandbox setup failed: joining the memory cgroup: {e}", file=sys.stderr, flush=True)
+            os._exit(70)
+
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+def load_seccomp(program: list | None) -> None:
+    """Install the grader's classic BPF filter (memory.seccomp_program); needs no_new_privs."""
+    if program:
+        rows = (SockFilter * len(program))(*(SockFilter(*row) for row in program))
+        prog = SockFprog(len(program), rows)
+        check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
+
+
 def exec_worker(spec: dict) -> None:
     os.execve(spec["argv"][0], spec["argv"], spec["env"])
 
@@ -133,6 +167,7 @@ def run_init(spec: dict) -> None:
         drop_privileges(spec)
         check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
         set_limits(spec["limits"])
+        load_seccomp(spec.get("seccomp"))
     except BaseException as e:  # report set-up failures on stderr, which the grader shows
         print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
         os._exit(70)
@@ -149,11 +184,19 @@ def run_init(spec: dict) -> None:
             os._exit(128 - code if code < 0 else code)  # exiting kills the whole namespace
 
 
-def main() -> None:
-    spec = json.loads(sys.argv[1])
+def main(spec: dict) -> None:
+    """Called by the stub with the spec it read from the pipe."""
+    join_cgroup(spec)
     if not spec["isolate"]:  # already a new session (the grader starts us that way)
-        set_limits(spec["limits"])
-        os.chdir(spec["cwd"])
+        try:
+            set_limits(spec["limits"])
+            os.chdir(spec["cwd"])
+            if spec.get("seccomp"):
+                check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+                load_seccomp(spec["seccomp"])
+        except OSError as e:
+            print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
+            os._exit(70)
         exec_worker(spec)
     check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
     flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
@@ -173,7 +216,3 @@ def main() -> None:
     _, status = os.waitpid(init, 0)
     code = os.waitstatus_to_exitcode(status)
     os._exit(128 - code if code < 0 else code)
-
-
-if __name__ == "__main__":
-    main()

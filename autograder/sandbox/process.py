@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import memory
 from .harness import wire
 
 HARNESS_DIR = Path(__file__).parent / "harness"
@@ -28,10 +29,17 @@ class Limits:
     """Resource limits for one worker. Every one is a hard limit on student code."""
 
     call_timeout: float = 5.0  # seconds per call into student code
+    # seconds for everything one submission's code does together (cells, calls, restarts);
+    # every wait is clipped to what is left, so a submission that sleeps just under each
+    # time-out costs at most this much (plus the grader's own fixed costs)
+    budget_seconds: float = 60.0
     cell_timeout: float = 30.0  # seconds per notebook cell (cells may import heavy libraries)
-    memory_bytes: int = 2 * GiB  # address space of each process
+    # address space of each process (RLIMIT_AS) and, where a memory cgroup is available,
+    # every page the whole sandbox makes the host hold: shared memory and tmpfs too
+    memory_bytes: int = 2 * GiB
     max_processes: int = 64  # processes and threads, together
     tmp_bytes: int = 64 * 2**20  # size of the writable /tmp
+    shm_bytes: int = 16 * 2**20  # size of /dev/shm (POSIX shared memory)
     file_bytes: int = 32 * 2**20  # largest file the worker may write
     cpu_seconds: int = 900  # backstop for the whole worker life
     startup_timeout: float = 30.0
@@ -109,6 +117,33 @@ def python_paths() -> list[str]:
     return paths
 
 
+_VENV = "/venv"
+# Run as `python -I -c _LAUNCH_STUB`: reads the spec (one JSON line), then the launcher's
+# source, from a pipe, so neither the spec's host paths nor the launcher's path is in argv.
+_LAUNCH_STUB = (
+    "import json;f=open({fd},'rb');spec=json.loads(f.readline());g={{'__name__':'sandbox_launcher'}};"
+    "exec(compile(f.read(),'launcher.py','exec'),g);f.close();g['main'](spec)"
+)
+
+
+def _worker_python() -> tuple[str, list[list[str]]]:
+    """The worker's interpreter under a neutral name, and the alias that provides it.
+
+    Inside the sandbox /venv is a symlink to the venv, which stays mounted at its own
+    path: its pyvenv.cfg, scripts and editable-install finder name that path. The
+    worker's command line (and sys.executable, sys.prefix) then say only /venv.
+    """
+    if sys.prefix != sys.base_prefix and os.path.dirname(sys.executable) == os.path.join(sys.prefix, "bin"):
+        return f"{_VENV}/bin/{os.path.basename(sys.executable)}", [[_VENV, sys.prefix]]
+    return sys.executable, []  # not a venv: the interpreter keeps its own path
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class WorkerProcess:
     """One sandboxed worker. ``request`` sends a message and waits for the reply."""
 
@@ -122,10 +157,10 @@ class WorkerProcess:
 
     # --- life cycle -------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, timeout: float | None = None) -> None:
         """Spawn the sandbox and wait until the worker says it is ready."""
         self.spawn()
-        self.wait_ready()
+        self.wait_ready(timeout)
 
     def spawn(self) -> None:
         """Start the launcher and set up its namespaces; doesn't wait for the worker.
@@ -133,24 +168,37 @@ class WorkerProcess:
         Call this from a thread that outlives the worker (normally the main thread):
         the launcher's parent-death signal fires when the spawning *thread* exits.
         """
-        spec = self._spec()
+        try:
+            spec = self._spec()
+        except OSError as e:  # e.g. the memory cgroup could not be made: start nothing
+            self.kill()
+            self._startup_error = f"could not set up the sandbox: {e}"
+            return
         sync = os.pipe(), os.pipe()  # (launcher -> us), (us -> launcher)
         spec["sync_w"], spec["sync_r"] = sync[0][1], sync[1][0]
+        spec_r, spec_w = os.pipe()
+        # The launcher needs only the standard library: run the real interpreter behind
+        # the venv's link, so the command line of the sandbox's pid 1 names no venv path.
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(LAUNCHER), json.dumps(spec)],
+            [os.path.realpath(sys.executable), "-I", "-c", _LAUNCH_STUB.format(fd=spec_r)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(spec["sync_w"], spec["sync_r"]),
+            pass_fds=(spec_r, spec["sync_w"], spec["sync_r"]),
             start_new_session=True,
             env={"PATH": "/usr/bin:/bin"},
         )
+        os.close(spec_r)
         os.close(sync[0][1])
         os.close(sync[1][0])
         self.capture = OutputCapture(self.proc.stderr.fileno(), self.limits.output_bytes)
         self.capture.start()
         self.reader = wire.FrameReader(self.proc.stdout.fileno())
         try:
+            try:
+                _write_all(spec_w, json.dumps(spec).encode() + b"\n" + LAUNCHER.read_bytes())
+            finally:
+                os.close(spec_w)
             if self.isolate:
                 self._map_ids(sync[0][0], sync[1][1])
         except (WorkerDied, OSError) as e:
@@ -160,12 +208,13 @@ class WorkerProcess:
             os.close(sync[0][0])
             os.close(sync[1][1])
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, timeout: float | None = None) -> None:
         """Wait for the worker's first message; WorkerDied if it never comes."""
         error = getattr(self, "_startup_error", None)
         if error is None:
             try:
-                ready = self._read(time.monotonic() + self.limits.startup_timeout)
+                limit = min(timeout, self.limits.startup_timeout) if timeout else self.limits.startup_timeout
+                ready = self._read(time.monotonic() + limit)
                 if ready.get("op") == "ready":
                     return
                 error = "the sandbox sent an unexpected first message"
@@ -189,6 +238,22 @@ class WorkerProcess:
             Path(f"/proc/{pid}/{name}").write_text(text)
         os.write(to_launcher, b"g")
 
+    def _memory(self) -> dict:
+        """This sandbox's memory mechanisms (see memory.py): its cgroup, seccomp, /dev/shm."""
+        parent, _ = memory.cgroup_parent()
+        self._cgroup = None
+        if parent is not None:
+            try:
+                self._cgroup = memory.SandboxCgroup.create(parent, self.limits.memory_bytes)
+            except OSError as e:
+                raise OSError(e.errno, f"cannot create its memory cgroup under {parent.path}: {e.strerror}") from e
+        in_force = {m.name for m in memory.in_force(parent is not None, self.isolate)}
+        return {
+            "cgroup_procs": self._cgroup.procs_file if self._cgroup else None,
+            "seccomp": memory.seccomp_program() if "seccomp" in in_force else None,
+            "shm_bytes": self.limits.shm_bytes,
+        }
+
     def _spec(self) -> dict:
         limits = self.limits
         rlimits = {
@@ -202,17 +267,20 @@ class WorkerProcess:
         if self.isolate:
             root = tempfile.mkdtemp(prefix="autograder-root-")
             self._dirs.append(root)
+            python, aliases = _worker_python()
             return {
                 "isolate": True,
                 "root": root,
                 "ro_binds": ["/usr", "/etc", *python_paths()],
                 "ro_binds_at": [[str(HARNESS_DIR), "/harness"], [str(self.assignment_dir), "/assignment"]],
+                "aliases": aliases,
                 "tmp_bytes": limits.tmp_bytes,
                 "cwd": "/assignment",
                 "limits": rlimits,
                 "drop_to_nobody": os.geteuid() == 0,
-                "argv": [sys.executable, "-I", "/harness/worker.py"],
+                "argv": [python, "-I", "/harness/worker.py"],
                 "env": worker_env(limits),
+                **self._memory(),
             }
         # Fallback: a private copy of the assignment, limits, and a new session only.
         work = tempfile.mkdtemp(prefix="autograder-work-")
@@ -226,6 +294,7 @@ class WorkerProcess:
             "limits": rlimits,
             "argv": [sys.executable, "-I", os.path.join(work, ".harness", "worker.py")],
             "env": env,
+            **self._memory(),
         }
 
     def alive(self) -> bool:
@@ -249,6 +318,9 @@ class WorkerProcess:
             if self.capture:
                 self.capture.join(timeout=2)
             self.proc.stderr.close()
+        cgroup, self._cgroup = getattr(self, "_cgroup", None), None
+        if cgroup is not None:  # kills what is left (init, the worker, escaped children)
+            cgroup.remove()
         for d in self._dirs:
             shutil.rmtree(d, ignore_errors=True)
         self._dirs.clear()
@@ -267,17 +339,22 @@ class WorkerProcess:
         if not self.alive():
             raise WorkerDied(self.death_reason())
         deadline = time.monotonic() + timeout
-        self._send(message)
+        self._send(message, deadline)
         while True:
             reply = self._read(deadline)
             if reply.get("op") != "callback":
                 return reply
             answer = on_callback(reply) if on_callback else {"ok": False, "message": "no helpers here"}
-            self._send(answer)
+            self._send(answer, deadline)
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: dict, deadline: float) -> None:
+        """Write within the same deadline as the reply: a worker that stops reading
+        (say, after asking for a large helper answer) can't block the grader."""
         try:
-            wire.write_frame(self.proc.stdin.fileno(), wire.encode_frame(message))
+            wire.write_frame(self.proc.stdin.fileno(), wire.encode_frame(message), deadline)
+        except wire.FrameTimeout:
+            self.kill()
+            raise WorkerTimeout() from None
         except (BrokenPipeError, OSError):
             raise WorkerDied(self.death_reason()) from None
 

@@ -10,7 +10,7 @@ import pytest
 
 from autograder.assignments import Assignment
 from autograder.batch import Layout, Options, grade_class
-from tests.support import build_submission, write_submission
+from tests.support import build_submission, reference_answers, write_submission
 
 from .hostile import ATTACKS, GRADER_FILE_PLACEHOLDER, LOOPBACK_PORT_PLACEHOLDER
 from .variants import CORRECT, MUTANTS
@@ -88,9 +88,15 @@ def graded(tmp_path_factory, listener) -> dict[str, dict]:
     for v in CORRECT:
         write_submission(build_submission(ASSIGNMENT, {v.function: v.source}), submitted, f"correct-{v.name}", name)
     grader_file = ASSIGNMENT.graders_dir / "test_distribute_value.py"
+    reference = reference_answers(ASSIGNMENT)
     for a in ATTACKS:
         source = a.source.replace(LOOPBACK_PORT_PLACEHOLDER, str(listener.port))
         source = source.replace(GRADER_FILE_PLACEHOLDER, str(grader_file))
+        for function in ("conv_forward", "conv_backward"):  # an honest copy the attack falls back on
+            placeholder = f"REFERENCE_{function.upper()}"
+            if placeholder in source:
+                honest = reference[function].replace(f"def {function}(", f"def {placeholder}(")
+                source = honest + "\n\n" + source
         nb = (
             build_submission(ASSIGNMENT, {a.function: source})
             if a.function

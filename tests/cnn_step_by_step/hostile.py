@@ -164,6 +164,106 @@ ATTACKS: list[Attack] = [
         """),
         "No such file or directory",
     ),
+    # --- the grader's helper channel (autograder/stand_ins.py) --------------------------
+    Attack(
+        "forwards_to_the_grader_via_gc",
+        "zero_pad",
+        cell("""
+            def zero_pad(X, pad):
+                # find the sandbox's own worker object and ask the grader for the answer
+                import gc
+                worker = next(o for o in gc.get_objects() if type(o).__name__ == "Worker" and hasattr(o, "callback"))
+                return worker.callback("zero_pad")(X, pad)
+        """),
+        "your code asked the grader for `zero_pad`, which is not available while `zero_pad` is being graded",
+    ),
+    Attack(
+        "forwards_to_the_grader_via_frames",
+        "create_mask_from_window",
+        cell("""
+            def create_mask_from_window(x):
+                import sys
+                frame = sys._getframe()
+                while frame is not None and type(frame.f_locals.get("self")).__name__ != "Worker":
+                    frame = frame.f_back
+                ask = frame.f_locals["self"].callback
+                try:
+                    return ask("create_mask_from_window")(x)
+                except ValueError:  # refused: try a dependency of another function instead
+                    return ask("distribute_value")(x, x.shape) > 0
+        """),
+        "which is not available while `create_mask_from_window` is being graded",
+    ),
+    Attack(
+        "asks_for_a_function_it_does_not_depend_on",
+        "conv_backward",
+        cell("""
+            def conv_backward(dZ, cache):
+                import gc
+                worker = next(o for o in gc.get_objects() if type(o).__name__ == "Worker" and hasattr(o, "callback"))
+                try:  # conv_backward may ask for zero_pad only
+                    worker.callback("conv_forward")(cache[0], cache[1], cache[2], cache[3])
+                except ValueError:
+                    pass
+                return REFERENCE_CONV_BACKWARD(dZ, cache)
+        """),
+        "which is not available while `conv_backward` is being graded",
+    ),
+    Attack(
+        "expensive_helper_requests",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                # make the trusted grader allocate gigabytes: every request is refused,
+                # and the call fails even though the errors are swallowed here
+                for request in (
+                    lambda: zero_pad(A_prev, np.array(10**6)),  # a 0-d array used as a size
+                    lambda: zero_pad(np.ones((1, 1000, 1000, 1)), 5000),  # 80 GB of padding
+                    lambda: zero_pad(np.ones((3000, 1000, 1, 1)), 1),  # 3M elements
+                    lambda: conv_single_step(np.ones((1000, 1, 1)), np.ones((1, 1000, 1000)), 0.0),  # broadcast to 1e9
+                ):
+                    try:
+                        request()
+                    except ValueError:
+                        pass
+                return REFERENCE_CONV_FORWARD(A_prev, W, b, hparameters)
+        """),
+        "the grader refused to compute",
+    ),
+    Attack(
+        "stops_reading_the_graders_replies",
+        "pool_backward",
+        cell("""
+            def pool_backward(dA, cache, mode="max"):
+                # ask for a large answer, then never read it: the grader's write must not block
+                import gc, time
+                worker = next(o for o in gc.get_objects() if type(o).__name__ == "Worker" and hasattr(o, "send"))
+                worker.send({"op": "callback", "name": "distribute_value", "args": [1.0, (1000, 1000)], "kwargs": {}})
+                time.sleep(3600)
+        """),
+        "did not finish within",
+    ),
+    # --- the time budget (Limits.budget_seconds) -----------------------------------------
+    Attack(
+        "sleeps_just_under_every_time_out",
+        None,
+        cell("""
+            import time, types
+            time.sleep(9.5)  # just under the 10 s cell time-out
+
+            def _sleepy(fn):
+                def wrapper(*args, **kwargs):
+                    time.sleep(4.8)  # just under the 5 s call time-out
+                    return fn(*args, **kwargs)
+                return wrapper
+
+            for _name, _fn in list(globals().items()):
+                if isinstance(_fn, types.FunctionType) and not _name.startswith("_"):
+                    globals()[_name] = _sleepy(_fn)
+        """),
+        "time budget",
+        spares_others=False,  # slows down every function on purpose
+    ),
     Attack(
         "closes_protocol_pipes",
         None,

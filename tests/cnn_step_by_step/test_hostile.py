@@ -56,3 +56,20 @@ def test_hidden_grader_source_never_reaches_feedback(graded, feedback_dir):
         str(r) + (feedback_dir / "attack-reads_hidden_tests" / ASSIGNMENT.name / f"{ASSIGNMENT.name}.html").read_text()
     )
     assert distinctive and not [line for line in distinctive if line in text]
+
+
+def test_sleeping_under_every_time_out_costs_at_most_the_budget(graded):
+    """Does a submission that sleeps just under each time-out add at most its budget?"""
+    r = graded["attack-sleeps_just_under_every_time_out"]
+    budget = ASSIGNMENT.limits().budget_seconds
+    # the worst case stated in docs/sandbox.md: the budget, plus the grader's fixed costs
+    assert r["student_seconds"] <= budget + 1.0, r["student_seconds"]
+    assert r["seconds"] <= budget + 15, r["seconds"]
+    messages = [t["message"] for f in r["functions"].values() for t in f["tests"]]
+    assert sum("time budget" in m for m in messages) > len(messages) / 2, messages
+
+
+def test_a_worker_that_stops_reading_does_not_hold_the_grader(graded):
+    """Is a worker that never reads the grader's reply stopped at the call's deadline?"""
+    r = graded["attack-stops_reading_the_graders_replies"]
+    assert r["seconds"] < 60, r["seconds"]  # before: held until the 900 s grading time-out

@@ -225,3 +225,47 @@ def test_root_grader_runs_students_as_nobody(worker):
     assert reply["ok"], reply
     reply = run(worker, "open('/etc/shadow').read()")
     assert not reply["ok"] and reply["error"]["type"] == "PermissionError"
+
+
+def test_command_lines_and_environments_reveal_no_host_paths(worker):
+    """Does any /proc/*/cmdline or environ visible in the sandbox name the course, the launcher or the sandbox's root?"""
+    from autograder.sandbox.process import LAUNCHER
+
+    secrets = [str(COURSE_ROOT), str(LAUNCHER), *worker._dirs, "autograder-root-"]
+    code = f"""
+        import os, subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        time.sleep(0.2)
+        seen, leaks = {{}}, []
+        for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+            for name in ("cmdline", "environ"):
+                try:
+                    text = open(f"/proc/{{pid}}/{{name}}", "rb").read().decode(errors="replace")
+                except OSError:
+                    continue  # not ours to read (pid 1 belongs to root): it reveals nothing either
+                seen[pid, name] = text
+                leaks += [(pid, name, s) for s in {secrets!r} if s in text]
+        child.kill()
+        assert not leaks, leaks
+        cmdlines = [pid for pid, name in seen if name == "cmdline"]
+        assert "1" in cmdlines and len(cmdlines) >= 3, seen  # init, the worker and its child
+        assert ("self" not in cmdlines) and (str(os.getpid()), "environ") in seen, seen
+    """
+    reply = run(worker, code)
+    assert reply["ok"], reply
+
+
+def test_worker_python_runs_numpy_and_tensorflow(tmp_path):
+    """From its neutral path (/venv when grading from a venv), does the worker's Python import NumPy and TensorFlow?"""
+    code = """
+        import subprocess, sys
+        import numpy
+        assert numpy.ones(3).sum() == 3
+        subprocess.run([sys.executable, "-c", "import tensorflow"], check=True, timeout=100)
+        print(sys.executable)
+    """
+    with WorkerProcess(tmp_path, Limits(cell_timeout=120), isolate=True) as worker:
+        reply = worker.request({"op": "exec_cell", "index": 0, "source": textwrap.dedent(code)}, timeout=120)
+        executable = worker.output()[0].strip().splitlines()[-1]
+    assert reply["ok"], reply
+    assert not executable.startswith(str(COURSE_ROOT)), executable

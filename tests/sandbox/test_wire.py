@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import struct
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -123,3 +125,31 @@ def test_reader_times_out_and_sees_eof():
     with pytest.raises(wire.StreamClosed):
         reader.read(deadline=time.monotonic() + 1)
     os.close(r)
+
+
+def test_a_reader_that_stops_reading_cannot_block_a_write():
+    """Does a write with a deadline give up when the other side never reads?"""
+    r, w = os.pipe()
+    try:
+        frame = wire.encode_frame({"value": np.zeros(1_000_000)})  # 8 MB: far more than a pipe holds
+        started = time.monotonic()
+        with pytest.raises(wire.FrameTimeout):
+            wire.write_frame(w, frame, deadline=started + 0.5)
+        assert 0.4 < time.monotonic() - started < 2
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_a_write_with_a_deadline_still_delivers_whole_frames():
+    """With a reader that keeps up, does the non-blocking write send every byte?"""
+    r, w = os.pipe()
+    frame = wire.encode_frame({"value": np.arange(300_000.0)})
+    got = []
+    reader = threading.Thread(target=lambda: got.append(wire.FrameReader(r).read(time.monotonic() + 10)))
+    reader.start()
+    wire.write_frame(w, frame, deadline=time.monotonic() + 10)
+    reader.join()
+    os.close(r)
+    os.close(w)
+    np.testing.assert_array_equal(wire.decode_payload(got[0])["value"], np.arange(300_000.0))

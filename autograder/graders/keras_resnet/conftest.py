@@ -44,10 +44,12 @@ the whole model and pass when the count is right; when it is wrong, they check w
 the student's inner parts have the right counts at the sizes the model uses, and if
 not, the difference is charged to those parts (in their own tests) and not here.
 
-Workaround for a framework gap: ``StudentSession`` has no per-call switch for which
-graded names the grader answers; it consults its ``helpers`` mapping on every call
-(and replaces an *empty* mapping by a new dict). ``Answering`` is that mapping: always
-truthy, empty by default, filled only inside ``with answering(...)``.
+Which calls the grader answers: those declared for the part being called in
+``assignment.toml`` (``[stand_ins]``: ResNet50 -> the two blocks, ResNet -> BasicBlock,
+resnet18/resnet34 -> ResNet), and of those only the ones a test is answering right now.
+``StudentSession`` consults its ``helpers`` mapping on every call (and replaces an
+*empty* mapping by a new dict); ``Answering`` is that mapping: always truthy, empty by
+default, filled only inside ``with answering(...)``.
 
 Inputs are random but fixed per test (``rng``), small, and never the notebook's inputs.
 """
