@@ -35,6 +35,7 @@ from .assignments import Assignment
 from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
 from .reports import atomic_write, write_student_outputs
 from .sandbox.harness import wire
+from .sandbox.isolation import isolation_mode
 from .text import clean, clean_id, clean_messages, clean_tree
 
 HARNESS_FILES = [Path(wire.__file__).parent / "worker.py", Path(wire.__file__)]
@@ -273,9 +274,14 @@ def grade_class(
             else:
                 todo[student] = (taken.notebook, fp)
 
+        # Check once here whether the namespace sandbox works, not in every grader
+        # process (a probe starts a whole sandbox: about 0.1 s per submission).
+        isolation = isolation_mode(options.isolation) if todo else options.isolation
+        plugin_options = {**options.plugin_options(), "isolation": isolation, "isolation_checked": True}
+
         def work(student: str) -> dict:
             notebook, _ = todo[student]
-            return grade_notebook(assignment, notebook, student, **options.plugin_options())
+            return grade_notebook(assignment, notebook, student, **plugin_options)
 
         with cf.ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
             futures = {pool.submit(work, s): s for s in todo}

@@ -48,7 +48,9 @@ def grader_command(assignment: Assignment, notebook: Path, student: str, results
         "--student", student, "--results", str(results),
     ]  # fmt: skip
     for key, value in options.items():
-        if value is not None:
+        if value is True:  # a flag
+            cmd.append(f"--{key.replace('_', '-')}")
+        elif value is not None and value is not False:
             cmd += [f"--{key.replace('_', '-')}", str(value)]
     return cmd
 

@@ -50,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="auto",
         help="namespaces: full sandbox (fail if unavailable); process: limits only; auto: best available",
     )
+    group.addoption(
+        "--isolation-checked",
+        action="store_true",
+        help="(internal) the caller has just checked that --isolation namespaces works here: don't probe again",
+    )
     group.addoption("--record-expected", help="(testing) save the expected values the graders used")
 
 
@@ -111,7 +116,8 @@ class GradingRun:
             memory_bytes=int(memory * 2**30) if memory else None,
             budget_seconds=opt("budget"),
         )
-        isolate = isolation_mode(opt("isolation")) == "namespaces"
+        checked = opt("isolation_checked") and opt("isolation") == "namespaces"
+        isolate = checked or isolation_mode(opt("isolation")) == "namespaces"
         graded = assignment.graded_ids()
         try:
             release_nb = read_notebook(assignment.release_notebook)

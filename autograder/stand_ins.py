@@ -29,6 +29,7 @@ so every request passes two gates before any reference code runs:
 from __future__ import annotations
 
 import contextlib
+import os
 import resource
 import signal
 import threading
@@ -82,6 +83,8 @@ def check_cost(args: list, kwargs: dict) -> None:
                 raise Refused(f"it passed the number {int(leaf):,}, more than {MAX_INT:,}")
     for i, a in enumerate(arrays):
         for b in arrays[i + 1 :]:
+            if a.size * b.size <= MAX_ELEMENTS:
+                continue  # a broadcast is never bigger than the product of the two sizes
             try:
                 shape = np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
@@ -100,6 +103,25 @@ def _size(shape: tuple) -> str:
     return f"{float(np.prod([float(n) for n in shape])):,.0f}"
 
 
+class _Expired(BaseException):
+    """Raised by SIGALRM inside ``bounded`` (a BaseException: reference code can't catch it)."""
+
+
+def _expire(*_: Any) -> None:
+    raise _Expired
+
+
+_PAGE = resource.getpagesize()
+_statm: int | None = None  # kept open: one pread per answer instead of open/read/close
+
+
+def _address_space() -> int:
+    global _statm
+    if _statm is None:
+        _statm = os.open("/proc/self/statm", os.O_RDONLY | os.O_CLOEXEC)
+    return int(os.pread(_statm, 64, 0).split()[0]) * _PAGE
+
+
 @contextlib.contextmanager
 def bounded() -> Iterator[None]:
     """Run the block with at most MAX_EXTRA_BYTES more address space and MAX_SECONDS.
@@ -107,36 +129,30 @@ def bounded() -> Iterator[None]:
     The address-space limit is lowered for the whole grader process while the block
     runs; the graders' other threads only drain pipes then, in 64 KiB reads. The time
     limit (SIGALRM) interrupts Python code; NumPy work is bounded by the memory limit.
+    This runs for every helper call (hundreds per submission), so it is kept cheap.
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    with open("/proc/self/statm") as f:
-        in_use = int(f.read().split()[0]) * resource.getpagesize()
-    cap = in_use + MAX_EXTRA_BYTES
+    cap = _address_space() + MAX_EXTRA_BYTES
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
     if soft != resource.RLIM_INFINITY:
         cap = min(cap, soft)
-    main = threading.current_thread() is threading.main_thread()
-    previous = None
-    if main:
-
-        def expire(*_: Any) -> None:
-            raise TimeoutError
-
-        previous = signal.signal(signal.SIGALRM, expire)
+    timed = threading.current_thread() is threading.main_thread()
+    if timed:
+        previous = signal.signal(signal.SIGALRM, _expire)
         signal.setitimer(signal.ITIMER_REAL, MAX_SECONDS)
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     try:
         yield
     except MemoryError:
         raise Refused(f"computing its answer would take more than {MAX_EXTRA_BYTES // 2**20} MiB") from None
-    except TimeoutError:
+    except _Expired:
         raise Refused(f"computing its answer would take more than {MAX_SECONDS:g} s") from None
     finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        if main:
+        if timed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def answer(fn: Callable, args: Any, kwargs: Any) -> Any:
@@ -144,7 +160,10 @@ def answer(fn: Callable, args: Any, kwargs: Any) -> Any:
     if not isinstance(args, list) or not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
         raise Refused("its arguments are not a list and keyword arguments")
     check_cost(args, kwargs)
-    with bounded():
-        value = fn(*args, **kwargs)
+    try:
+        with bounded():
+            value = fn(*args, **kwargs)
+    except _Expired:  # the alarm went off just as the block ended, before it was disarmed
+        raise Refused(f"computing its answer would take more than {MAX_SECONDS:g} s") from None
     check_answer(value)
     return value
