@@ -11,11 +11,13 @@ run in the grader's process. There is no second copy to drift out of date.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
 import tomllib
-from dataclasses import dataclass
+import typing
+from dataclasses import dataclass, fields
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -62,20 +64,27 @@ class Assignment:
         return self
 
     def config(self) -> dict:
+        """assignment.toml, checked (``check_config``); {} if there is none."""
         path = self.graders_dir / "assignment.toml"
-        return tomllib.loads(path.read_text()) if path.exists() else {}
+        if not path.exists():
+            return {}
+        try:
+            conf = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise AssignmentError(f"{path} is not valid TOML: {e}; fix that line and grade again") from None
+        check_config(conf, path)
+        return conf
 
     def limits(self, **overrides: float | None) -> Limits:
         """The assignment's limits (assignment.toml), with command-line overrides."""
-        conf = self.config().get("limits", {})
         limits = Limits()
-        for key, value in conf.items():
+        for key, value in self.config().get("limits", {}).items():
             if key == "memory_gib":
                 limits.memory_bytes = int(value * GiB)
             elif key == "env":
                 limits.env = dict(value)
             else:
-                setattr(limits, key, value)
+                setattr(limits, key, LIMIT_TYPES[key](value))
         for key, value in overrides.items():
             if value is not None:
                 setattr(limits, key, value)
@@ -84,19 +93,16 @@ class Assignment:
     def stand_ins(self) -> dict[str, tuple[str, ...]]:
         """function -> the graded functions the grader answers for while it is graded.
 
-        Declared in assignment.toml's ``[stand_ins]`` table. Nothing else is ever
-        answered: not the function under test, not a function that isn't declared as
-        its dependency (``autograder/stand_ins.py`` enforces this, call by call).
+        Declared in assignment.toml's ``[stand_ins]`` table (its layout is checked by
+        ``check_config``). Nothing else is ever answered: not the function under test,
+        not a function that isn't declared as its dependency (``autograder/stand_ins.py``
+        enforces this, call by call).
         """
         path = self.graders_dir / "assignment.toml"
         table = self.config().get("stand_ins", {})
         graded = set(self.graded_ids())
-        if not isinstance(table, dict):
-            raise AssignmentError(f"{path}: [stand_ins] must be a table of function = [graded functions]")
         out = {}
         for function, names in table.items():
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                raise AssignmentError(f"{path}: stand_ins.{function} must be a list of graded function names")
             unknown = sorted(set(names) - graded)
             if unknown or function in names:
                 raise AssignmentError(
@@ -120,6 +126,75 @@ class Assignment:
             if meta.get("grade") and str(meta.get("grade_id", "")).startswith("test_"):
                 out[meta["grade_id"][len("test_") :]] = float(meta.get("points", 0))
         return out
+
+
+# --- assignment.toml: what it may contain ----------------------------------------------
+
+# [limits] keys: every field of Limits (env is the [limits.env] table), plus memory_gib.
+LIMIT_TYPES: dict[str, type] = {
+    f.name: typing.get_type_hints(Limits)[f.name] for f in fields(Limits) if f.name != "env"
+}
+LIMIT_TYPES["memory_gib"] = float  # converted to memory_bytes
+
+
+def _limit_kind(key: str) -> str:
+    """What a [limits] key takes, as an instructor reads it: 'seconds, a number'."""
+    unit = next((u for end, u in (("_timeout", "seconds"), ("_seconds", "seconds"), ("_bytes", "bytes"),
+                                  ("_gib", "GiB")) if key.endswith(end)), "")  # fmt: skip
+    kind = "a whole number" if LIMIT_TYPES[key] is int else "a number"
+    return f"{unit}, {kind}" if unit else kind
+
+
+def _allowed_limits() -> str:
+    keys = ", ".join(f"{key} ({_limit_kind(key)})" for key in LIMIT_TYPES)
+    return f'{keys}, and the table [limits.env] (NAME = "text")'
+
+
+def _shown(value: object) -> str:
+    """A TOML value as the error message names it."""
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return f"the list {value!r}" if isinstance(value, list) else repr(value)
+
+
+def check_config(conf: dict, path: Path) -> None:
+    """Stop with an AssignmentError naming the file, the key and what is allowed, on any mistake.
+
+    Allowed: ``[limits]`` (``LIMIT_TYPES``: positive numbers, whole where the limit is
+    whole), ``[limits.env]`` (text = text) and ``[stand_ins]`` (function = [functions]).
+    """
+    tables = {"limits": "the sandbox's limits", "stand_ins": "function = [graded functions it may call]"}
+    for table, value in conf.items():
+        if table not in tables:
+            allowed = "; ".join(f"[{t}] ({what})" for t, what in tables.items())
+            raise AssignmentError(f"{path}: unknown table or key {table!r}; assignment.toml may contain {allowed}")
+        if not isinstance(value, dict):
+            raise AssignmentError(f"{path}: {table} must be a table [{table}], not {_shown(value)}")
+    for key, value in conf.get("limits", {}).items():
+        if key == "env":
+            if not isinstance(value, dict):
+                raise AssignmentError(f"{path}: limits.env must be the table [limits.env], not {_shown(value)}")
+            for name, text in value.items():
+                if not isinstance(text, str):
+                    raise AssignmentError(
+                        f'{path}: limits.env.{name} must be text (an environment variable: {name} = "..."), '
+                        f"not {_shown(text)}"
+                    )
+        elif key not in LIMIT_TYPES:
+            raise AssignmentError(f"{path}: unknown key limits.{key}; [limits] allows {_allowed_limits()}")
+        else:
+            allowed = (int,) if LIMIT_TYPES[key] is int else (int, float)
+            if isinstance(value, bool) or not isinstance(value, allowed) or not (math.isfinite(value) and value > 0):
+                raise AssignmentError(f"{path}: limits.{key} must be {_limit_kind(key)} above 0, not {_shown(value)}")
+    if "memory_gib" in conf.get("limits", {}) and "memory_bytes" in conf.get("limits", {}):
+        raise AssignmentError(f"{path}: give limits.memory_gib or limits.memory_bytes, not both")
+    for function, names in conf.get("stand_ins", {}).items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise AssignmentError(f"{path}: stand_ins.{function} must be a list of graded function names")
 
 
 def available(root: Path = COURSE_ROOT) -> list[str]:

@@ -8,8 +8,9 @@ The order of work for each student, and why:
     3. write the gradebook rows                  (idempotent: update, never add twice)
     4. write feedback and the autograded notebook
 
-A student whose saved results match the current notebook, graders and limits (same
-fingerprint) is not graded again, so re-running after an interruption resumes where it
+A student whose saved results match everything that decides a grade (the notebook, the
+graders, the grading package, the reference and helper modules, the limits and the
+pinned environment: the same fingerprint) is not graded again, so re-running after an interruption resumes where it
 stopped and never double-counts. ``force=True`` re-grades everyone.
 
 Whatever a student's submission does, it ends as that student's result: a refused file
@@ -25,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,11 +36,13 @@ from . import intake
 from .assignments import Assignment
 from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
 from .reports import atomic_write, write_student_outputs
-from .sandbox.harness import wire
 from .sandbox.isolation import isolation_mode
 from .text import clean, clean_id, clean_messages, clean_tree
 
-HARNESS_FILES = [Path(wire.__file__).parent / "worker.py", Path(wire.__file__)]
+# The grading package (its code, the sandbox and its harness, the feedback template,
+# the graders' pytest.ini): every file of it decides grades, so every file is in the
+# fingerprint. A module constant, so a test can point it at a copy.
+PACKAGE_DIR = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
 
 
@@ -122,16 +126,58 @@ def discover(submitted: Path, assignment: str) -> dict[str, str]:
     return found
 
 
-def fingerprint(assignment: Assignment, digest: str, options: Options) -> str:
-    """Changes whenever the grade could: the notebook, graders, reference or limits."""
-    h = hashlib.sha256(f"notebook {digest}".encode())
-    files = [assignment.source_notebook, assignment.release_notebook, *HARNESS_FILES]
-    files += sorted(assignment.graders_dir.rglob("*.py")) + sorted(assignment.graders_dir.glob("*.toml"))
-    for path in files:
-        h.update(str(path.name).encode())
-        h.update(path.read_bytes() if path.exists() else b"<missing>")
-    h.update(json.dumps(options.plugin_options(), sort_keys=True).encode())
+_CACHES = {"__pycache__", ".ipynb_checkpoints"}  # written by Python and Jupyter, never read by grading
+
+
+def _tree(folder: Path) -> list[Path]:
+    """Every file under ``folder``, sorted; never ``.pyc`` or what is under a cache folder."""
+    files = (p for p in folder.rglob("*") if p.is_file() and p.suffix != ".pyc")
+    return sorted(p for p in files if not _CACHES.intersection(p.relative_to(folder).parts))
+
+
+def package_files() -> list[Path]:
+    """The grading package's files: all but the assignments' own graders (each is hashed alone)."""
+    graders = PACKAGE_DIR / "graders"
+    return [p for p in _tree(PACKAGE_DIR) if p.parent == graders or graders not in p.parents]
+
+
+def shared_inputs(assignment: Assignment) -> dict[str, tuple[Path, list[Path]]]:
+    """What decides every student's grade alike: label -> (folder, its files)."""
+    source, release = assignment.source_notebook.parent, assignment.release_dir
+    requirements = assignment.root / "requirements.txt"
+    return {
+        "graders": (assignment.graders_dir, _tree(assignment.graders_dir)),  # tests, conftest, toml, data
+        "package": (PACKAGE_DIR, package_files()),  # the grading code, the sandbox and its harness
+        "source": (source, _tree(source)),  # the reference notebook and its helper modules
+        "release": (release, _tree(release)),  # what the sandbox runs beside the student's cells
+        "requirements": (assignment.root, [requirements] if requirements.exists() else []),  # pinned packages
+    }
+
+
+def shared_digest(assignment: Assignment, options: Options) -> str:
+    """A hash of every input but the notebook: sorted relative paths and their contents.
+
+    Computed once per batch (``grade_class``) and combined with each notebook's digest.
+    """
+    h = hashlib.sha256(b"autograder fingerprint 2\0")
+    for label, (folder, files) in shared_inputs(assignment).items():
+        h.update(f"{label} {len(files)}\0".encode())  # a missing folder or file: 0 files
+        for path in files:
+            data = path.read_bytes()
+            h.update(f"{path.relative_to(folder).as_posix()}\0{len(data)}\0".encode())
+            h.update(data)
+    h.update(json.dumps(options.plugin_options(), sort_keys=True).encode())  # command-line limits
+    h.update(sys.version.encode())  # the interpreter (requirements.txt pins the packages)
     return h.hexdigest()
+
+
+def fingerprint(assignment: Assignment, digest: str, options: Options, shared: str | None = None) -> str:
+    """Changes whenever the grade could: the notebook or anything in ``shared_digest``.
+
+    ``shared`` is ``shared_digest(assignment, options)``, computed once for a whole class.
+    """
+    shared = shared or shared_digest(assignment, options)
+    return hashlib.sha256(f"notebook {digest}\0shared {shared}".encode()).hexdigest()
 
 
 def checked_result(raw: object, student: str, assignment: str) -> dict:
@@ -258,6 +304,7 @@ def grade_class(
         if on_progress:
             on_progress(student)
 
+    shared = shared_digest(assignment, options)  # once: the same for every student
     with tempfile.TemporaryDirectory(prefix="autograder-intake-") as private:
         for i, (student, folder) in enumerate(students.items()):
             try:
@@ -266,7 +313,7 @@ def grade_class(
                 unscored[student] = str(e)
                 report.refused.append(student)
                 continue
-            fp = fingerprint(assignment, taken.digest, options)
+            fp = fingerprint(assignment, taken.digest, options, shared)
             saved = None if options.force else load_saved(layout.results_file(student, name), fp, student, name)
             if saved is not None:
                 report.reused.append(student)

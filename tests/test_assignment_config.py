@@ -1,0 +1,117 @@
+"""assignment.toml: a mistake stops with one clear error, never a silently ignored limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.assignments import COURSE_ROOT, LIMIT_TYPES, Assignment, AssignmentError, available
+from autograder.sandbox.process import GiB, Limits
+
+NAME = "cnn_step_by_step"
+
+
+@pytest.fixture
+def toml(tmp_path) -> Path:
+    """An assignment.toml of a course copy (with the source notebook, for [stand_ins])."""
+    real = Assignment(NAME)
+    (tmp_path / "autograder" / "graders" / NAME).mkdir(parents=True)
+    (tmp_path / "source" / NAME).mkdir(parents=True)
+    (tmp_path / "source" / NAME / f"{NAME}.ipynb").write_bytes(real.source_notebook.read_bytes())
+    return tmp_path / "autograder" / "graders" / NAME / "assignment.toml"
+
+
+def refused(toml: Path, text: str) -> str:
+    """The error that reading ``text`` as assignment.toml stops with (limits and stand-ins alike)."""
+    toml.write_text(text)
+    assignment = Assignment(NAME, root=toml.parents[3])
+    with pytest.raises(AssignmentError) as e:
+        assignment.limits()
+    with pytest.raises(AssignmentError):
+        assignment.stand_ins()
+    assert str(toml) in str(e.value)
+    return str(e.value)
+
+
+@pytest.mark.parametrize("name", available(COURSE_ROOT))
+def test_the_real_files_are_valid(name):
+    """Does every assignment.toml in the course pass, with its limits applied as written?"""
+    assignment = Assignment(name)
+    conf = assignment.config()
+    limits = assignment.limits()
+    assert limits.call_timeout == conf["limits"]["call_timeout"] and isinstance(limits.call_timeout, float)
+    assert limits.budget_seconds == conf["limits"]["budget_seconds"]
+    assert limits.env == conf["limits"].get("env", {})
+    assert set(assignment.stand_ins()) == set(conf["stand_ins"])
+
+
+def test_every_limit_can_be_declared(toml):
+    """Is every Limits field but env a [limits] key, and memory_gib converted to bytes?"""
+    assert set(LIMIT_TYPES) == {f for f in Limits.__dataclass_fields__ if f != "env"} | {"memory_gib"}
+    toml.write_text('[limits]\ncall_timeout = 4\nmax_processes = 8\nmemory_gib = 1.5\n[limits.env]\nA = "1"\n')
+    limits = Assignment(NAME, root=toml.parents[3]).limits(cell_timeout=7)
+    assert (limits.call_timeout, limits.max_processes, limits.memory_bytes) == (4.0, 8, int(1.5 * GiB))
+    assert limits.env == {"A": "1"} and limits.cell_timeout == 7
+
+
+def test_an_unknown_key_is_named_with_every_allowed_key(toml):
+    """Is a typo (call_timout) refused, with the keys [limits] allows and their types?"""
+    message = refused(toml, "[limits]\ncall_timout = 5\n")
+    assert "limits.call_timout" in message
+    assert "call_timeout (seconds, a number)" in message and "max_processes (a whole number)" in message
+    assert "memory_gib (GiB, a number)" in message and "[limits.env]" in message
+
+
+def test_an_unknown_table_is_refused(toml):
+    """Is a table other than [limits] and [stand_ins] (or a key outside them) refused?"""
+    for text in ("[limit]\ncall_timeout = 5\n", "call_timeout = 5\n"):
+        message = refused(toml, text)
+        assert "unknown table or key" in message and "[limits]" in message and "[stand_ins]" in message
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ('call_timeout = "5"', "limits.call_timeout must be seconds, a number above 0, not the text '5'"),
+        ("call_timeout = true", "limits.call_timeout must be seconds, a number"),
+        ("max_processes = 8.5", "limits.max_processes must be a whole number above 0, not 8.5"),
+        ("memory_bytes = 1e9", "limits.memory_bytes must be bytes, a whole number"),
+        ("memory_gib = [2]", "limits.memory_gib must be GiB, a number above 0, not the list [2]"),
+        ("budget_seconds = inf", "limits.budget_seconds must be seconds, a number above 0"),
+        ("env = 1", "limits.env must be the table [limits.env]"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused(toml, line, expected):
+    """Is a value of the wrong type refused when the file is read, naming the key and its type?"""
+    assert expected in refused(toml, f"[limits]\n{line}\n")
+
+
+@pytest.mark.parametrize("line", ["call_timeout = -5", "cell_timeout = 0", "max_processes = -1", "memory_gib = -2.0"])
+def test_a_negative_or_zero_number_is_refused(toml, line):
+    """Is a limit of 0 or less refused?"""
+    key = line.split()[0]
+    assert f"limits.{key} must be" in refused(toml, f"[limits]\n{line}\n")
+
+
+def test_memory_in_two_units_is_refused(toml):
+    """Are memory_gib and memory_bytes refused together (which one would win)?"""
+    assert "not both" in refused(toml, "[limits]\nmemory_gib = 2\nmemory_bytes = 1024\n")
+
+
+def test_env_with_a_value_that_is_not_text_is_refused(toml):
+    """Is an environment variable whose value is a number refused, with its name?"""
+    message = refused(toml, "[limits.env]\nTF_NUM_INTEROP_THREADS = 1\n")
+    assert "limits.env.TF_NUM_INTEROP_THREADS must be text" in message and "not 1" in message
+
+
+def test_a_syntax_error_names_the_file_and_the_line(toml):
+    """Is a TOML syntax error an AssignmentError with the file and the line number?"""
+    message = refused(toml, "[limits]\ncall_timeout = 5\ncell_timeout = = 10\n")
+    assert "is not valid TOML" in message and "line 3" in message
+
+
+def test_stand_ins_must_be_lists_of_names(toml):
+    """Is a [stand_ins] entry that is not a list of names refused when the file is read?"""
+    assert "stand_ins.conv_forward must be a list" in refused(toml, '[stand_ins]\nconv_forward = "zero_pad"\n')
+    assert "stand_ins must be a table" in refused(toml, 'stand_ins = ["zero_pad"]\n')
