@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .text import SURROGATES
+
 Notebook = dict[str, Any]
 CELL_TYPES = ("code", "markdown", "raw")
 
@@ -131,15 +133,12 @@ def _depth_exceeds(value: Any, max_depth: int) -> bool:
 
 def _scrub_surrogates(value: Any) -> Any:
     if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
+        return SURROGATES.sub("\ufffd", value)
     if isinstance(value, dict):
         return {_scrub_surrogates(k): _scrub_surrogates(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub_surrogates(v) for v in value]
     return value
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _shown(value: Any) -> str:

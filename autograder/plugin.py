@@ -118,18 +118,17 @@ class GradingRun:
         )
         checked = opt("isolation_checked") and opt("isolation") == "namespaces"
         isolate = checked or isolation_mode(opt("isolation")) == "namespaces"
-        graded = assignment.graded_ids()
         try:
             release_nb = read_notebook(assignment.release_notebook)
             submission = plan_submission(read_submission(Path(opt("submission"))), release_nb)
         except NotebookError as e:
             e = NotebookError(str(e).replace(str(Path(opt("submission"))), Path(opt("submission")).name))
             self.bad_input.append(str(e))
-            return StudentSession(None, assignment.release_dir, limits, isolate, graded,
+            return StudentSession(None, assignment.release_dir, limits, isolate,
                                   unavailable=f"Your notebook could not be read: {e}")  # fmt: skip
         self.bad_input.extend(submission.problems)
         return StudentSession(
-            submission, assignment.release_dir, limits, isolate, graded, helpers, stand_ins=assignment.stand_ins()
+            submission, assignment.release_dir, limits, isolate, helpers, stand_ins=assignment.stand_ins()
         )
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:

@@ -56,6 +56,21 @@ def feedback_html(result: dict, notebook: Path | None) -> str:
     """The student's feedback page, at most ``PAGE_LIMIT`` bytes of valid HTML."""
     answers = answers_of(notebook, None)
     graded_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    def render(functions: dict, errors: list[str], shown_answers: dict, notice: str) -> str:
+        return _TEMPLATES.get_template("feedback.html.j2").render(
+            assignment=clean(result["assignment"], 256),
+            student=clean(result["student"], 256),
+            score=result["score"],
+            max_score=result["max_score"],
+            errors=errors,
+            functions=functions,
+            answers=shown_answers,
+            notice=notice,
+            graded_at=graded_at,
+            fmt=fmt,
+        )
+
     for level, (message, code, max_errors) in enumerate(PAGE_BUDGETS):
         functions = {
             clean(gid): {
@@ -74,34 +89,26 @@ def feedback_html(result: dict, notebook: Path | None) -> str:
             }
             for gid, f in result["functions"].items()
         }
-        page = _TEMPLATES.get_template("feedback.html.j2").render(
-            assignment=clean(result["assignment"], 256),
-            student=clean(result["student"], 256),
-            score=result["score"],
-            max_score=result["max_score"],
-            errors=clean_messages(result["errors"], message, max_errors),
-            functions=functions,
-            answers={gid: clean(src, code) for gid, src in answers.items()} if code else {},
-            notice=f"This page was shortened to stay under {PAGE_LIMIT // 1_000_000} MB; shortened parts end "
+        notice = (
+            f"This page was shortened to stay under {PAGE_LIMIT // 1_000_000} MB; shortened parts end "
             f"with “{TRUNCATED}”."
             if level
-            else "",
-            graded_at=graded_at,
-            fmt=fmt,
+            else ""
+        )
+        page = render(
+            functions,
+            clean_messages(result["errors"], message, max_errors),
+            {gid: clean(src, code) for gid, src in answers.items()} if code else {},
+            notice,
         )
         if len(page.encode("utf-8")) <= PAGE_LIMIT:
             return page
-    return _TEMPLATES.get_template("feedback.html.j2").render(  # the scores alone always fit
-        assignment=clean(result["assignment"], 256),
-        student=clean(result["student"], 256),
-        score=result["score"],
-        max_score=result["max_score"],
-        errors=[],
-        functions={},
-        answers={},
-        notice=f"The details of this page did not fit in {PAGE_LIMIT // 1_000_000} MB and were left out ({TRUNCATED}).",
-        graded_at=graded_at,
-        fmt=fmt,
+    # the scores alone always fit
+    return render(
+        {},
+        [],
+        {},
+        f"The details of this page did not fit in {PAGE_LIMIT // 1_000_000} MB and were left out ({TRUNCATED}).",
     )
 
 

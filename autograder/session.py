@@ -70,7 +70,6 @@ class StudentSession:
         assignment_dir: Path,
         limits: Limits,
         isolate: bool,
-        graded: list[str],
         helpers: dict[str, Callable] | None = None,
         unavailable: str | None = None,
         stand_ins: dict[str, tuple[str, ...]] | None = None,
@@ -79,7 +78,6 @@ class StudentSession:
         self.assignment_dir = assignment_dir
         self.limits = limits
         self.isolate = isolate
-        self.graded = graded  # every graded name, for swapping in grader helpers
         self.helpers = helpers if helpers is not None else {}  # graders may fill it later
         self.stand_ins = stand_ins or {}  # function -> graded functions the grader may answer for
         self.unavailable = unavailable  # set when the notebook could not be read at all
@@ -174,8 +172,6 @@ class StudentSession:
                 self._timed(started)
             if self._run_cells():
                 break
-            if self.limits.budget_seconds <= self.spent:
-                raise StudentCodeError("budget", self._budget_message())
         self._loaded()
         return self.worker
 
@@ -330,14 +326,11 @@ class StudentSession:
         a refused request fails this call even if the student's code caught it."""
         timeout = timeout or self.limits.call_timeout
         self.refusals = []
+        allowed, graded = set(stand_ins), message.get("name") or label
         started = time.monotonic()
         try:
             timeout, by_budget = self._allow(timeout)
-            reply = worker.request(
-                message,
-                timeout,
-                on_callback=lambda m: self._serve_helper(m, set(stand_ins), message.get("name") or label),
-            )
+            reply = worker.request(message, timeout, on_callback=lambda m: self._serve_helper(m, allowed, graded))
         except BudgetSpent:
             raise StudentCodeError("budget", self._budget_message()) from None
         except WorkerTimeout:

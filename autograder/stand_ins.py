@@ -54,7 +54,7 @@ def refusal(asked: str, graded: str | None) -> str:
 
 
 def _leaves(value: Any, depth: int = 0) -> Iterator[Any]:
-    """Every array, number and integer sequence inside a request (already plain data)."""
+    """Every array and number inside a request (already plain data), however nested."""
     if depth > 64:
         raise Refused("its arguments are nested too deeply")
     if isinstance(value, (list, tuple)):

@@ -38,7 +38,7 @@ _ESCAPES = re.compile(
     """,
     re.VERBOSE,
 )
-_SURROGATES = re.compile("[\ud800-\udfff]")
+SURROGATES = re.compile("[\ud800-\udfff]")  # lone surrogates: no encoding can write them
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CONTROL_SHOWN = {i: chr(0x2400 + i) for i in range(0x20)} | {0x7F: "\u2421"}  # ␀ … ␟, ␡
 
@@ -55,7 +55,7 @@ def clean(text: Any, limit: int | None = MESSAGE_LIMIT) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = _SURROGATES.sub("\ufffd", text)
+        text = SURROGATES.sub("\ufffd", text)
     if _CONTROLS.search(text):
         text = _ESCAPES.sub("", text.replace("\r\n", "\n"))
         text = _CONTROLS.sub(_visible, text)
@@ -110,7 +110,7 @@ def clean_id(name: str) -> str:
 
 
 def _unsafe(ch: str) -> bool:
-    return bool(_SURROGATES.match(ch) or _CONTROLS.match(ch))
+    return bool(SURROGATES.match(ch) or _CONTROLS.match(ch))
 
 
 def is_clean_id(name: str) -> bool:

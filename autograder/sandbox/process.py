@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -138,10 +139,9 @@ def _worker_python() -> tuple[str, list[list[str]]]:
     return sys.executable, []  # not a venv: the interpreter keeps its own path
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+@functools.cache
+def _launcher_source() -> bytes:
+    return LAUNCHER.read_bytes()  # read once: two sandboxes start per submission
 
 
 class WorkerProcess:
@@ -197,7 +197,7 @@ class WorkerProcess:
         self.reader = wire.FrameReader(self.proc.stdout.fileno())
         try:
             try:
-                _write_all(spec_w, json.dumps(spec).encode() + b"\n" + LAUNCHER.read_bytes())
+                wire.write_frame(spec_w, json.dumps(spec).encode() + b"\n" + _launcher_source())  # (all of it)
             finally:
                 os.close(spec_w)
             if self.isolate:
