@@ -1,9 +1,14 @@
-"""Where an assignment's pieces live, and how to load its reference solution.
+"""Where an assignment's pieces live, what it declares, and how to load its reference.
 
     source/<name>/<name>.ipynb          the instructor's notebook, with solutions
     release/<name>/<name>.ipynb         the student version (generated; never edit)
     autograder/graders/<name>/          hidden graders: one test_<grade_id>.py per
-                                        graded function, plus assignment.toml
+                                        graded function, plus assignment.toml (the
+                                        declaration) and catalogue.py (for the tests)
+
+The course is a folder with that layout: the one you run ``autograder`` in (or above
+it, found the way git finds its root), or ``--course DIR``. Never the folder the
+package happens to be installed from, unless that is where you are.
 
 The reference solution is the source notebook itself: its set-up and answer cells,
 run in the grader's process. There is no second copy to drift out of date.
@@ -12,7 +17,6 @@ run in the grader's process. There is no second copy to drift out of date.
 from __future__ import annotations
 
 import math
-import os
 import re
 import sys
 import tomllib
@@ -21,11 +25,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from types import SimpleNamespace
 
+from .kit.tolerances import KEYS, Tolerances
 from .notebook import cell_role, nbgrader_meta, read_notebook
 from .sandbox.process import GiB, Limits
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-COURSE_ROOT = Path(os.environ.get("AUTOGRADER_COURSE", PACKAGE_DIR.parent)).resolve()
+GRADERS = Path("autograder") / "graders"  # inside a course folder
 _MAGIC = re.compile(r"^\s*[%!]")
 
 
@@ -33,10 +38,36 @@ class AssignmentError(Exception):
     """An assignment name that doesn't exist, or a course folder that is incomplete."""
 
 
+def find_course(start: Path | None = None) -> Path:
+    """The course folder: ``start`` (default: the current folder) or the nearest parent with
+    ``autograder/graders/`` in it, the way git finds a repository's root."""
+    start = Path(start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / GRADERS).is_dir():
+            return folder
+    raise AssignmentError(
+        f"{start} is not in a course folder (none of it or its parents has {GRADERS.as_posix()}/); "
+        "run autograder in your course folder, or pass --course DIR"
+    )
+
+
+def course_root(course: Path | str | None = None) -> Path:
+    """``course`` if given (it must be a course folder), else the one found from here."""
+    if course is None:
+        return find_course()
+    root = Path(course).resolve()
+    if not (root / GRADERS).is_dir():
+        raise AssignmentError(f"--course {course}: {root / GRADERS} does not exist; give the course's top folder")
+    return root
+
+
 @dataclass(frozen=True)
 class Assignment:
     name: str
-    root: Path = COURSE_ROOT
+    root: Path = None  # type: ignore[assignment]  # None: the course found from the current folder
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", find_course() if self.root is None else Path(self.root).resolve())
 
     @property
     def source_notebook(self) -> Path:
@@ -52,20 +83,26 @@ class Assignment:
 
     @property
     def graders_dir(self) -> Path:
-        return self.root / "autograder" / "graders" / self.name
+        return self.root / GRADERS / self.name
+
+    @property
+    def declaration(self) -> Path:
+        return self.graders_dir / "assignment.toml"
 
     def check(self) -> Assignment:
+        """The assignment's files exist, its declaration reads, and its points agree everywhere."""
         for path in (self.source_notebook, self.release_notebook, self.graders_dir):
             if not path.exists():
                 known = ", ".join(available(self.root)) or "none"
                 raise AssignmentError(
                     f"assignment {self.name!r} is incomplete: {path} does not exist (assignments: {known})"
                 )
+        self.check_points()
         return self
 
     def config(self) -> dict:
         """assignment.toml, checked (``check_config``); {} if there is none."""
-        path = self.graders_dir / "assignment.toml"
+        path = self.declaration
         if not path.exists():
             return {}
         try:
@@ -98,7 +135,6 @@ class Assignment:
         not a function that isn't declared as its dependency (``autograder/stand_ins.py``
         enforces this, call by call).
         """
-        path = self.graders_dir / "assignment.toml"
         table = self.config().get("stand_ins", {})
         graded = set(self.graded_ids())
         out = {}
@@ -106,11 +142,37 @@ class Assignment:
             unknown = sorted(set(names) - graded)
             if unknown or function in names:
                 raise AssignmentError(
-                    f"{path}: stand_ins.{function} may name only graded functions other than itself "
+                    f"{self.declaration}: stand_ins.{function} may name only graded functions other than itself "
                     f"(got {', '.join(unknown) or function}; graded: {', '.join(sorted(graded))})"
                 )
             out[function] = tuple(names)
         return out
+
+    def dependents(self, function: str) -> list[str]:
+        """The graded functions that may call ``function`` through the grader, directly or not."""
+        callers: dict[str, set[str]] = {}
+        for caller, names in self.stand_ins().items():
+            for name in names:
+                callers.setdefault(name, set()).add(caller)
+        found: list[str] = []
+        todo = sorted(callers.get(function, ()))
+        while todo:
+            f = todo.pop(0)
+            if f not in found:
+                found.append(f)
+                todo.extend(sorted(callers.get(f, ())))
+        return found
+
+    def helper_modules(self) -> list[Path]:
+        """The helper modules shipped to students (``[helpers] modules``), in source/<name>/."""
+        return [self.source_notebook.parent / m for m in self.config().get("helpers", {}).get("modules", [])]
+
+    def tolerances(self) -> Tolerances:
+        return Tolerances.declared(self.config().get("tolerances", {}))
+
+    def fidelity(self) -> dict:
+        """The fidelity suite's minimums for this assignment, with their defaults."""
+        return {**FIDELITY_DEFAULTS, **self.config().get("fidelity", {})}
 
     def graded_ids(self) -> list[str]:
         """The answer cells' grade_ids, in notebook order."""
@@ -118,7 +180,16 @@ class Assignment:
         return [nbgrader_meta(c)["grade_id"] for c in nb["cells"] if cell_role(c) == "answer"]
 
     def points(self) -> dict[str, float]:
-        """Points of each graded function: the visible test cell ``test_<grade_id>``."""
+        """Points of each graded function, as declared once in assignment.toml's ``[points]``.
+
+        An assignment without ``[points]`` takes them from its visible test cells
+        (``notebook_points``). ``check_points`` holds the three places to one another.
+        """
+        declared = self.config().get("points")
+        return {k: float(v) for k, v in declared.items()} if declared else self.notebook_points()
+
+    def notebook_points(self) -> dict[str, float]:
+        """Points in nbgrader's metadata: the visible test cell ``test_<grade_id>`` of each answer."""
         nb = read_notebook(self.source_notebook)
         out = {}
         for cell in nb["cells"]:
@@ -126,6 +197,56 @@ class Assignment:
             if meta.get("grade") and str(meta.get("grade_id", "")).startswith("test_"):
                 out[meta["grade_id"][len("test_") :]] = float(meta.get("points", 0))
         return out
+
+    def points_table(self) -> dict[str, float] | None:
+        """The points table students read in the notebook's introduction, or None if it has none.
+
+        A markdown table whose header has a "Points" column: the backticked names of a
+        row (outside parentheses) get the row's numbers, in order ("5 + 10 + 20").
+        """
+        nb = read_notebook(self.source_notebook)
+        for cell in nb["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            rows = [line.strip().strip("|").split("|") for line in cell["source"].splitlines()
+                    if line.strip().startswith("|")]  # fmt: skip
+            if not rows or "points" not in [c.strip().lower() for c in rows[0]]:
+                continue
+            column = [c.strip().lower() for c in rows[0]].index("points")
+            table: dict[str, float] = {}
+            for row in rows[2:]:
+                if len(row) <= column:
+                    continue
+                names = re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", "|".join(row[:column])))
+                numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", row[column])]
+                table.update(zip(names, numbers, strict=False))
+            return table
+        return None
+
+    def check_points(self) -> dict[str, float]:
+        """The points, once they agree everywhere: assignment.toml, nbgrader's metadata and the
+        notebook's points table, for every graded function. Otherwise an AssignmentError."""
+        declared, meta, table = self.points(), self.notebook_points(), self.points_table()
+        graded = self.graded_ids()
+        places = {"nbgrader's metadata (test cells test_<name>)": meta}
+        if table is not None:
+            places["the points table in the notebook's introduction"] = table
+        if set(declared) != set(graded):
+            missing, extra = sorted(set(graded) - set(declared)), sorted(set(declared) - set(graded))
+            raise AssignmentError(
+                f"{self.declaration}: [points] must list every graded function once"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; not graded: {', '.join(extra)}" if extra else "")
+            )
+        for where, found in places.items():
+            for function in graded:
+                if found.get(function) != declared[function]:
+                    shown = "nothing" if function not in found else f"{found[function]:g}"
+                    raise AssignmentError(
+                        f"{self.source_notebook}: {function} is worth {declared[function]:g} points in "
+                        f"{self.declaration}, but {shown} in {where}; make them agree"
+                    )
+        return declared
 
 
 # --- assignment.toml: what it may contain ----------------------------------------------
@@ -135,6 +256,24 @@ LIMIT_TYPES: dict[str, type] = {
     f.name: typing.get_type_hints(Limits)[f.name] for f in fields(Limits) if f.name != "env"
 }
 LIMIT_TYPES["memory_gib"] = float  # converted to memory_bytes
+
+# [fidelity]: what the fidelity suite (tests/test_fidelity.py) asks of the catalogue.
+FIDELITY_DEFAULTS: dict[str, object] = {
+    "min_mutants": 1,  # realistic wrong answers; every graded function needs at least one
+    "min_correct": 1,  # differently written correct answers
+    "min_tests": 3,  # tests per graded function, for partial credit
+    "mutants_graded_on": "all",  # or "dependents": only the mutant's function and its callers
+}
+FIDELITY_TYPES = {"min_mutants": int, "min_correct": int, "min_tests": int, "mutants_graded_on": ("all", "dependents")}
+
+TABLES = {
+    "limits": "the sandbox's limits",
+    "points": "graded function = its points",
+    "stand_ins": "function = [graded functions it may call]",
+    "helpers": 'modules = ["helper.py", ...], shipped to students',
+    "tolerances": "name = {rtol = ..., atol = ...}",
+    "fidelity": "min_mutants, min_correct, min_tests (whole numbers) and mutants_graded_on ('all' or 'dependents')",
+}
 
 
 def _limit_kind(key: str) -> str:
@@ -161,44 +300,72 @@ def _shown(value: object) -> str:
     return f"the list {value!r}" if isinstance(value, list) else repr(value)
 
 
+def _number(value: object, whole: bool = False) -> bool:
+    allowed = (int,) if whole else (int, float)
+    return not isinstance(value, bool) and isinstance(value, allowed) and math.isfinite(value)
+
+
 def check_config(conf: dict, path: Path) -> None:
     """Stop with an AssignmentError naming the file, the key and what is allowed, on any mistake.
 
-    Allowed: ``[limits]`` (``LIMIT_TYPES``: positive numbers, whole where the limit is
-    whole), ``[limits.env]`` (text = text) and ``[stand_ins]`` (function = [functions]).
+    The tables allowed are ``TABLES``; each is checked below, key by key.
     """
-    tables = {"limits": "the sandbox's limits", "stand_ins": "function = [graded functions it may call]"}
+
+    def fail(message: str) -> typing.NoReturn:
+        raise AssignmentError(f"{path}: {message}")
+
     for table, value in conf.items():
-        if table not in tables:
-            allowed = "; ".join(f"[{t}] ({what})" for t, what in tables.items())
-            raise AssignmentError(f"{path}: unknown table or key {table!r}; assignment.toml may contain {allowed}")
+        if table not in TABLES:
+            allowed = "; ".join(f"[{t}] ({what})" for t, what in TABLES.items())
+            fail(f"unknown table or key {table!r}; assignment.toml may contain {allowed}")
         if not isinstance(value, dict):
-            raise AssignmentError(f"{path}: {table} must be a table [{table}], not {_shown(value)}")
+            fail(f"{table} must be a table [{table}], not {_shown(value)}")
     for key, value in conf.get("limits", {}).items():
         if key == "env":
             if not isinstance(value, dict):
-                raise AssignmentError(f"{path}: limits.env must be the table [limits.env], not {_shown(value)}")
+                fail(f"limits.env must be the table [limits.env], not {_shown(value)}")
             for name, text in value.items():
                 if not isinstance(text, str):
-                    raise AssignmentError(
-                        f'{path}: limits.env.{name} must be text (an environment variable: {name} = "..."), '
-                        f"not {_shown(text)}"
-                    )
+                    fail(f'limits.env.{name} must be text (an environment variable: {name} = "..."), '
+                         f"not {_shown(text)}")  # fmt: skip
         elif key not in LIMIT_TYPES:
-            raise AssignmentError(f"{path}: unknown key limits.{key}; [limits] allows {_allowed_limits()}")
-        else:
-            allowed = (int,) if LIMIT_TYPES[key] is int else (int, float)
-            if isinstance(value, bool) or not isinstance(value, allowed) or not (math.isfinite(value) and value > 0):
-                raise AssignmentError(f"{path}: limits.{key} must be {_limit_kind(key)} above 0, not {_shown(value)}")
+            fail(f"unknown key limits.{key}; [limits] allows {_allowed_limits()}")
+        elif not (_number(value, LIMIT_TYPES[key] is int) and value > 0):
+            fail(f"limits.{key} must be {_limit_kind(key)} above 0, not {_shown(value)}")
     if "memory_gib" in conf.get("limits", {}) and "memory_bytes" in conf.get("limits", {}):
-        raise AssignmentError(f"{path}: give limits.memory_gib or limits.memory_bytes, not both")
+        fail("give limits.memory_gib or limits.memory_bytes, not both")
     for function, names in conf.get("stand_ins", {}).items():
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise AssignmentError(f"{path}: stand_ins.{function} must be a list of graded function names")
+            fail(f"stand_ins.{function} must be a list of graded function names")
+    for function, value in conf.get("points", {}).items():
+        if not (_number(value) and value >= 0):
+            fail(f"points.{function} must be a number of points (0 or more), not {_shown(value)}")
+    for key, value in conf.get("helpers", {}).items():
+        if key != "modules":
+            fail(f"unknown key helpers.{key}; [helpers] allows modules (a list of file or folder names)")
+        if not isinstance(value, list) or not all(isinstance(m, str) and m and "/" not in m.strip("/") and m != ".."
+                                                  for m in value):  # fmt: skip
+            fail('helpers.modules must be a list of names in source/<assignment>/, such as ["cnn_utils.py"]')
+        missing = [m for m in value if not (path.parents[3] / "source" / path.parent.name / m).exists()]
+        if missing:
+            fail(f"helpers.modules names {', '.join(missing)}, which is not in source/{path.parent.name}/")
+    for name, tol in conf.get("tolerances", {}).items():
+        if not isinstance(tol, dict) or not tol or set(tol) - set(KEYS) or not all(
+                _number(v) and v >= 0 for v in tol.values()):  # fmt: skip
+            fail(f"tolerances.{name} must be a table of rtol and atol (numbers, 0 or more), "
+                 f"such as {name} = {{rtol = 1e-6, atol = 1e-8}}, not {_shown(tol)}")  # fmt: skip
+    for key, value in conf.get("fidelity", {}).items():
+        kind = FIDELITY_TYPES.get(key)
+        if kind is None:
+            fail(f"unknown key fidelity.{key}; [fidelity] allows {TABLES['fidelity']}")
+        if isinstance(kind, tuple) and value not in kind:
+            fail(f"fidelity.{key} must be one of {', '.join(repr(k) for k in kind)}, not {_shown(value)}")
+        if kind is int and not (_number(value, whole=True) and value >= 0):
+            fail(f"fidelity.{key} must be a whole number (0 or more), not {_shown(value)}")
 
 
-def available(root: Path = COURSE_ROOT) -> list[str]:
-    graders = root / "autograder" / "graders"
+def available(root: Path | None = None) -> list[str]:
+    graders = (root or find_course()) / GRADERS
     return (
         sorted(p.name for p in graders.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
         if graders.exists()

@@ -21,7 +21,6 @@ not saved (the next run looks again), and never stops the rest of the class.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import copy
 import hashlib
 import json
 import logging
@@ -34,10 +33,12 @@ from pathlib import Path
 
 from . import intake
 from .assignments import Assignment
+from .catalogue import FILE as CATALOGUE
 from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
 from .reports import atomic_write, write_student_outputs
+from .results import FunctionResult, StudentResult
 from .sandbox.isolation import isolation_mode
-from .text import clean, clean_id, clean_messages, clean_tree
+from .text import clean, clean_id
 
 # The grading package (its code, the sandbox and its harness, the feedback template,
 # the graders' pytest.ini): every file of it decides grades, so every file is in the
@@ -89,7 +90,7 @@ class Layout:
 
 @dataclass
 class Report:
-    results: dict[str, dict] = field(default_factory=dict)  # student -> results (everyone, refused too)
+    results: dict[str, StudentResult] = field(default_factory=dict)  # everyone's, refused too
     failed: dict[str, str] = field(default_factory=dict)  # student -> why their grader process failed
     reused: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # refused at intake (never graded)
@@ -146,7 +147,8 @@ def shared_inputs(assignment: Assignment) -> dict[str, tuple[Path, list[Path]]]:
     source, release = assignment.source_notebook.parent, assignment.release_dir
     requirements = assignment.root / "requirements.txt"
     return {
-        "graders": (assignment.graders_dir, _tree(assignment.graders_dir)),  # tests, conftest, toml, data
+        # tests, conftest, toml, data; not catalogue.py, which tests the graders and decides no grade
+        "graders": (assignment.graders_dir, [p for p in _tree(assignment.graders_dir) if p.name != CATALOGUE]),
         "package": (PACKAGE_DIR, package_files()),  # the grading code, the sandbox and its harness
         "source": (source, _tree(source)),  # the reference notebook and its helper modules
         "release": (release, _tree(release)),  # what the sandbox runs beside the student's cells
@@ -180,57 +182,7 @@ def fingerprint(assignment: Assignment, digest: str, options: Options, shared: s
     return hashlib.sha256(f"notebook {digest}\0shared {shared}".encode()).hexdigest()
 
 
-def checked_result(raw: object, student: str, assignment: str) -> dict:
-    """Results from a grader process or a saved file, checked and with every string cleaned.
-
-    Raises ValueError if they don't have the results' layout. The student and assignment
-    are ours, not the file's: they name the folders the outputs are written to.
-    """
-    if not isinstance(raw, dict) or not isinstance(raw.get("functions"), dict):
-        raise ValueError("not a results object")
-    functions = {}
-    for gid, f in raw["functions"].items():
-        if not isinstance(f, dict) or not isinstance(f.get("tests"), list):
-            raise ValueError(f"function {gid!r} has no list of tests")
-        tests = []
-        for t in f["tests"]:
-            if not isinstance(t, dict):
-                raise ValueError("a test is not an object")
-            tests.append(
-                {
-                    "name": clean(t.get("name", "")),
-                    "passed": t.get("passed") is True,
-                    "points": _number(t.get("points")),
-                    "message": clean(t.get("message", "")),
-                    "description": clean(t.get("description", "")),
-                }
-            )
-        functions[clean(gid)] = {"score": _number(f.get("score")), "max_score": _number(f.get("max_score")),
-                                 "tests": tests}  # fmt: skip
-    errors = raw.get("errors", [])
-    if not isinstance(errors, list):
-        raise ValueError("errors is not a list")
-    known = ("assignment", "student", "score", "max_score", "errors", "bad_input", "functions")
-    extra = {clean(k): clean_tree(v) for k, v in raw.items() if k not in known}  # timings and the like
-    return {
-        **extra,
-        "assignment": assignment,
-        "student": student,
-        "score": _number(raw.get("score")),
-        "max_score": _number(raw.get("max_score")),
-        "errors": clean_messages(errors),
-        "bad_input": raw.get("bad_input") is True,
-        "functions": functions,
-    }
-
-
-def _number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise ValueError(f"{value!r} is not a score")
-    return float(value)
-
-
-def load_saved(path: Path, expected: str, student: str, assignment: str) -> dict | None:
+def load_saved(path: Path, expected: str, student: str, assignment: str) -> StudentResult | None:
     """Saved results if they match ``expected``; None if missing, stale or unreadable.
 
     Results an older run saved with text that needs cleaning are saved again, clean.
@@ -239,49 +191,35 @@ def load_saved(path: Path, expected: str, student: str, assignment: str) -> dict
         saved = json.loads(path.read_bytes())
         if not isinstance(saved, dict) or saved.get("fingerprint") != expected:
             return None
-        result = checked_result(saved.get("result"), student, assignment)
+        result = StudentResult.parse(saved.get("result"), student, assignment)
     except (OSError, ValueError, RecursionError):
         return None
-    if result != saved["result"]:
-        atomic_write(path, json.dumps({"fingerprint": expected, "result": result}, indent=1))
+    if result.record() != saved["result"]:
+        save(path, expected, result)
     return result
 
 
-def unscored_result(skeleton: dict, student: str, assignment: str, message: str) -> dict:
-    """0 points on every test, for a submission that could not be graded; ``message`` says why."""
-    functions = copy.deepcopy(skeleton)
-    for f in functions.values():
-        f["score"] = 0.0
-        for t in f["tests"]:
-            t["passed"], t["message"] = False, "Not graded: see the problem with your notebook above."
-    return {
-        "assignment": assignment,
-        "student": student,
-        "score": 0.0,
-        "max_score": sum(f["max_score"] for f in functions.values()),
-        "errors": [clean(message)],
-        "bad_input": True,
-        "functions": functions,
-    }
+def save(path: Path, fingerprint_: str, result: StudentResult) -> None:
+    atomic_write(path, json.dumps({"fingerprint": fingerprint_, "result": result.record()}, indent=1))
 
 
-def skeleton_of(assignment: Assignment, results: dict[str, dict]) -> dict:
-    """Every function and test with its points, unscored: from any result, or by collecting."""
+def skeleton_of(assignment: Assignment, results: dict[str, StudentResult]) -> dict[str, FunctionResult]:
+    """Every function and test with its points: from any result, or by collecting the tests."""
     for r in results.values():
-        if r["functions"] and all(f["tests"] for f in r["functions"].values()):
-            return copy.deepcopy(r["functions"])
+        if r.functions and all(f.tests for f in r.functions.values()):
+            return dict(r.functions)
     try:
-        return checked_result(collect_tests(assignment), "", assignment.name)["functions"]
+        return StudentResult.parse(collect_tests(assignment), "", assignment.name).functions
     except (GradingError, ValueError) as e:
         log.warning("could not list the tests of %s (%s); refused submissions get 0 of 0", assignment.name, clean(e))
-        return {gid: {"score": 0.0, "max_score": 0.0, "tests": []} for gid in assignment.graded_ids()}
+        return {gid: FunctionResult(0.0, 0.0) for gid in assignment.graded_ids()}
 
 
 def grade_class(
     assignment: Assignment,
     layout: Layout,
     options: Options,
-    on_result: Callable[[str, dict], None] | None = None,
+    on_result: Callable[[str, StudentResult], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Grade every submission; ``on_result`` runs in this thread after each save."""
@@ -291,7 +229,7 @@ def grade_class(
     unscored: dict[str, str] = {}  # student -> why (refused, or the grader process failed)
     todo: dict[str, tuple[Path, str]] = {}
 
-    def finish(student: str, result: dict, notebook: Path | None) -> None:
+    def finish(student: str, result: StudentResult, notebook: Path | None) -> None:
         report.results[student] = result
         try:
             write_student_outputs(result, notebook, layout.autograded, layout.feedback)
@@ -336,7 +274,7 @@ def grade_class(
                 student = futures[future]
                 notebook, fp = todo[student]
                 try:
-                    result = checked_result(future.result(), student, name)
+                    result = StudentResult.parse(future.result(), student, name)
                 except GradingError as e:
                     report.failed[student] = clean(str(e))
                     unscored[student] = e.student_message
@@ -352,14 +290,12 @@ def grade_class(
                     report.failed[student] = clean(f"grading {student} failed: {type(e).__name__}: {e}")
                     unscored[student] = f"The grader could not grade your notebook (an internal error). {NOT_SAVED}"
                     continue
-                atomic_write(
-                    layout.results_file(student, name), json.dumps({"fingerprint": fp, "result": result}, indent=1)
-                )
+                save(layout.results_file(student, name), fp, result)
                 finish(student, result, notebook)
 
         if unscored:
             skeleton = skeleton_of(assignment, report.results)
             for student, message in sorted(unscored.items()):
                 notebook = todo[student][0] if student in todo else None
-                finish(student, unscored_result(skeleton, student, name, message), notebook)
+                finish(student, StudentResult.unscored(skeleton, student, name, message), notebook)
     return report

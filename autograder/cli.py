@@ -1,4 +1,9 @@
-"""The ``autograder`` command: release, grade, demo.
+"""The ``autograder`` command: new, release, grade, demo. Each verb parses its arguments and
+calls the API (``scaffold``, ``release``, ``pipeline``); this module only presents.
+
+The course is the folder ``autograder`` runs in, or the nearest parent with
+``autograder/graders/`` (the way git finds its root), or ``--course DIR``. When that is
+not the folder the package is installed from, the command says which one it uses.
 
 Exit codes: 0 all good; 1 the run itself failed (bad arguments, missing folder, unknown
 assignment, a gradebook that can't be opened); 2 every student has a result but some
@@ -21,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from . import assignments, batch, reports
+from . import assignments, batch, pipeline, reports
 from .assignments import Assignment, AssignmentError
 from .notebook import NotebookError
 from .release import ReleaseError
@@ -37,7 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Release CNN course assignments and grade them in a sandbox.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show more detail (and tracebacks)")
+    parser.add_argument(
+        "--course", type=Path, metavar="DIR", help="the course folder (default: this folder or the parent that has "
+        "autograder/graders/)"
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("new", help="scaffold a new assignment: notebook, declaration, one grader, catalogue")
+    p.add_argument("name", metavar="NAME", help="the assignment's name, e.g. batch_norm")
 
     p = sub.add_parser("release", help="regenerate release/ from source/ with nbgrader")
     p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="assignments to release (default: all)")
@@ -85,18 +97,38 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def course_of(args: argparse.Namespace) -> Path:
+    """The course this command works on; say so when it isn't the package's own folder."""
+    root = assignments.course_root(args.course)
+    installed = assignments.PACKAGE_DIR.parent
+    if root != installed:
+        console.print(Text(f"course: {root} (the autograder package is installed from {installed})"))
+    return root
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from .scaffold import new
+
+    root = course_of(args)
+    for path in new(root, args.name):
+        console.print(Text(f"wrote {path.relative_to(root)}"))
+    console.print(f"next: autograder release {args.name}   (then see docs/authoring.md)")
+    return 0
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from .release import generate
 
-    names = args.assignments or assignments.available()
+    root = course_of(args)
+    names = args.assignments or assignments.available(root)
     for name in names:
-        out = generate(Assignment(name))
-        console.print(f"released [bold]{name}[/] -> {out}")
+        out = generate(Assignment(name, root=root))
+        console.print(Text(f"released {name} -> {out}"))
     return 0
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
-    assignment = Assignment(args.assignment).check()
+    assignment = Assignment(args.assignment, root=course_of(args)).check()
     options = batch.Options(
         workers=args.workers,
         isolation=args.isolation,
@@ -127,20 +159,9 @@ def announce_isolation(requested: str, limits=None) -> str:
 def grade_and_report(
     assignment: Assignment, layout: batch.Layout, options: batch.Options, args: argparse.Namespace
 ) -> int:
-    from .gradebook import GradebookWriter, default_url
-
-    students = batch.discover(layout.submitted, assignment.name)
-    if not students:
-        raise batch.BatchError(f"no submissions for {assignment.name} in {layout.submitted}")
+    """Grade through the pipeline, with a progress bar; then the table and where everything went."""
     memory = int(options.memory_gib * 2**30) if options.memory_gib else None
     options.isolation = announce_isolation(options.isolation, assignment.limits(memory_bytes=memory))
-    course = layout.submitted.parent
-    db_url = getattr(args, "gradebook", None) or default_url(course)
-    try:
-        writer = GradebookWriter(db_url, assignment)
-    except Exception as e:  # SQLAlchemy's and nbgrader's errors share no base class
-        reason = (str(e).strip().splitlines() or [""])[0][:300]
-        raise batch.BatchError(f"the gradebook {db_url} could not be opened ({type(e).__name__}: {reason})") from e
     with Progress(
         TextColumn("grading [bold]{task.fields[current]}"),
         BarColumn(),
@@ -149,34 +170,30 @@ def grade_and_report(
         console=console,
         transient=True,
     ) as progress:
-        task = progress.add_task("grading", total=len(students), current=assignment.name)
-        try:
-            report = batch.grade_class(
-                assignment,
-                layout,
-                options,
-                on_result=writer.record,
-                on_progress=lambda s: progress.update(task, advance=1, current=terminal(s, 80)),
-            )
-        finally:
-            writer.close()
-    functions = assignment.graded_ids()
-    csv_path = getattr(args, "csv", None) or course / "grades" / f"{assignment.name}.csv"
-    reports.write_csv(csv_path, report.results, functions)
-    if getattr(args, "json", None):
-        reports.write_json(args.json, assignment.name, report.results)
+        task = progress.add_task("grading", total=None, current=assignment.name)
+        outcome = pipeline.grade(
+            assignment,
+            layout,
+            options,
+            gradebook=getattr(args, "gradebook", None),
+            csv=getattr(args, "csv", None),
+            json=getattr(args, "json", None),
+            on_start=lambda n: progress.update(task, total=n),
+            on_progress=lambda s: progress.update(task, advance=1, current=terminal(s, 80)),
+        )
+    report = outcome.report
     print_summary(assignment, report)
-    json_note = f" and {args.json}" if getattr(args, "json", None) else ""
+    json_note = f" and {outcome.json}" if outcome.json else ""
     console.print(Text(f"feedback:   {layout.feedback}/<student>/{assignment.name}/{assignment.name}.html"))
-    console.print(Text(f"grades:     {csv_path}{json_note}"))
-    console.print(Text(f"gradebook:  {getattr(args, 'gradebook', None) or default_url(course)}"))
+    console.print(Text(f"grades:     {outcome.csv}{json_note}"))
+    console.print(Text(f"gradebook:  {outcome.gradebook}"))
     for student, error in sorted(report.failed.items()):  # the student's result says so too (0 points)
         err_console.print(
             f"[yellow]warning:[/] {terminal(error.splitlines()[0] if error else '', 500)}; "
             f"{terminal(student)} scored 0 and will be graded again on the next run (-v for details)"
         )
         logging.getLogger(__name__).info("%s", clean(error))
-    return 2 if any(r.get("bad_input") for r in report.results.values()) else 0
+    return 2 if any(r.bad_input for r in report.results.values()) else 0
 
 
 def print_summary(assignment: Assignment, report: batch.Report) -> None:
@@ -186,11 +203,11 @@ def print_summary(assignment: Assignment, report: batch.Report) -> None:
     table.add_column("%", justify="right")
     table.add_column("Notes", overflow="fold", max_width=70)
     for student, r in sorted(report.results.items()):
-        pct = 100 * r["score"] / r["max_score"] if r["max_score"] else 0.0
-        note = clean(r["errors"][0], 300) if r["errors"] else ""
-        if len(r["errors"]) > 1:
-            note += f" (+{len(r['errors']) - 1} more)"
-        score = f"{reports.fmt(r['score'])} / {reports.fmt(r['max_score'])}"
+        pct = 100 * r.score / r.max_score if r.max_score else 0.0
+        note = clean(r.errors[0], 300) if r.errors else ""
+        if len(r.errors) > 1:
+            note += f" (+{len(r.errors) - 1} more)"
+        score = f"{reports.fmt(r.score)} / {reports.fmt(r.max_score)}"
         table.add_row(Text(clean(student, 200)), score, f"{pct:.0f}", Text(note))  # Text: never markup
     console.print(table)
     if report.reused:
@@ -206,7 +223,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    commands = {"release": cmd_release, "grade": cmd_grade, "demo": cmd_demo}
+    commands = {"new": cmd_new, "release": cmd_release, "grade": cmd_grade, "demo": cmd_demo}
     try:
         return commands[args.command](args)
     except (AssignmentError, batch.BatchError, NotebookError, ReleaseError, RuntimeError) as e:

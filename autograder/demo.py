@@ -14,26 +14,27 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.markup import escape
 
-from .assignments import COURSE_ROOT, Assignment
+from .assignments import Assignment, course_root
 from .batch import Layout, Options
 from .release import generate
 
 DEMO_ASSIGNMENT = "cnn_step_by_step"
-EXAMPLES = COURSE_ROOT / "examples"
 console = Console(highlight=False)
 
 
 def run_demo(args: argparse.Namespace, grade_and_report: Callable[..., int]) -> int:
-    assignment = Assignment(DEMO_ASSIGNMENT)
+    root = course_root(args.course)
+    examples = root / "examples"
+    assignment = Assignment(DEMO_ASSIGNMENT, root=root)
     console.rule("[bold]1/2  release")
     out = generate(assignment)
-    console.print(f"regenerated {out.relative_to(COURSE_ROOT)}/ from source/ with nbgrader")
+    console.print(f"regenerated {out.relative_to(root)}/ from source/ with nbgrader")
     console.rule("[bold]2/2  grade the example class")
-    layout = Layout.beside(EXAMPLES / "submitted")
+    layout = Layout.beside(examples / "submitted")
     options = Options(workers=args.workers, force=args.force)
-    args.json = EXAMPLES / "grades" / f"{DEMO_ASSIGNMENT}.json"
+    args.json = examples / "grades" / f"{DEMO_ASSIGNMENT}.json"
     code = grade_and_report(assignment.check(), layout, options, args)
-    roster = EXAMPLES / "roster.json"
+    roster = examples / "roster.json"
     if roster.exists():
         console.print("\n[bold]Who is who[/] (examples/roster.json):")
         for student, about in json.loads(roster.read_text()).items():

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SAWarning
 
 from .assignments import Assignment
 from .release import generate, use_venv_tools
+from .results import StudentResult
 from .text import clean
 
 
@@ -50,22 +51,22 @@ class GradebookWriter:
         self.gb = Gradebook(db_url)
         self.assignment = assignment
 
-    def record(self, student: str, result: dict) -> None:
+    def record(self, student: str, result: StudentResult) -> None:
         with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy 2 warnings
             warnings.simplefilter("ignore", SAWarning)
             self._record(student, result)
 
-    def _record(self, student: str, result: dict) -> None:
+    def _record(self, student: str, result: StudentResult) -> None:
         name = self.assignment.name
         student = clean(student, None)  # (already clean: the batch's ids are; this keeps it so)
         self.gb.update_or_create_student(student)
         self.gb.update_or_create_submission(name, student)
-        for grade_id, function in result["functions"].items():
+        for grade_id, function in result.functions.items():
             try:
                 grade = self.gb.find_grade(f"test_{grade_id}", name, name, student)
             except MissingEntry:
                 continue  # a function the gradebook doesn't know (stale gradebook)
-            grade.auto_score = function["score"]
+            grade.auto_score = function.score
             grade.needs_manual_grade = False  # as nbgrader's own autograde does for test cells
         self.gb.db.commit()
 

@@ -44,7 +44,7 @@ def grader_command(assignment: Assignment, notebook: Path, student: str, results
         sys.executable, "-m", "pytest", *targets,
         "-c", str(GRADERS_INI), "--rootdir", str(assignment.graders_dir),
         "-p", "autograder.plugin", "-q", "--no-header", "--tb=no",
-        "--submission", str(notebook), "--assignment", assignment.name,
+        "--submission", str(notebook), "--assignment", assignment.name, "--course", str(assignment.root),
         "--student", student, "--results", str(results),
     ]  # fmt: skip
     for key, value in options.items():
@@ -100,7 +100,7 @@ def collect_tests(assignment: Assignment) -> dict:
             sys.executable, "-m", "pytest", str(assignment.graders_dir),
             "-c", str(GRADERS_INI), "--rootdir", str(assignment.graders_dir),
             "-p", "autograder.plugin", "-q", "--no-header", "--collect-only",
-            "--assignment", assignment.name, "--results", str(results),
+            "--assignment", assignment.name, "--course", str(assignment.root), "--results", str(results),
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=300, cwd=tmp)
         if proc.returncode != 0 or not results.exists():

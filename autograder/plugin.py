@@ -3,10 +3,10 @@
 Load it with ``-p autograder.plugin``. It provides:
 
 - the marker ``@pytest.mark.points(n)``: what a test is worth (required on every test);
+  a function's tests must add up to its points in assignment.toml (checked at collection);
 - the fixture ``student``: the submission, running in a sandbox (``StudentSession``);
-- the fixture ``rng``: a NumPy generator seeded from the test's id, so inputs are
-  fixed per test yet differ between tests;
-- the fixture ``distinct``: arrays of random values with no ties (for pooling);
+- the grading library's fixtures (``autograder/kit/fixtures.py``): ``assignment``,
+  ``reference``, ``tolerances``, ``grader_helpers``, ``rng`` and ``distinct``;
 - ``--results PATH``: where the scores are written as JSON when the run ends.
 
 The graded function of a test is its module's name: ``test_zero_pad.py`` grades
@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import json
 import time
-import zlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
-from . import checks
 from .assignments import Assignment
 from .intake import read_submission
+from .kit import checks
+from .kit.fixtures import assignment_of
 from .notebook import NotebookError, plan_submission, read_notebook
 from .sandbox.isolation import isolation_mode
 from .session import StudentCodeError, StudentSession
@@ -38,6 +36,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("autograder", "grading a submission")
     group.addoption("--submission", help="the student's notebook to grade")
     group.addoption("--assignment", help="assignment name (default: the graders folder's name)")
+    group.addoption("--course", help="the course folder (default: the one the graders folder is in)")
     group.addoption("--student", default="student", help="student id, for the results file")
     group.addoption("--results", help="write scores as JSON to this path")
     group.addoption("--call-timeout", type=float, help="seconds per call into student code")
@@ -56,6 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="(internal) the caller has just checked that --isolation namespaces works here: don't probe again",
     )
     group.addoption("--record-expected", help="(testing) save the expected values the graders used")
+
+
+pytest_plugins = ("autograder.kit.fixtures",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,6 +89,23 @@ def student_message(excinfo: pytest.ExceptionInfo) -> str:
     return f"The grader could not check your answer (it got {type(e).__name__} while reading your result)."
 
 
+def check_points(assignment: Assignment, items: list[pytest.Item], only_some: bool) -> None:
+    """Each graded function's tests add up to its declared points (all graded functions, unless
+    the run grades only some); otherwise the grader author's mistake stops the run, named."""
+    declared = assignment.points()
+    found: dict[str, float] = {}
+    for item in items:
+        found[grade_id_of(item)] = found.get(grade_id_of(item), 0.0) + points_of(item)
+    for function in sorted(set(declared) | set(found)):
+        if only_some and function not in found:
+            continue
+        if found.get(function, 0.0) != declared.get(function, 0.0):
+            raise pytest.UsageError(
+                f"the tests of {function} in {assignment.graders_dir} are worth {found.get(function, 0.0):g} points "
+                f"in all, but {assignment.declaration} declares {declared.get(function, 0.0):g}; make them agree"
+            )
+
+
 class GradingRun:
     """Collects each test's verdict and writes the student's scores at the end."""
 
@@ -100,11 +119,7 @@ class GradingRun:
     # --- the submission ---------------------------------------------------------------
 
     def assignment(self) -> Assignment:
-        name = self.config.getoption("assignment")
-        if not name:
-            args = [Path(a) for a in self.config.args]
-            name = next((a.name for a in args if a.is_dir()), args[0].parent.name if args else "")
-        return Assignment(name)
+        return assignment_of(self.config)
 
     def start_session(self, helpers: dict | None) -> StudentSession:
         opt = self.config.getoption
@@ -152,35 +167,17 @@ class GradingRun:
         yield self.session
         self.session.close()
 
-    @pytest.fixture
-    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
-        """Random inputs, fixed per test."""
-        return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
-
-    @pytest.fixture
-    def distinct(self, rng: np.random.Generator) -> Callable[..., np.ndarray]:
-        """``distinct(*shape, dtype=...)``: random values, all different (no ties anywhere).
-
-        Entries are a shuffled grid 0.1 apart plus a little noise, so every pooling
-        window has a clear maximum even in float32 and far beyond a numeric step.
-        """
-
-        def make(*shape: int, dtype: Any = np.float64) -> np.ndarray:
-            n = int(np.prod(shape))
-            values = (rng.permutation(n) - n / 2) * 0.1 + rng.uniform(0.0, 0.05, n)
-            return values.reshape(shape).astype(dtype)
-
-        return make
-
     # --- verdicts ---------------------------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        only_some = not any(Path(a).is_dir() for a in self.config.args)  # test files named: some graders
+        check_points(self.assignment(), items, only_some)
         for item in items:
             self.records[item.nodeid] = {
                 "function": grade_id_of(item),
                 "name": item.name,
-                "description": (item.function.__doc__ or "").strip().splitlines()[0] if item.function.__doc__ else "",
+                "description": next(iter((item.function.__doc__ or "").strip().splitlines()), ""),
                 "worth": points_of(item),
                 "passed": False,
                 "message": "This check was not run.",
@@ -201,12 +198,12 @@ class GradingRun:
             record["passed"] = False
             record["message"] = student_message(call.excinfo) if call.excinfo else "This check was not run."
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.session is not None:  # normally closed by the fixture already; safe twice
             self.session.join_start()
             self.session.close()
         path = self.config.getoption("results")
-        if path:
+        if path and exitstatus in (0, 1):  # not after a usage or internal error: no 0-of-0 result
             Path(path).write_text(json.dumps(self.results(), indent=1))
         expected_path = self.config.getoption("record_expected")
         if expected_path:

@@ -60,6 +60,7 @@ def generate(assignment: Assignment, out_dir: Path | None = None, db_url: str | 
 
     if not assignment.source_notebook.exists():
         raise AssignmentError(f"no source notebook at {assignment.source_notebook}")
+    assignment.check_points()  # the points students read are the points graded
     out_dir = Path(out_dir or assignment.release_dir)
     with tempfile.TemporaryDirectory(prefix="autograder-release-") as tmp:
         staging = Path(tmp) / "release"
@@ -72,6 +73,12 @@ def generate(assignment: Assignment, out_dir: Path | None = None, db_url: str | 
         built = staging / assignment.name
         for notebook in built.glob("*.ipynb"):
             normalise(notebook)
+        missing = [m.name for m in assignment.helper_modules() if not (built / m.name).exists()]
+        if missing:  # e.g. matched by IGNORE, or a folder nbgrader skipped
+            raise ReleaseError(
+                f"the release of {assignment.name} lacks the helper modules {', '.join(missing)} that "
+                f"{assignment.declaration} ships to students; check the names in [helpers] modules"
+            )
         if out_dir.exists():
             shutil.rmtree(out_dir)
         shutil.copytree(built, out_dir)

@@ -17,6 +17,7 @@ from pathlib import Path
 import jinja2
 
 from .notebook import Notebook, NotebookError, cell_role, grade_id_of, read_notebook, write_notebook
+from .results import StudentResult, public_json
 from .text import CODE_LIMIT, MAX_ERRORS, MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED, clean, clean_messages, clean_tree
 
 _TEMPLATES = jinja2.Environment(
@@ -25,7 +26,6 @@ _TEMPLATES = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-PUBLIC_TEST_KEYS = ("name", "passed", "points", "message")
 # How much of each text a feedback page shows, tried in order until the page fits
 # under PAGE_LIMIT: (bytes per message, bytes per answer cell, problems listed).
 PAGE_BUDGETS = [(MESSAGE_LIMIT, CODE_LIMIT, MAX_ERRORS), (1024, 4096, 20), (200, 0, 5)]
@@ -52,17 +52,17 @@ def answers_of(notebook: Path | None, limit: int | None = CODE_LIMIT) -> dict[st
     return {gid: clean(c["source"], limit) for c in nb["cells"] if cell_role(c) == "answer" and (gid := grade_id_of(c))}
 
 
-def feedback_html(result: dict, notebook: Path | None) -> str:
+def feedback_html(result: StudentResult, notebook: Path | None) -> str:
     """The student's feedback page, at most ``PAGE_LIMIT`` bytes of valid HTML."""
     answers = answers_of(notebook, None)
     graded_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     def render(functions: dict, errors: list[str], shown_answers: dict, notice: str) -> str:
         return _TEMPLATES.get_template("feedback.html.j2").render(
-            assignment=clean(result["assignment"], 256),
-            student=clean(result["student"], 256),
-            score=result["score"],
-            max_score=result["max_score"],
+            assignment=clean(result.assignment, 256),
+            student=clean(result.student, 256),
+            score=result.score,
+            max_score=result.max_score,
             errors=errors,
             functions=functions,
             answers=shown_answers,
@@ -74,20 +74,20 @@ def feedback_html(result: dict, notebook: Path | None) -> str:
     for level, (message, code, max_errors) in enumerate(PAGE_BUDGETS):
         functions = {
             clean(gid): {
-                "score": f["score"],
-                "max_score": f["max_score"],
+                "score": f.score,
+                "max_score": f.max_score,
                 "tests": [
                     {
-                        "passed": t["passed"],
-                        "points": t["points"],
-                        "name": clean(t["name"], message),
-                        "description": clean(t.get("description", ""), message),
-                        "message": clean(t["message"], message),
+                        "passed": t.passed,
+                        "points": t.points,
+                        "name": clean(t.name, message),
+                        "description": clean(t.description, message),
+                        "message": clean(t.message, message),
                     }
-                    for t in f["tests"]
+                    for t in f.tests
                 ],
             }
-            for gid, f in result["functions"].items()
+            for gid, f in result.functions.items()
         }
         notice = (
             f"This page was shortened to stay under {PAGE_LIMIT // 1_000_000} MB; shortened parts end "
@@ -97,7 +97,7 @@ def feedback_html(result: dict, notebook: Path | None) -> str:
         )
         page = render(
             functions,
-            clean_messages(result["errors"], message, max_errors),
+            clean_messages(list(result.errors), message, max_errors),
             {gid: clean(src, code) for gid, src in answers.items()} if code else {},
             notice,
         )
@@ -112,7 +112,7 @@ def feedback_html(result: dict, notebook: Path | None) -> str:
     )
 
 
-def autograded_notebook(result: dict, notebook: Path) -> Notebook | None:
+def autograded_notebook(result: StudentResult, notebook: Path | None) -> Notebook | None:
     """The submission with each visible test cell's output replaced by our verdicts.
 
     formgrader shows this notebook next to the scores; it holds no hidden test code.
@@ -128,20 +128,20 @@ def autograded_notebook(result: dict, notebook: Path) -> Notebook | None:
             continue
         cell["outputs"] = []
         grade_id = grade_id_of(cell) or ""
-        function = result["functions"].get(grade_id.removeprefix("test_")) if grade_id.startswith("test_") else None
+        function = result.functions.get(grade_id.removeprefix("test_")) if grade_id.startswith("test_") else None
         if function:
-            lines = [f"Hidden checks: {fmt(function['score'])} / {fmt(function['max_score'])}"]
-            for t in function["tests"]:
-                mark = "PASS" if t["passed"] else "FAIL"
-                lines.append(
-                    f"  [{mark}] {t.get('description') or t['name']}" + ("" if t["passed"] else f" -- {t['message']}")
-                )
+            lines = [f"Hidden checks: {fmt(function.score)} / {fmt(function.max_score)}"]
+            for t in function.tests:
+                mark = "PASS" if t.passed else "FAIL"
+                lines.append(f"  [{mark}] {t.description or t.name}" + ("" if t.passed else f" -- {t.message}"))
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "\n".join(lines) + "\n"}]
     return nb
 
 
-def write_student_outputs(result: dict, notebook: Path | None, autograded_dir: Path, feedback_dir: Path) -> None:
-    name, student = result["assignment"], result["student"]
+def write_student_outputs(
+    result: StudentResult, notebook: Path | None, autograded_dir: Path, feedback_dir: Path
+) -> None:
+    name, student = result.assignment, result.student
     atomic_write(feedback_dir / student / name / f"{name}.html", feedback_html(result, notebook))
     nb = autograded_notebook(result, notebook)
     if nb is not None:
@@ -150,41 +150,15 @@ def write_student_outputs(result: dict, notebook: Path | None, autograded_dir: P
         write_notebook(nb, path)
 
 
-def public_json(assignment: str, results: dict[str, dict]) -> dict:
-    """Exactly the documented --json schema (tools depend on it: no extra keys)."""
-    return {
-        "assignment": assignment,
-        "students": {
-            clean(student): {
-                "score": float(r["score"]),
-                "max_score": float(r["max_score"]),
-                "errors": [clean(e) for e in r["errors"]],
-                "functions": {
-                    gid: {
-                        "score": float(f["score"]),
-                        "max_score": float(f["max_score"]),
-                        "tests": [
-                            {k: clean(t[k]) if isinstance(t[k], str) else t[k] for k in PUBLIC_TEST_KEYS}
-                            for t in f["tests"]
-                        ],
-                    }
-                    for gid, f in r["functions"].items()
-                },
-            }
-            for student, r in sorted(results.items())
-        },
-    }
-
-
-def write_csv(path: Path, results: dict[str, dict], functions: list[str]) -> None:
+def write_csv(path: Path, results: dict[str, StudentResult], functions: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "score", "max_score", *functions, "errors"])
         for student, r in sorted(results.items()):
-            scores = [fmt(r["functions"].get(g, {}).get("score", 0.0)) for g in functions]
-            writer.writerow([_cell(student), fmt(r["score"]), fmt(r["max_score"]), *scores, len(r["errors"])])
+            scores = [fmt(r.functions[g].score if g in r.functions else 0.0) for g in functions]
+            writer.writerow([_cell(student), fmt(r.score), fmt(r.max_score), *scores, len(r.errors)])
     os.replace(tmp, path)
 
 
@@ -194,5 +168,5 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def write_json(path: Path, assignment: str, results: dict[str, dict]) -> None:
+def write_json(path: Path, assignment: str, results: dict[str, StudentResult]) -> None:
     atomic_write(path, json.dumps(public_json(assignment, results), indent=2) + "\n")

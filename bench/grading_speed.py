@@ -11,7 +11,6 @@ with the machine and its load.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import tempfile
 import time
@@ -21,16 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograder.assignments import Assignment  # noqa: E402
 from autograder.batch import Layout, Options, grade_class  # noqa: E402
+from autograder.catalogue import load  # noqa: E402
 from autograder.submissions import build_submission, write_submission  # noqa: E402
 
 
 def make_class(a: Assignment, folder: Path, n: int) -> None:
     notebooks = [build_submission(a), build_submission(a, perfect=False)]
-    try:
-        mutants = importlib.import_module(f"tests.{a.name}.variants").MUTANTS
-    except ImportError:
-        mutants = []
-    for m in mutants:
+    for m in load(a).mutants:
         notebooks.append(build_submission(a, {m.function: m.source}))
     for i in range(n):
         write_submission(notebooks[i % len(notebooks)], folder, f"s{i:03d}", a.name)

@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         start = time.monotonic()
         report = grade_class(assignment, Layout.beside(submitted), Options(workers=2, force=True))
         batch = time.monotonic() - start
-        each = [r["seconds"] for r in report.results.values()]
+        each = [r.extra["seconds"] for r in report.results.values()]
 
     print()
     print("| measure | seconds |\n|---|---|")

@@ -55,10 +55,10 @@ def main() -> None:
         assert not report.failed, report.failed
         honest, sleepy_r = report.results["honest"], report.results["sleepy"]
         print(
-            f"{name}: budget {limits.budget_seconds:g} s; honest {honest['seconds']:.1f} s "
-            f"({honest['student_seconds']:.1f} s in student code, {honest['score']:g} points); "
-            f"sleepy {sleepy_r['seconds']:.1f} s ({sleepy_r['student_seconds']:.1f} s in student code, "
-            f"{sleepy_r['score']:g} points); adds at most {sleepy_r['seconds'] - honest['seconds']:.1f} s "
+            f"{name}: budget {limits.budget_seconds:g} s; honest {honest.extra['seconds']:.1f} s "
+            f"({honest.extra['student_seconds']:.1f} s in student code, {honest.score:g} points); "
+            f"sleepy {sleepy_r.extra['seconds']:.1f} s ({sleepy_r.extra['student_seconds']:.1f} s in student code, "
+            f"{sleepy_r.score:g} points); adds at most {sleepy_r.extra['seconds'] - honest.extra['seconds']:.1f} s "
             f"over an honest submission"
         )
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import COURSE_ROOT, LIMIT_TYPES, Assignment, AssignmentError, available
+from autograder.assignments import LIMIT_TYPES, Assignment, AssignmentError, available
 from autograder.sandbox.process import GiB, Limits
+from tests.support import REPO
 
 NAME = "cnn_step_by_step"
 
@@ -34,7 +35,7 @@ def refused(toml: Path, text: str) -> str:
     return str(e.value)
 
 
-@pytest.mark.parametrize("name", available(COURSE_ROOT))
+@pytest.mark.parametrize("name", available(REPO))
 def test_the_real_files_are_valid(name):
     """Does every assignment.toml in the course pass, with its limits applied as written?"""
     assignment = Assignment(name)
@@ -115,3 +116,63 @@ def test_stand_ins_must_be_lists_of_names(toml):
     """Is a [stand_ins] entry that is not a list of names refused when the file is read?"""
     assert "stand_ins.conv_forward must be a list" in refused(toml, '[stand_ins]\nconv_forward = "zero_pad"\n')
     assert "stand_ins must be a table" in refused(toml, 'stand_ins = ["zero_pad"]\n')
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('[points]\nzero_pad = "5"\n', "points.zero_pad must be a number of points (0 or more), not the text '5'"),
+        ("[points]\nzero_pad = -1\n", "points.zero_pad must be a number of points"),
+        ("[helpers]\nmodule = []\n", "unknown key helpers.module; [helpers] allows modules"),
+        ('[helpers]\nmodules = ["../../etc"]\n', "helpers.modules must be a list of names in source/<assignment>/"),
+        (
+            '[helpers]\nmodules = ["missing.py"]\n',
+            "helpers.modules names missing.py, which is not in source/cnn_step_by_step/",
+        ),
+        ("[tolerances]\ntight = 1e-6\n", "tolerances.tight must be a table of rtol and atol"),
+        ("[tolerances]\ntight = {rtol = 1e-6, abstol = 1}\n", "tolerances.tight must be a table of rtol and atol"),
+        ("[tolerances]\ntight = {rtol = -1.0}\n", "such as tight = {rtol = 1e-6, atol = 1e-8}"),
+        ("[fidelity]\nmin_mutant = 3\n", "unknown key fidelity.min_mutant; [fidelity] allows min_mutants"),
+        ("[fidelity]\nmin_mutants = 2.5\n", "fidelity.min_mutants must be a whole number (0 or more), not 2.5"),
+        ('[fidelity]\nmutants_graded_on = "some"\n', "fidelity.mutants_graded_on must be one of 'all', 'dependents'"),
+    ],
+)
+def test_the_declaration_tables_are_checked_key_by_key(toml, text, expected):
+    """Is a mistake in [points], [helpers], [tolerances] or [fidelity] refused, naming the key and what is allowed?"""
+    assert expected in refused(toml, text)
+
+
+def test_declared_tolerances_override_and_extend_the_defaults(toml):
+    """Do [tolerances] entries replace a default's keys and add new names?"""
+    toml.write_text("[tolerances]\nnumeric = {atol = 1e-3}\nloose = {rtol = 0.1, atol = 0.2}\n")
+    tol = Assignment(NAME, root=toml.parents[3]).tolerances()
+    assert tol.numeric == {"rtol": 1e-5, "atol": 1e-3} and tol.loose == {"rtol": 0.1, "atol": 0.2}
+    assert tol.tight == {"rtol": 1e-6, "atol": 1e-8}
+
+
+def test_points_must_agree_in_the_declaration_the_metadata_and_the_table(toml):
+    """Is a function worth different points in assignment.toml and the notebook named, with both numbers?"""
+    assignment = Assignment(NAME, root=toml.parents[3])
+    real = Assignment(NAME).config()["points"]
+    lines = "".join(f"{k} = {v}\n" for k, v in real.items())
+    toml.write_text("[points]\n" + lines)
+    assert assignment.check_points() == {k: float(v) for k, v in real.items()}
+    toml.write_text("[points]\n" + lines.replace("zero_pad = 5", "zero_pad = 6"))
+    with pytest.raises(AssignmentError, match=r"zero_pad is worth 6 points in .*assignment.toml, but 5 in nbgrader"):
+        assignment.check_points()
+    toml.write_text("[points]\n" + lines.replace("zero_pad = 5\n", ""))
+    with pytest.raises(AssignmentError, match="must list every graded function once; missing: zero_pad"):
+        assignment.check_points()
+
+
+def test_the_points_table_is_read_from_the_introduction():
+    """Is the notebook's points table read row by row, names in backticks, numbers in order?"""
+    assert Assignment("keras_resnet", root=REPO).points_table() == Assignment("keras_resnet", root=REPO).points()
+
+
+def test_dependents_follow_the_stand_ins_transitively():
+    """Are a function's dependents every graded function that calls it through the grader, directly or not?"""
+    keras = Assignment("keras_resnet", root=REPO)
+    assert keras.dependents("BasicBlock") == ["ResNet", "resnet18", "resnet34"]
+    assert keras.dependents("identity_block") == ["ResNet50"] and keras.dependents("resnet18") == []
+    assert Assignment(NAME, root=REPO).dependents("zero_pad") == ["conv_backward", "conv_forward"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import filecmp
 import runpy
 
-from autograder.assignments import COURSE_ROOT
+from tests.support import REPO
 
-EXAMPLES = COURSE_ROOT / "examples"
+EXAMPLES = REPO / "examples"
 
 
 def test_example_class_is_regenerated_identically(tmp_path):

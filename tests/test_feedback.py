@@ -10,18 +10,19 @@ import numpy as np
 import pytest
 
 from autograder.assignments import Assignment, available
+from autograder.catalogue import load
 from autograder.grading import grade_notebook
 from autograder.notebook import read_notebook
-from autograder.reports import autograded_notebook, feedback_html, public_json
+from autograder.reports import autograded_notebook, feedback_html
+from autograder.results import StudentResult, public_json
 from autograder.submissions import build_submission, reference_answers, write_submission
 
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 
 
 def mutants_for(name: str) -> list:
-    module = __import__(f"tests.{name}.variants", fromlist=["MUTANTS"])
     first = {}
-    for m in module.MUTANTS:  # one realistic bug per function: failures are where leaks hide
+    for m in load(Assignment(name)).mutants:  # one realistic bug per function: failures are where leaks hide
         first.setdefault(m.function, m)
     return list(first.values())[:5]  # enough to exercise every kind of message, and quick
 
@@ -38,7 +39,7 @@ def graded_with_expected(request, tmp_path_factory):
     def grade(student: str):
         path = write_submission(notebooks[student], tmp / "submitted", student, a.name)
         expected = tmp / f"{student}-expected.npz"
-        result = grade_notebook(a, path, student, record_expected=str(expected))
+        result = StudentResult.parse(grade_notebook(a, path, student, record_expected=str(expected)), student, a.name)
         texts = [
             feedback_html(result, path),
             json.dumps(public_json(a.name, {student: result})),

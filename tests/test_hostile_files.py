@@ -28,6 +28,7 @@ from autograder.assignments import Assignment
 from autograder.grading import GradingError, collect_tests
 from autograder.notebook import grade_id_of
 from autograder.reports import feedback_html
+from autograder.results import StudentResult
 from autograder.text import MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED
 from tests.support import build_submission, reference_answers, write_submission
 
@@ -377,11 +378,11 @@ def test_an_oversized_page_is_shortened_visibly_and_stays_valid(skeleton):
         for t in f["tests"]:
             t["message"] = "<b>" + "m" * (MESSAGE_LIMIT - 10)
     result.update(student="s", errors=["e" * (MESSAGE_LIMIT - 10)] * 50)
-    page = feedback_html(result, None)
+    page = feedback_html(StudentResult.parse(result, "s", NAME), None)
     assert len(page.encode()) <= PAGE_LIMIT and "shortened to stay under 1 MB" in page and TRUNCATED in page
     assert_valid_html(page)
     result["functions"] = {f"f{i}": copy.deepcopy(result["functions"]["zero_pad"]) for i in range(1000)}
-    page = feedback_html(result, None)  # too much even shortened: the scores alone
+    page = feedback_html(StudentResult.parse(result, "s", NAME), None)  # too much even shortened: the scores alone
     assert len(page.encode()) <= PAGE_LIMIT and "left out" in page
     assert_valid_html(page)
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import COURSE_ROOT, Assignment, available
+from autograder.assignments import Assignment, available
 from autograder.notebook import cell_role, nbgrader_meta, read_notebook
 from autograder.release import generate
 from autograder.submissions import reference_answers
+from tests.support import REPO
 
 ASSIGNMENTS = available()
 
@@ -59,12 +60,12 @@ def notebooks() -> list[Path]:
     return sorted(
         p
         for folder in ("source", "release", "examples/submitted")
-        for p in (COURSE_ROOT / folder).rglob("*.ipynb")
+        for p in (REPO / folder).rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and p.parent.name != "gus" and "gus" not in p.parts
     )
 
 
-@pytest.mark.parametrize("path", notebooks(), ids=lambda p: str(p.relative_to(COURSE_ROOT)))
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: str(p.relative_to(REPO)))
 def test_notebooks_are_committed_without_outputs(path):
     """Notebooks carry no outputs or execution counts (so diffs show only edits)."""
     nb = read_notebook(path)

@@ -2,7 +2,7 @@
 
 Each test works on a copy of the course (graders, source, release, requirements.txt)
 whose one student was graded once; the grader processes read that copy too
-(``AUTOGRADER_COURSE``). It checks that re-running reuses the grade, then changes one
+(``--course``, from the assignment's root). It checks that re-running reuses the grade, then changes one
 input and checks that the student is graded again.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from autograder import batch
-from autograder.assignments import COURSE_ROOT, Assignment
+from autograder.assignments import Assignment
 from autograder.batch import Layout, Options, grade_class
-from tests.support import build_submission, write_submission
+from tests.support import REPO, build_submission, write_submission
 
 NAME = "cnn_step_by_step"
 COPIED = [f"autograder/graders/{NAME}", f"source/{NAME}", f"release/{NAME}", "requirements.txt"]
@@ -27,7 +27,7 @@ COPIED = [f"autograder/graders/{NAME}", f"source/{NAME}", f"release/{NAME}", "re
 def copy_course(root: Path) -> Assignment:
     """The parts of the course that grading cnn_step_by_step reads, copied under ``root``."""
     for rel in COPIED:
-        src, dst = COURSE_ROOT / rel, root / rel
+        src, dst = REPO / rel, root / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -50,19 +50,16 @@ def graded_course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("graded") / "course"
     assignment = copy_course(root)
     write_submission(build_submission(assignment), root / "submitted", "ada", NAME)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AUTOGRADER_COURSE", str(root))
-        report = grade(root)
-    assert report.reused == [] and report.results["ada"]["score"] == 100
+    report = grade(root)
+    assert report.reused == [] and report.results["ada"].score == 100
     return root
 
 
 @pytest.fixture
-def course(graded_course, tmp_path, monkeypatch) -> Path:
+def course(graded_course, tmp_path) -> Path:
     """A fresh copy of the graded course, saved grade included; its grader processes read it."""
     root = tmp_path / "course"
     shutil.copytree(graded_course, root)
-    monkeypatch.setenv("AUTOGRADER_COURSE", str(root))
     return root
 
 
@@ -97,7 +94,7 @@ GRADERS = f"autograder/graders/{NAME}"
 CHANGES = {
     "the submission": touch_notebook(f"submitted/ada/{NAME}/{NAME}.ipynb"),
     "a grader module": append(f"{GRADERS}/test_zero_pad.py", "\n# one more comment\n"),
-    "the graders' conftest.py": append(f"{GRADERS}/conftest.py", "\n# one more comment\n"),
+    "a new conftest.py in the graders": add_file(f"{GRADERS}/conftest.py", "# fixtures\n"),
     "a graders' data file": add_file(f"{GRADERS}/cases.json", '{"seed": 2}\n'),
     "a new graders' data file": add_file(f"{GRADERS}/more_cases.npy", "new"),
     "assignment.toml (the limits)": append(f"{GRADERS}/assignment.toml", "\n[limits.env]\nOMP_NUM_THREADS = '1'\n"),
@@ -116,7 +113,7 @@ def test_changing_an_input_grades_again(course, what):
     assert grade(course).reused == ["ada"]
     CHANGES[what](course)
     again = grade(course)
-    assert again.reused == [] and again.results["ada"]["score"] == 100
+    assert again.reused == [] and again.results["ada"].score == 100
     assert grade(course).reused == ["ada"]  # and the new grade is the one kept
 
 
@@ -155,7 +152,7 @@ def package(tmp_path, monkeypatch) -> Path:
 @pytest.mark.parametrize(
     "rel",
     [
-        "checks.py",
+        "kit/checks.py",
         "session.py",
         "plugin.py",
         "stand_ins.py",

@@ -12,6 +12,7 @@ from rich.console import Console
 from autograder import cli
 from autograder.batch import Report
 from autograder.reports import feedback_html
+from autograder.results import FunctionResult, StudentResult, TestResult
 from autograder.text import (
     MAX_ERRORS,
     MESSAGE_LIMIT,
@@ -102,7 +103,7 @@ def test_summary_table_never_lets_escapes_or_markup_through(monkeypatch):
     buf = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=buf, width=200))
     hostile = "[/x] [bold red]<script>\x1b[2J\x1b]0;pwned\x07\x00\ud800"
-    report = Report(results={hostile: {"score": 0.0, "max_score": 1.0, "errors": [hostile * 3, "b"], "functions": {}}})
+    report = Report(results={hostile: StudentResult("demo", hostile, 0.0, 1.0, {}, (hostile * 3, "b"))})
     cli.print_summary(type("A", (), {"name": "demo"})(), report)
     out = buf.getvalue()
     assert ESC not in out and "\x00" not in out and "[/x] [bold red]<script>" in out and "(+1 more)" in out
@@ -137,20 +138,9 @@ def test_clean_id_spells_out_what_cannot_be_shown():
 
 def test_feedback_escapes_html_and_strips_escapes():
     """The page shows "<script>" as text and holds no ESC or NUL."""
-    result = {
-        "assignment": "demo",
-        "student": "<b>s</b>\x1b[2J",
-        "score": 0.0,
-        "max_score": 1.0,
-        "errors": ["<script>alert(1)</script>\x00\x1b]0;t\x07"],
-        "functions": {
-            "f": {
-                "score": 0.0,
-                "max_score": 1.0,
-                "tests": [{"name": "t", "passed": False, "points": 1.0, "message": "<img src=x>", "description": ""}],
-            }
-        },
-    }
+    tests = (TestResult("t", False, 1.0, "<img src=x>"),)
+    result = StudentResult("demo", "<b>s</b>\x1b[2J", 0.0, 1.0, {"f": FunctionResult(0.0, 1.0, tests)},
+                           ("<script>alert(1)</script>\x00\x1b]0;t\x07",))  # fmt: skip
     page = feedback_html(result, None)
     assert "<script>" not in page and "&lt;script&gt;" in page and "<img" not in page and "<b>s" not in page
     assert ESC not in page and "\x00" not in page

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import COURSE_ROOT
 from autograder.sandbox.isolation import probe
 from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+from tests.support import REPO
 
 pytestmark = pytest.mark.skipif(not probe()[0], reason="needs user namespaces")  # see test_isolation_is_available
 
@@ -70,16 +70,16 @@ def test_loopback_and_outside_network_are_unreachable(worker):
 def test_graders_reference_and_gradebook_are_invisible(worker):
     """Can student code read hidden graders, the source notebook or a gradebook?"""
     secrets = [
-        COURSE_ROOT / "autograder" / "graders",
-        COURSE_ROOT / "source",
-        COURSE_ROOT / "autograder" / "plugin.py",
-        COURSE_ROOT / "gradebook.db",
+        REPO / "autograder" / "graders",
+        REPO / "source",
+        REPO / "autograder" / "plugin.py",
+        REPO / "gradebook.db",
     ]
     code = f"""
         import os
         visible = [p for p in {[str(p) for p in secrets]!r} if os.path.exists(p)]
         assert not visible, visible
-        assert sorted(os.listdir({str(COURSE_ROOT)!r})) == ['.venv'], os.listdir({str(COURSE_ROOT)!r})
+        assert sorted(os.listdir({str(REPO)!r})) == ['.venv'], os.listdir({str(REPO)!r})
     """
     reply = run(worker, code)
     assert reply["ok"], reply
@@ -231,7 +231,7 @@ def test_command_lines_and_environments_reveal_no_host_paths(worker):
     """Does any /proc/*/cmdline or environ visible in the sandbox name the course, the launcher or the sandbox's root?"""
     from autograder.sandbox.process import LAUNCHER
 
-    secrets = [str(COURSE_ROOT), str(LAUNCHER), *worker._dirs, "autograder-root-"]
+    secrets = [str(REPO), str(LAUNCHER), *worker._dirs, "autograder-root-"]
     code = f"""
         import os, subprocess, sys, time
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
@@ -268,4 +268,4 @@ def test_worker_python_runs_numpy_and_tensorflow(tmp_path):
         reply = worker.request({"op": "exec_cell", "index": 0, "source": textwrap.dedent(code)}, timeout=120)
         executable = worker.output()[0].strip().splitlines()[-1]
     assert reply["ok"], reply
-    assert not executable.startswith(str(COURSE_ROOT)), executable
+    assert not executable.startswith(str(REPO)), executable

@@ -8,7 +8,7 @@ never by the student's conv_forward; calls to zero_pad get the reference's answe
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks, gradients, layer_cases
 
 NAMES = ("dA_prev", "dW", "db")
 HINTS = {
@@ -32,98 +32,90 @@ def case(rng, m, n_H_prev, n_W_prev, n_C_prev, f, n_C, stride, pad, dtype=np.flo
 
 def expected(reference, dZ, cache):
     """(numeric, reference) gradients, computed in float64."""
-    dZ = dZ.astype(np.float64)
     A_prev, W, b, hp = cache
-    inputs = [x.astype(np.float64) for x in (A_prev, W, b)]
-
-    def loss_wrt(k):
-        def loss(x):
-            args = list(inputs)
-            args[k] = x
-            return float(np.sum(reference.conv_forward(*args, hp)[0] * dZ))
-
-        return loss
-
-    numeric = [checks.numeric_gradient(loss_wrt(k), x.copy()) for k, x in enumerate(inputs)]
-    return numeric, reference.conv_backward(dZ, (*inputs, hp))
+    numeric = gradients.of_inputs(lambda *a: reference.conv_forward(*a, hp)[0], (A_prev, W, b), dZ)
+    as64 = tuple(x.astype(np.float64) for x in (A_prev, W, b))
+    return numeric, reference.conv_backward(dZ.astype(np.float64), (*as64, hp))
 
 
-def backward(student, grading, dZ, cache, **kwargs):
+def backward(student, dZ, cache, **kwargs):
     result = student.call("conv_backward", dZ, cache, **kwargs)
-    return grading.parts(result.value, NAMES, "conv_backward"), result
+    return checks.parts(result.value, NAMES, "conv_backward"), result
 
 
-def check_all(student, reference, grading, dZ, cache, only=NAMES):
-    got, _ = backward(student, grading, dZ, cache)
+def check_all(student, reference, tolerances, dZ, cache, only=NAMES):
+    got, _ = backward(student, dZ, cache)
     numeric, ref = expected(reference, dZ, cache)
     label = f"(stride {cache[3]['stride']}, pad {cache[3]['pad']})"
     for name, actual, num, want in zip(NAMES, got, numeric, ref, strict=True):
         if name in only:
-            grading.check_gradient(actual, num, want, f"{name} {label}", hint=HINTS[name])
+            gradients.check(tolerances, actual, num, want, f"{name} {label}", hint=HINTS[name])
 
 
 @pytest.mark.points(1)
-def test_output_shapes(student, reference, grading, rng):
-    """dA_prev, dW and db have the shapes of A_prev, W and b."""
-    dZ, cache = case(rng, 2, 5, 4, 3, f=3, n_C=2, stride=2, pad=1)
-    got, _ = backward(student, grading, dZ, cache)
-    for name, actual, like in zip(NAMES, got, cache[:3], strict=True):
-        checks.shape(actual, like.shape, name, hint=HINTS[name])
+def test_output_shapes(student, reference, rng):
+    """dA_prev, dW and db have the shapes of A_prev, W and b (and the reference's values), for every geometry."""
+    for w in layer_cases.windows(square_kernel=True):  # every stride, remainder and pad
+        dZ, cache = case(rng, 1, w.H, w.W, 1, f=w.kh, n_C=1, stride=w.stride, pad=w.pad)
+        got, _ = backward(student, dZ, cache)
+        for name, actual, like, want in zip(NAMES, got, cache[:3], reference.conv_backward(dZ, cache), strict=True):
+            checks.shape(actual, like.shape, f"{name} ({w})", hint=HINTS[name])
+            checks.close(actual, want, f"{name} ({w})", hint=HINTS[name])
 
 
 @pytest.mark.points(3)
-def test_db(student, reference, grading, rng):
+def test_db(student, reference, tolerances, rng):
     """db is right (stride 2, pad 1, two examples)."""
-    check_all(student, reference, grading, *case(rng, 2, 5, 4, 3, f=3, n_C=2, stride=2, pad=1), only=("db",))
+    check_all(student, reference, tolerances, *case(rng, 2, 5, 4, 3, f=3, n_C=2, stride=2, pad=1), only=("db",))
 
 
 @pytest.mark.points(4)
-def test_dW(student, reference, grading, rng):
+def test_dW(student, reference, tolerances, rng):
     """dW is right (stride 2, pad 1, overlapping windows, two examples)."""
-    check_all(student, reference, grading, *case(rng, 2, 5, 4, 3, f=3, n_C=2, stride=2, pad=1), only=("dW",))
+    check_all(student, reference, tolerances, *case(rng, 2, 5, 4, 3, f=3, n_C=2, stride=2, pad=1), only=("dW",))
 
 
 @pytest.mark.points(4)
-def test_dA_prev(student, reference, grading, rng):
+def test_dA_prev(student, reference, tolerances, rng):
     """dA_prev is right (stride 2, pad 1, overlapping windows, two examples)."""
-    check_all(student, reference, grading, *case(rng, 2, 5, 4, 3, f=3, n_C=2, stride=2, pad=1), only=("dA_prev",))
+    check_all(student, reference, tolerances, *case(rng, 2, 5, 4, 3, f=3, n_C=2, stride=2, pad=1), only=("dA_prev",))
 
 
 @pytest.mark.points(3)
-def test_no_padding(student, reference, grading, rng):
+def test_no_padding(student, reference, tolerances, rng):
     """All three gradients are right with pad = 0."""
-    check_all(student, reference, grading, *case(rng, 2, 4, 3, 2, f=2, n_C=3, stride=1, pad=0))
+    check_all(student, reference, tolerances, *case(rng, 2, 4, 3, 2, f=2, n_C=3, stride=1, pad=0))
 
 
 @pytest.mark.points(2)
-def test_stride_1_pad_2(student, reference, grading, rng):
+def test_stride_1_pad_2(student, reference, tolerances, rng):
     """All three gradients are right with stride 1 and pad 2."""
-    check_all(student, reference, grading, *case(rng, 1, 3, 4, 2, f=3, n_C=2, stride=1, pad=2))
+    check_all(student, reference, tolerances, *case(rng, 1, 3, 4, 2, f=3, n_C=2, stride=1, pad=2))
 
 
 @pytest.mark.points(1)
-def test_stride_3(student, reference, grading, rng):
+def test_stride_3(student, reference, tolerances, rng):
     """All three gradients are right with stride 3, when some inputs are in no window."""
-    check_all(student, reference, grading, *case(rng, 2, 5, 5, 1, f=2, n_C=2, stride=3, pad=1))
+    check_all(student, reference, tolerances, *case(rng, 2, 5, 5, 1, f=2, n_C=2, stride=3, pad=1))
 
 
 @pytest.mark.points(1)
-def test_float32_inputs(student, reference, grading, rng):
+def test_float32_inputs(student, reference, tolerances, rng):
     """Accepts float32 inputs."""
     dZ, cache = case(rng, 2, 4, 3, 2, f=2, n_C=2, stride=1, pad=1, dtype=np.float32)
-    got, _ = backward(student, grading, dZ, cache)
+    got, _ = backward(student, dZ, cache)
     _, ref = expected(reference, dZ, cache)
     for name, actual, want in zip(NAMES, got, ref, strict=True):
         checks.floating(actual, f"{name} for float32 inputs")
-        checks.close(actual, want, f"{name} for float32 inputs", hint=HINTS[name], **grading.FLOAT32)
+        checks.close(actual, want, f"{name} for float32 inputs", hint=HINTS[name], **tolerances.float32)
 
 
 @pytest.mark.points(1)
-def test_float64_and_inputs_unchanged(student, reference, grading, rng):
+def test_float64_and_inputs_unchanged(student, reference, rng):
     """Returns float64 gradients and leaves dZ and the cache unchanged."""
     dZ, cache = case(rng, 2, 3, 4, 2, f=2, n_C=2, stride=2, pad=1)
     copies = (dZ.copy(), (*[x.copy() for x in cache[:3]], dict(cache[3])))
-    got, result = backward(student, grading, *copies, return_args=True)
+    got, result = backward(student, *copies, return_args=True)
     _, ref = expected(reference, dZ, cache)
     for name, actual, want in zip(NAMES, got, ref, strict=True):
         checks.floating(actual, name, dtype=np.float64)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks
 
 SCALAR_HINT = "return a scalar: add b.item() (or float(b[0, 0, 0])), not the (1, 1, 1) array b."
 
@@ -49,11 +49,11 @@ def test_adds_bias(student, reference, rng):
 
 
 @pytest.mark.points(2)
-def test_returns_a_scalar(student, reference, grading, rng):
+def test_returns_a_scalar(student, reference, rng):
     """Returns a single number, not an array of shape (1, 1, 1)."""
     a, W, b = inputs(rng, 2, 3)
     value = student.call("conv_single_step", a, W, b).value
-    grading.scalar(value, "conv_single_step(...)", hint=SCALAR_HINT)
+    checks.scalar(value, "conv_single_step(...)", hint=SCALAR_HINT)
     checks.close(as_number(value, "conv_single_step(...)"), expected(reference, a, W, b), "conv_single_step(...)")
 
 

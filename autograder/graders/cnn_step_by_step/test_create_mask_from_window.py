@@ -8,7 +8,7 @@ so bool is expected, and a 0/1 array of ints or floats is accepted as well.
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks
 
 HINT = "mask = (x == np.max(x)): True only where x holds its maximum."
 

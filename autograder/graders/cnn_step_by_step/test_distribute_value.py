@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder import checks
+from autograder.kit import checks
 
 HINT = "every entry is dz / (n_H * n_W), with (n_H, n_W) = shape; np.ones(shape) * average does it."
 

@@ -9,7 +9,7 @@ Inputs never tie for a window's maximum.
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks, gradients, layer_cases
 
 HINTS = {
     "max": ("route dA[i, h, w, c] to the position of the window's maximum, "
@@ -36,35 +36,42 @@ def expected(reference, dA, cache, mode):
     def loss(x):
         return float(np.sum(reference.pool_forward(x, hp, mode=mode)[0] * dA))
 
-    numeric = checks.numeric_gradient(loss, A_prev.copy())
+    numeric = gradients.numeric(loss, A_prev.copy())
     return numeric, reference.pool_backward(dA, (A_prev, hp), mode=mode)
 
 
-def check_case(student, reference, grading, dA, cache, mode, **kwargs):
+def check_case(student, reference, tolerances, dA, cache, mode, **kwargs):
     hp = cache[1]
     dA_prev = student.call("pool_backward", dA, cache, mode=mode, **kwargs).value
     numeric, ref = expected(reference, dA, cache, mode)
-    grading.check_gradient(
-        dA_prev, numeric, ref, f"dA_prev ({mode} mode, f {hp['f']}, stride {hp['stride']})", hint=HINTS[mode]
+    gradients.check(
+        tolerances,
+        dA_prev,
+        numeric,
+        ref,
+        f"dA_prev ({mode} mode, f {hp['f']}, stride {hp['stride']})",
+        hint=HINTS[mode],
     )
 
 
 @pytest.mark.points(1)
-def test_output_shape(student, reference, grading, distinct, rng):
-    """dA_prev has the shape of A_prev."""
-    dA, cache = case(distinct, rng, 2, 4, 5, 2, f=2, stride=2)
-    dA_prev = student.call("pool_backward", dA, cache, mode="max").value
-    checks.shape(dA_prev, cache[0].shape, "dA_prev", hint="start from dA_prev = np.zeros(A_prev.shape).")
+def test_output_shape(student, reference, distinct, rng):
+    """dA_prev has the shape of A_prev (and the reference's values), for every stride and remainder."""
+    for w in layer_cases.windows(pads=(0,), square_kernel=True):
+        dA, cache = case(distinct, rng, 1, w.H, w.W, 1, f=w.kh, stride=w.stride)
+        dA_prev = student.call("pool_backward", dA, cache, mode="max").value
+        checks.shape(dA_prev, cache[0].shape, f"dA_prev ({w})", hint="start from dA_prev = np.zeros(A_prev.shape).")
+        checks.close(dA_prev, reference.pool_backward(dA, cache, mode="max"), f"dA_prev ({w})", hint=HINTS["max"])
 
 
 @pytest.mark.points(3)
-def test_max_separate_windows(student, reference, grading, distinct, rng):
+def test_max_separate_windows(student, reference, tolerances, distinct, rng):
     """Max mode with f 2 and stride 2 (windows don't overlap), two examples."""
-    check_case(student, reference, grading, *case(distinct, rng, 2, 4, 6, 2, f=2, stride=2), mode="max")
+    check_case(student, reference, tolerances, *case(distinct, rng, 2, 4, 6, 2, f=2, stride=2), mode="max")
 
 
 @pytest.mark.points(4)
-def test_max_overlapping_windows(student, reference, grading, distinct, rng):
+def test_max_overlapping_windows(student, reference, tolerances, distinct, rng):
     """Max mode with f 3 and stride 1, where one input is the maximum of several windows."""
     dA, (A_prev, hp) = case(distinct, rng, 2, 5, 4, 2, f=3, stride=1)
     # move each image's largest value to (2, 1): it is then the maximum of all 6 windows
@@ -73,41 +80,41 @@ def test_max_overlapping_windows(student, reference, grading, distinct, rng):
             plane = A_prev[i, :, :, c]
             top = np.unravel_index(np.argmax(plane), plane.shape)
             plane[top], plane[2, 1] = plane[2, 1], plane[top]
-    check_case(student, reference, grading, dA, (A_prev, hp), mode="max")
+    check_case(student, reference, tolerances, dA, (A_prev, hp), mode="max")
 
 
 @pytest.mark.points(3)
-def test_average_separate_windows(student, reference, grading, distinct, rng):
+def test_average_separate_windows(student, reference, tolerances, distinct, rng):
     """Average mode with f 2 and stride 2 (windows don't overlap), two examples."""
-    check_case(student, reference, grading, *case(distinct, rng, 2, 4, 6, 2, f=2, stride=2), mode="average")
+    check_case(student, reference, tolerances, *case(distinct, rng, 2, 4, 6, 2, f=2, stride=2), mode="average")
 
 
 @pytest.mark.points(4)
-def test_average_overlapping_windows(student, reference, grading, distinct, rng):
+def test_average_overlapping_windows(student, reference, tolerances, distinct, rng):
     """Average mode with f 3 and stride 1 or 2 (overlapping windows)."""
-    check_case(student, reference, grading, *case(distinct, rng, 2, 5, 4, 2, f=3, stride=1), mode="average")
-    check_case(student, reference, grading, *case(distinct, rng, 1, 5, 7, 2, f=3, stride=2), mode="average")
+    check_case(student, reference, tolerances, *case(distinct, rng, 2, 5, 4, 2, f=3, stride=1), mode="average")
+    check_case(student, reference, tolerances, *case(distinct, rng, 1, 5, 7, 2, f=3, stride=2), mode="average")
 
 
 @pytest.mark.points(1)
-def test_default_mode_is_max(student, reference, grading, distinct, rng):
+def test_default_mode_is_max(student, reference, tolerances, distinct, rng):
     """Without a mode argument, back-propagates max pooling."""
     dA, cache = case(distinct, rng, 2, 4, 3, 2, f=2, stride=1)
     dA_prev = student.call("pool_backward", dA, cache).value
     numeric, ref = expected(reference, dA, cache, "max")
-    grading.check_gradient(dA_prev, numeric, ref, "dA_prev (no mode given)",
+    gradients.check(tolerances, dA_prev, numeric, ref, "dA_prev (no mode given)",
                            hint="keep the signature pool_backward(dA, cache, mode=\"max\").")  # fmt: skip
 
 
 @pytest.mark.points(2)
-def test_stride_larger_than_window(student, reference, grading, distinct, rng):
+def test_stride_larger_than_window(student, reference, tolerances, distinct, rng):
     """Both modes work when the stride (3) is larger than the window (2)."""
     for mode in ("max", "average"):
-        check_case(student, reference, grading, *case(distinct, rng, 1, 7, 5, 2, f=2, stride=3), mode=mode)
+        check_case(student, reference, tolerances, *case(distinct, rng, 1, 7, 5, 2, f=2, stride=3), mode=mode)
 
 
 @pytest.mark.points(1)
-def test_float32_inputs(student, reference, grading, distinct, rng):
+def test_float32_inputs(student, reference, tolerances, distinct, rng):
     """Accepts float32 inputs, in both modes."""
     for mode in ("max", "average"):
         dA, cache = case(distinct, rng, 2, 4, 4, 2, f=2, stride=1, dtype=np.float32)
@@ -115,11 +122,11 @@ def test_float32_inputs(student, reference, grading, distinct, rng):
         _, ref = expected(reference, dA, cache, mode)
         what = f"dA_prev ({mode} mode, float32 inputs)"
         checks.floating(dA_prev, what)
-        checks.close(dA_prev, ref, what, hint=HINTS[mode], **grading.FLOAT32)
+        checks.close(dA_prev, ref, what, hint=HINTS[mode], **tolerances.float32)
 
 
 @pytest.mark.points(1)
-def test_float64_and_inputs_unchanged(student, reference, grading, distinct, rng):
+def test_float64_and_inputs_unchanged(student, reference, distinct, rng):
     """Returns float64 and leaves dA and the cache unchanged."""
     dA, cache = case(distinct, rng, 2, 4, 4, 2, f=2, stride=1)
     copies = (dA.copy(), (cache[0].copy(), dict(cache[1])))

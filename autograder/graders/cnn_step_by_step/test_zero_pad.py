@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks
 
 HINT = "pad axis 1 (height) and axis 2 (width) only, e.g. np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))."
 

@@ -11,13 +11,12 @@ own parameters. ``dtype`` is passed as a NumPy dtype, as in the notebook.
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks, gradients
 from autograder.sandbox.harness.wire import RemoteRef
 
 PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
 # A small network: (3, 2, 6, 8) images -> conv 3x3 (3 filters) -> pool -> 36 -> 5 -> 4 scores
 SMALL = {"input_dim": (2, 6, 8), "num_filters": 3, "filter_size": 3, "hidden_dim": 5, "num_classes": 4}
-H = 1e-6  # step of the centred differences (float64)
 HINTS = {
     "W1": "back-propagate through conv_relu_pool_backward with the cache of conv_relu_pool_forward.",
     "b1": "back-propagate through conv_relu_pool_backward with the cache of conv_relu_pool_forward.",
@@ -90,10 +89,10 @@ def get_params(student, model):
     return params
 
 
-def loss_and_grads(student, grading, model, X, y, **kwargs):
+def loss_and_grads(student, model, X, y, **kwargs):
     result = student.call_method(model, "loss", X, y, **kwargs)
-    loss, grads = grading.parts(result.value, ("loss", "grads"), "loss(X, y)")
-    loss = grading.scalar(loss, "the loss returned by loss(X, y)")
+    loss, grads = checks.parts(result.value, ("loss", "grads"), "loss(X, y)")
+    loss = checks.scalar(loss, "the loss returned by loss(X, y)")
     if not isinstance(grads, dict):
         raise checks.Mismatch(
             f"grads should be a dict keyed like self.params, but it is {checks.describe_type(grads)}."
@@ -104,46 +103,19 @@ def loss_and_grads(student, grading, model, X, y, **kwargs):
     return loss, grads, result
 
 
-def coordinates(rng, shape, k=8):
-    """Up to k distinct entries of an array of this shape, chosen at random."""
-    size = int(np.prod(shape))
-    picks = np.sort(rng.choice(size, min(k, size), replace=False))
-    return [tuple(int(i) for i in np.unravel_index(p, shape)) for p in picks]
-
-
-def numeric_at(model, X, y, name, coords):
-    """Centred differences of the (reference) model's loss in params[name] at coords."""
-    p = model.params[name]
-    out = []
-    for idx in coords:
-        old = p[idx]
-        p[idx] = old + H
-        plus = model.loss(X, y)[0]
-        p[idx] = old - H
-        minus = model.loss(X, y)[0]
-        p[idx] = old
-        out.append((plus - minus) / (2 * H))
-    return np.array(out)
-
-
-def check_gradient(student, reference, grading, rng, name, reg):
+def check_gradient(student, reference, tolerances, rng, name, reg):
     params = grader_params(rng)
     X, y = batch(rng)
-    _, grads, _ = loss_and_grads(student, grading, with_params(student, params, reg), X, y)
+    _, grads, _ = loss_and_grads(student, with_params(student, params, reg), X, y)
     ref = reference_model(reference, params, reg)
     _, ref_grads = ref.loss(X, y)
     what = f"grads[{name!r}] (reg = {reg:g})"
     hint = HINTS[name] + (f" Also, {REG_HINT}" if reg and name.startswith("W") else "")
     grad = checks.floating(grads[name], what)
     checks.shape(grad, params[name].shape, what, hint=f"grads[{name!r}] has the shape of params[{name!r}].")
-    coords = coordinates(rng, grad.shape)
-    numeric = numeric_at(ref, X, y, name, coords)
-    checks.EXPECTED_SEEN.append(numeric)
-    bad = [c for c, num in zip(coords, numeric, strict=True) if not np.isclose(grad[c], num, **grading.NUMERIC)]
-    if bad:
-        raise checks.Mismatch(f"{what} disagrees with a numerical gradient of the loss at {len(bad)} of the "
-                              f"{len(coords)} entries checked, the first at index {bad[0]}.", hint)  # fmt: skip
-    checks.close(grad, ref_grads[name], what, hint=hint, **grading.TIGHT)
+    coords = gradients.coordinates(rng, grad.shape)
+    numeric = gradients.numeric(lambda _: ref.loss(X, y)[0], ref.params[name], at=coords)
+    gradients.check(tolerances, grad, numeric, ref_grads[name], what, hint, at=coords)
 
 
 # --- initialisation ----------------------------------------------------------------------
@@ -182,7 +154,7 @@ def test_init_statistics(student):
 
 
 @pytest.mark.points(1)
-def test_default_dtype_is_float32(student, grading, rng):
+def test_default_dtype_is_float32(student, rng):
     """With the default dtype, the parameters and the gradients (of float32 inputs) are float32."""
     params = get_params(student, build(student, **SMALL))
     hint = "cast every parameter with .astype(dtype); the default dtype is np.float32."
@@ -192,20 +164,20 @@ def test_default_dtype_is_float32(student, grading, rng):
             raise checks.Mismatch(f"params[{name!r}] has dtype {value.dtype}, but should be float32 by default.", hint)
     model = with_params(student, grader_params(rng, dtype=np.float32), reg=0.1, dtype=np.float32)
     X, y = batch(rng, dtype=np.float32)
-    _, grads, _ = loss_and_grads(student, grading, model, X, y)
+    _, grads, _ = loss_and_grads(student, model, X, y)
     for name in PARAMS:
         checks.floating(grads[name], f"grads[{name!r}] for float32 parameters and inputs", dtype=np.float32)
 
 
 @pytest.mark.points(1)
-def test_float64_dtype(student, reference, grading, rng):
+def test_float64_dtype(student, reference, rng):
     """With dtype float64, the parameters, the loss and the gradients are float64 and right."""
     model = build(student, **SMALL, reg=0.2, dtype=np.float64, weight_scale=0.3)
     params = get_params(student, model)
     for name in PARAMS:
         checks.floating(params[name], f"params[{name!r}] with dtype float64", dtype=np.float64)
     X, y = batch(rng)
-    loss, grads, _ = loss_and_grads(student, grading, model, X, y)
+    loss, grads, _ = loss_and_grads(student, model, X, y)
     ref_loss, ref_grads = reference_model(reference, params, 0.2).loss(X, y)
     checks.close(np.array(loss), ref_loss, "the loss with dtype float64", hint=FORWARD_HINT)
     for name in PARAMS:
@@ -214,12 +186,12 @@ def test_float64_dtype(student, reference, grading, rng):
 
 
 @pytest.mark.points(2)
-def test_initial_loss(student, grading, rng):
+def test_initial_loss(student, rng):
     """With tiny weights and no regularisation, the loss starts at about log(num_classes)."""
     arch = {"input_dim": (3, 8, 8), "num_filters": 4, "filter_size": 3, "hidden_dim": 10, "num_classes": 7}
     model = build(student, **arch, weight_scale=1e-3, reg=0.0, dtype=np.float64)
     X, y = batch(rng, arch, n=5)
-    loss, _, _ = loss_and_grads(student, grading, model, X, y)
+    loss, _, _ = loss_and_grads(student, model, X, y)
     checks.close(np.array(loss), np.log(arch["num_classes"]), "the initial loss", rtol=0, atol=0.01,
                  hint="with scores all about 0, softmax gives every class probability 1 / num_classes: "
                       "use softmax_loss on the scores of the last affine layer.")  # fmt: skip
@@ -240,21 +212,21 @@ def test_scores_mode(student, reference, rng):
 
 
 @pytest.mark.points(2)
-def test_loss_without_regularisation(student, reference, grading, rng):
+def test_loss_without_regularisation(student, reference, rng):
     """The loss is right with reg = 0 (the mean softmax loss of the scores)."""
     params = grader_params(rng)
     X, y = batch(rng)
-    loss, _, _ = loss_and_grads(student, grading, with_params(student, params, reg=0.0), X, y)
+    loss, _, _ = loss_and_grads(student, with_params(student, params, reg=0.0), X, y)
     want, _ = reference_model(reference, params, 0.0).loss(X, y)
     checks.close(np.array(loss), want, "the loss (reg = 0)", hint=FORWARD_HINT)
 
 
 @pytest.mark.points(2)
-def test_loss_with_regularisation(student, reference, grading, rng):
+def test_loss_with_regularisation(student, reference, rng):
     """The loss includes exactly 0.5 * reg * (sum(W1**2) + sum(W2**2) + sum(W3**2))."""
     params = grader_params(rng)
     X, y = batch(rng)
-    loss, _, _ = loss_and_grads(student, grading, with_params(student, params, reg=0.7), X, y)
+    loss, _, _ = loss_and_grads(student, with_params(student, params, reg=0.7), X, y)
     want, _ = reference_model(reference, params, 0.7).loss(X, y)
     checks.close(np.array(loss), want, "the loss (reg = 0.7)",
                  hint="add 0.5 * self.reg * (np.sum(W1 ** 2) + np.sum(W2 ** 2) + np.sum(W3 ** 2)): "
@@ -266,39 +238,39 @@ def test_loss_with_regularisation(student, reference, grading, rng):
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("name", PARAMS)
-def test_gradients_without_regularisation(student, reference, grading, rng, name):
+def test_gradients_without_regularisation(student, reference, tolerances, rng, name):
     """This gradient is right with reg = 0 (checked against numerical gradients of the loss)."""
-    check_gradient(student, reference, grading, rng, name, reg=0.0)
+    check_gradient(student, reference, tolerances, rng, name, reg=0.0)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("name", PARAMS)
-def test_gradients_with_regularisation(student, reference, grading, rng, name):
+def test_gradients_with_regularisation(student, reference, tolerances, rng, name):
     """This gradient is right with reg = 0.5 (checked against numerical gradients of the loss)."""
-    check_gradient(student, reference, grading, rng, name, reg=0.5)
+    check_gradient(student, reference, tolerances, rng, name, reg=0.5)
 
 
 # --- robustness --------------------------------------------------------------------------
 
 
 @pytest.mark.points(1)
-def test_large_scores_give_a_finite_loss(student, reference, grading, rng):
+def test_large_scores_give_a_finite_loss(student, reference, rng):
     """Large weights (scores in the thousands) still give a finite, right loss (a stable softmax)."""
     params = grader_params(rng, scale=30.0)
     X, y = batch(rng)
-    loss, _, _ = loss_and_grads(student, grading, with_params(student, params, reg=0.0), X, y)
+    loss, _, _ = loss_and_grads(student, with_params(student, params, reg=0.0), X, y)
     want, _ = reference_model(reference, params, 0.0).loss(X, y)
     checks.close(np.array(loss), want, "the loss for large scores",
                  hint="use the provided softmax_loss, which subtracts each row's maximum score before np.exp.")  # fmt: skip
 
 
 @pytest.mark.points(1)
-def test_does_not_modify_inputs(student, reference, grading, rng):
+def test_does_not_modify_inputs(student, reference, rng):
     """loss(X, y) leaves X and y unchanged."""
     params = grader_params(rng)
     X, y = batch(rng)
     model = with_params(student, params, reg=0.1)
-    loss, _, result = loss_and_grads(student, grading, model, X.copy(), y.copy(), return_args=True)
+    loss, _, result = loss_and_grads(student, model, X.copy(), y.copy(), return_args=True)
     want, _ = reference_model(reference, params, 0.1).loss(X, y)
     checks.close(np.array(loss), want, "the loss (reg = 0.1)", hint=FORWARD_HINT)
     checks.unchanged(X, result.args[0], "X")

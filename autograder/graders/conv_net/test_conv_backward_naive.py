@@ -9,7 +9,7 @@ never by the student's forward pass.
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks, gradients, layer_cases
 
 NAMES = ("dx", "dw", "db")
 HINTS = {
@@ -31,101 +31,94 @@ def case(rng, N, C, H, W, F, HH, WW, stride, pad, dtype=np.float64):
     return dout, (x, w, b, {"stride": stride, "pad": pad})
 
 
-def expected(reference, grading, dout, cache):
+def expected(reference, dout, cache):
     """(numeric, reference) gradients, computed in float64."""
-    dout = dout.astype(np.float64)
     x, w, b, conv_param = cache
-    inputs = [a.astype(np.float64) for a in (x, w, b)]
-
-    def forward_wrt(k):
-        def forward(value):
-            args = list(inputs)
-            args[k] = value
-            return reference.conv_forward_naive(*args, conv_param)[0]
-
-        return forward
-
-    numeric = [grading.numeric_gradient_array(forward_wrt(k), a.copy(), dout) for k, a in enumerate(inputs)]
-    return numeric, reference.conv_backward_naive(dout, (*inputs, conv_param))
+    numeric = gradients.of_inputs(lambda *a: reference.conv_forward_naive(*a, conv_param)[0], (x, w, b), dout)
+    as64 = tuple(a.astype(np.float64) for a in (x, w, b))
+    return numeric, reference.conv_backward_naive(dout.astype(np.float64), (*as64, conv_param))
 
 
-def backward(student, grading, dout, cache, **kwargs):
+def backward(student, dout, cache, **kwargs):
     result = student.call("conv_backward_naive", dout, cache, **kwargs)
-    return grading.parts(result.value, NAMES, "conv_backward_naive"), result
+    return checks.parts(result.value, NAMES, "conv_backward_naive"), result
 
 
-def check_all(student, reference, grading, dout, cache, only=NAMES):
-    got, _ = backward(student, grading, dout, cache)
-    numeric, ref = expected(reference, grading, dout, cache)
+def check_all(student, reference, tolerances, dout, cache, only=NAMES):
+    got, _ = backward(student, dout, cache)
+    numeric, ref = expected(reference, dout, cache)
     label = f"(stride {cache[3]['stride']}, pad {cache[3]['pad']})"
     for name, actual, num, want in zip(NAMES, got, numeric, ref, strict=True):
         if name in only:
-            grading.check_gradient(actual, num, want, f"{name} {label}", hint=HINTS[name])
+            gradients.check(tolerances, actual, num, want, f"{name} {label}", hint=HINTS[name])
 
 
 @pytest.mark.points(1)
-def test_output_shapes(student, reference, grading, rng):
-    """dx, dw and db have the shapes of x, w and b."""
-    dout, cache = case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1)
-    got, _ = backward(student, grading, dout, cache)
-    for name, actual, like in zip(NAMES, got, cache[:3], strict=True):
-        checks.shape(actual, like.shape, name, hint=HINTS[name])
+def test_output_shapes(student, reference, rng):
+    """dx, dw and db have the shapes of x, w and b (and the reference's values), for every geometry."""
+    for w in layer_cases.windows():  # every stride, remainder and pad, non-square kernels
+        dout, cache = case(rng, 1, 1, w.H, w.W, F=1, HH=w.kh, WW=w.kw, stride=w.stride, pad=w.pad)
+        got, _ = backward(student, dout, cache)
+        wants = reference.conv_backward_naive(dout, cache)
+        for name, actual, like, want in zip(NAMES, got, cache[:3], wants, strict=True):
+            checks.shape(actual, like.shape, f"{name} ({w})", hint=HINTS[name])
+            checks.close(actual, want, f"{name} ({w})", hint=HINTS[name])
 
 
 @pytest.mark.points(3)
-def test_db(student, reference, grading, rng):
+def test_db(student, reference, tolerances, rng):
     """db is right (stride 2, pad 1, two examples)."""
-    check_all(student, reference, grading, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("db",))
+    check_all(student, reference, tolerances, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("db",))
 
 
 @pytest.mark.points(4)
-def test_dw(student, reference, grading, rng):
+def test_dw(student, reference, tolerances, rng):
     """dw is right (stride 2, pad 1, overlapping windows, two examples)."""
-    check_all(student, reference, grading, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("dw",))
+    check_all(student, reference, tolerances, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("dw",))
 
 
 @pytest.mark.points(4)
-def test_dx(student, reference, grading, rng):
+def test_dx(student, reference, tolerances, rng):
     """dx is right (stride 2, pad 1, overlapping windows, two examples)."""
-    check_all(student, reference, grading, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("dx",))
+    check_all(student, reference, tolerances, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("dx",))
 
 
 @pytest.mark.points(3)
-def test_no_padding(student, reference, grading, rng):
+def test_no_padding(student, reference, tolerances, rng):
     """All three gradients are right with stride 1 and pad = 0."""
-    check_all(student, reference, grading, *case(rng, 2, 2, 4, 3, F=3, HH=2, WW=2, stride=1, pad=0))
+    check_all(student, reference, tolerances, *case(rng, 2, 2, 4, 3, F=3, HH=2, WW=2, stride=1, pad=0))
 
 
 @pytest.mark.points(2)
-def test_stride_2_no_padding_non_square(student, reference, grading, rng):
+def test_stride_2_no_padding_non_square(student, reference, tolerances, rng):
     """All three gradients are right with stride 2, pad = 0 and 2x3 filters, when some pixels are in no window."""
-    check_all(student, reference, grading, *case(rng, 2, 2, 5, 6, F=3, HH=2, WW=3, stride=2, pad=0))
+    check_all(student, reference, tolerances, *case(rng, 2, 2, 5, 6, F=3, HH=2, WW=3, stride=2, pad=0))
 
 
 @pytest.mark.points(1)
-def test_stride_1_pad_2(student, reference, grading, rng):
+def test_stride_1_pad_2(student, reference, tolerances, rng):
     """All three gradients are right with stride 1 and pad 2."""
-    check_all(student, reference, grading, *case(rng, 1, 2, 3, 4, F=2, HH=3, WW=3, stride=1, pad=2))
+    check_all(student, reference, tolerances, *case(rng, 1, 2, 3, 4, F=2, HH=3, WW=3, stride=1, pad=2))
 
 
 @pytest.mark.points(1)
-def test_float32_inputs(student, reference, grading, rng):
+def test_float32_inputs(student, reference, tolerances, rng):
     """Accepts float32 inputs."""
     dout, cache = case(rng, 2, 2, 4, 3, F=2, HH=2, WW=2, stride=1, pad=1, dtype=np.float32)
-    got, _ = backward(student, grading, dout, cache)
+    got, _ = backward(student, dout, cache)
     as64 = (*[a.astype(np.float64) for a in cache[:3]], cache[3])
     ref = reference.conv_backward_naive(dout.astype(np.float64), as64)
     for name, actual, want in zip(NAMES, got, ref, strict=True):
         checks.floating(actual, f"{name} for float32 inputs")
-        checks.close(actual, want, f"{name} for float32 inputs", hint=HINTS[name], **grading.FLOAT32)
+        checks.close(actual, want, f"{name} for float32 inputs", hint=HINTS[name], **tolerances.float32)
 
 
 @pytest.mark.points(1)
-def test_float64_and_inputs_unchanged(student, reference, grading, rng):
+def test_float64_and_inputs_unchanged(student, reference, rng):
     """Returns float64 gradients and leaves dout and the cache unchanged."""
     dout, cache = case(rng, 2, 2, 3, 4, F=2, HH=2, WW=2, stride=2, pad=1)
     copies = (dout.copy(), (*[a.copy() for a in cache[:3]], dict(cache[3])))
-    got, result = backward(student, grading, *copies, return_args=True)
+    got, result = backward(student, *copies, return_args=True)
     ref = reference.conv_backward_naive(dout, cache)
     for name, actual, want in zip(NAMES, got, ref, strict=True):
         checks.floating(actual, name, dtype=np.float64)

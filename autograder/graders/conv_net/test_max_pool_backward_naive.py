@@ -8,7 +8,7 @@ the documented (x, pool_param), built here. Inputs never tie for a window's maxi
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks, gradients, layer_cases
 
 HINT = ("route each dout[n, c, i, j] to the position of its window's maximum only, and add it (+=): "
         "windows can overlap.")  # fmt: skip
@@ -28,11 +28,11 @@ def case(distinct, rng, shape, pool_param, dtype=np.float64):
     return dout, (x, pool_param)
 
 
-def expected(reference, grading, dout, cache):
+def expected(reference, dout, cache):
     """(numeric, reference) dx, computed in float64."""
     x, pool_param = cache
     dout, x = dout.astype(np.float64), x.astype(np.float64)
-    numeric = grading.numeric_gradient_array(lambda v: reference.max_pool_forward_naive(v, pool_param)[0], x, dout)
+    numeric = gradients.of_output(lambda v: reference.max_pool_forward_naive(v, pool_param)[0], x, dout)
     return numeric, reference.max_pool_backward_naive(dout, (x, pool_param))
 
 
@@ -41,34 +41,36 @@ def label(pool_param):
     return f"dx ({p['pool_height']}x{p['pool_width']} windows, stride {p['stride']})"
 
 
-def check_case(student, reference, grading, dout, cache):
+def check_case(student, reference, tolerances, dout, cache):
     dx = student.call("max_pool_backward_naive", dout, cache).value
-    numeric, ref = expected(reference, grading, dout, cache)
-    grading.check_gradient(dx, numeric, ref, label(cache[1]), hint=HINT)
+    numeric, ref = expected(reference, dout, cache)
+    gradients.check(tolerances, dx, numeric, ref, label(cache[1]), hint=HINT)
 
 
 @pytest.mark.points(1)
-def test_output_shape(student, reference, grading, distinct, rng):
-    """dx has the shape of x."""
-    dout, cache = case(distinct, rng, (2, 2, 4, 5), pool(2, 2, 2))
-    dx = student.call("max_pool_backward_naive", dout, cache).value
-    checks.shape(dx, cache[0].shape, "dx", hint="start from dx = np.zeros_like(x).")
+def test_output_shape(student, reference, distinct, rng):
+    """dx has the shape of x (and the reference's values), for every stride and remainder."""
+    for w in layer_cases.windows(pads=(0,)):
+        dout, cache = case(distinct, rng, (1, 1, w.H, w.W), pool(w.kh, w.kw, w.stride))
+        dx = student.call("max_pool_backward_naive", dout, cache).value
+        checks.shape(dx, cache[0].shape, f"dx ({w})", hint="start from dx = np.zeros_like(x).")
+        checks.close(dx, reference.max_pool_backward_naive(dout, cache), f"dx ({w})")
 
 
 @pytest.mark.points(3)
-def test_2x2_stride_2(student, reference, grading, distinct, rng):
+def test_2x2_stride_2(student, reference, tolerances, distinct, rng):
     """2x2 windows with stride 2 (windows don't overlap), several examples and channels."""
-    check_case(student, reference, grading, *case(distinct, rng, (2, 3, 4, 6), pool(2, 2, 2)))
+    check_case(student, reference, tolerances, *case(distinct, rng, (2, 3, 4, 6), pool(2, 2, 2)))
 
 
 @pytest.mark.points(3)
-def test_3x3_stride_2_non_tiling(student, reference, grading, distinct, rng):
+def test_3x3_stride_2_non_tiling(student, reference, tolerances, distinct, rng):
     """Overlapping 3x3 windows with stride 2 that don't tile the 7x5 input."""
-    check_case(student, reference, grading, *case(distinct, rng, (2, 2, 7, 5), pool(3, 3, 2)))
+    check_case(student, reference, tolerances, *case(distinct, rng, (2, 2, 7, 5), pool(3, 3, 2)))
 
 
 @pytest.mark.points(3)
-def test_shared_maximum(student, reference, grading, distinct, rng):
+def test_shared_maximum(student, reference, tolerances, distinct, rng):
     """3x3 windows with stride 1, where one input is the maximum of several windows."""
     dout, (x, pool_param) = case(distinct, rng, (2, 2, 5, 4), pool(3, 3, 1))
     # move each plane's largest value to (2, 1): it is then the maximum of all 6 windows
@@ -77,27 +79,27 @@ def test_shared_maximum(student, reference, grading, distinct, rng):
             plane = x[n, c]
             top = np.unravel_index(np.argmax(plane), plane.shape)
             plane[top], plane[2, 1] = plane[2, 1], plane[top]
-    check_case(student, reference, grading, dout, (x, pool_param))
+    check_case(student, reference, tolerances, dout, (x, pool_param))
 
 
 @pytest.mark.points(2)
-def test_non_square_window_large_stride(student, reference, grading, distinct, rng):
+def test_non_square_window_large_stride(student, reference, tolerances, distinct, rng):
     """2x3 windows with stride 3 (some inputs are in no window), on a non-square input."""
-    check_case(student, reference, grading, *case(distinct, rng, (1, 2, 7, 8), pool(2, 3, 3)))
+    check_case(student, reference, tolerances, *case(distinct, rng, (1, 2, 7, 8), pool(2, 3, 3)))
 
 
 @pytest.mark.points(1)
-def test_float32_inputs(student, reference, grading, distinct, rng):
+def test_float32_inputs(student, reference, tolerances, distinct, rng):
     """Accepts float32 inputs."""
     dout, cache = case(distinct, rng, (2, 2, 4, 4), pool(2, 2, 1), dtype=np.float32)
     dx = student.call("max_pool_backward_naive", dout, cache).value
-    _, ref = expected(reference, grading, dout, cache)
+    _, ref = expected(reference, dout, cache)
     checks.floating(dx, "dx for float32 inputs")
-    checks.close(dx, ref, "dx for float32 inputs", hint=HINT, **grading.FLOAT32)
+    checks.close(dx, ref, "dx for float32 inputs", hint=HINT, **tolerances.float32)
 
 
 @pytest.mark.points(2)
-def test_float64_and_inputs_unchanged(student, reference, grading, distinct, rng):
+def test_float64_and_inputs_unchanged(student, reference, distinct, rng):
     """Returns float64 and leaves dout and the cache unchanged."""
     dout, cache = case(distinct, rng, (2, 2, 4, 4), pool(2, 2, 1))
     copies = (dout.copy(), (cache[0].copy(), dict(cache[1])))

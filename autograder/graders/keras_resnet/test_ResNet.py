@@ -10,7 +10,7 @@ parameter count uses the student's own BasicBlock (see conftest.py).
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks, inner_calls, keras_models
 
 FILTERS = (64, 128, 256, 512)
 HINT = ("stem: Conv2D(64, 3x3, stride 1, 'same') -> BN -> ReLU -> MaxPool2D(3x3, stride 2, 'same'); stages of "
@@ -43,37 +43,37 @@ def take(pool):
     return answer
 
 
-def build(student, reference, answering, kit, layer_dims, num_classes, X):
+def build(student, reference, answering, layer_dims, num_classes, X):
     """Student's and reference's models with stand-in blocks, built on X, with the same weights."""
     log = []
     pool = standins(student, layer_dims)
-    with answering(BasicBlock=kit.Recorder(reference.BasicBlock, take(pool), log)):
+    with answering(BasicBlock=inner_calls.Recorder(reference.BasicBlock, take(pool), log)):
         model = student.call("ResNet", list(layer_dims), num_classes=num_classes).value
-    if not kit.is_model_ref(model):
+    if not keras_models.is_model_ref(model):
         raise checks.Mismatch(f"ResNet(...) should create a keras.Model, but it gave {checks.describe_type(model)}.")
-    kit.call_layer(student, model, X, "your ResNet's output", training=False)  # builds the weights
-    kit.give_same_weights(student, model)
+    keras_models.call_layer(student, model, X, "your ResNet's output", training=False)  # builds the weights
+    keras_models.give_same_weights(student, model)
     ref_log = []
-    with kit.patched(
+    with inner_calls.patched(
         reference.ResNet.__init__,
-        BasicBlock=kit.Recorder(reference.BasicBlock, lambda a: reference_standin(**a), ref_log),
+        BasicBlock=inner_calls.Recorder(reference.BasicBlock, lambda a: reference_standin(**a), ref_log),
     ):
         ref_model = reference.ResNet(list(layer_dims), num_classes=num_classes)
     ref_model(X, training=False)
-    kit.give_reference_same_weights(ref_model)
+    keras_models.give_reference_same_weights(ref_model)
     calls = [(int(a["filter_num"]), int(a["stride"])) if isinstance(a["filter_num"], int) else a for _, a in log]
     ref_calls = [(int(a["filter_num"]), int(a["stride"])) for _, a in ref_log]
     return model, ref_model, calls, ref_calls
 
 
 @pytest.fixture(scope="module")
-def built(student, reference, answering, kit):
+def built(student, reference, answering):
     """ResNet([2, 1, 1, 2], num_classes=5) with stand-in blocks, as data."""
     X = np.random.default_rng(18).standard_normal((2, 32, 32, 3)).astype(np.float32)
     try:
-        model, ref_model, calls, ref_calls = build(student, reference, answering, kit, (2, 1, 1, 2), 5, X)
+        model, ref_model, calls, ref_calls = build(student, reference, answering, (2, 1, 1, 2), 5, X)
         outputs = {t: student.call_method(model, "__call__", X, training=t).value for t in (False, True)}
-    except (kit.StudentCodeError, checks.Mismatch) as e:
+    except (checks.StudentCodeError, checks.Mismatch) as e:
         return {"error": e}
     return {
         "calls": calls,
@@ -120,7 +120,7 @@ def test_output_shape(built):
 
 
 @pytest.mark.points(3)
-def test_same_weights_inference(built, kit):
+def test_same_weights_inference(built, tolerances):
     """With the reference's weights (and stand-in blocks), the reference's logits, training=False."""
     what = "your ResNet's logits (training=False, stand-in blocks) with the reference's weights"
     checks.close(
@@ -128,38 +128,38 @@ def test_same_weights_inference(built, kit):
         get(built, "ref_outputs")[False],
         what,
         hint=HINT,
-        **kit.FLOAT32,
+        **tolerances.float32,
     )
 
 
 @pytest.mark.points(2)
-def test_same_weights_training(built, kit):
+def test_same_weights_training(built, tolerances):
     """The same in training mode (the stem's batch norm on the batch's statistics)."""
     what = "your ResNet's logits (training=True, stand-in blocks) with the reference's weights"
     checks.close(checks.floating(get(built, "outputs")[True], what), get(built, "ref_outputs")[True], what,
-                 hint="pass training on to the stem's batch norm (or let Keras do it).", **kit.FLOAT32)  # fmt: skip
+                 hint="pass training on to the stem's batch norm (or let Keras do it).", **tolerances.float32)  # fmt: skip
 
 
 @pytest.mark.points(1)
-def test_other_sizes(student, reference, answering, kit, rng):
+def test_other_sizes(student, reference, answering, tolerances, rng):
     """ResNet([1, 2, 1, 1], num_classes=7) on 16x16 images: the reference's logits."""
     X = rng.standard_normal((2, 16, 16, 3)).astype(np.float32)
-    model, ref_model, calls, ref_calls = build(student, reference, answering, kit, (1, 2, 1, 1), 7, X)
+    model, ref_model, calls, ref_calls = build(student, reference, answering, (1, 2, 1, 1), 7, X)
     if calls != ref_calls:
         raise checks.Mismatch(
             "ResNet([1, 2, 1, 1]) does not create the BasicBlocks that layer_dims asks for.", CALLS_HINT
         )
     what = "the logits of ResNet([1, 2, 1, 1], num_classes=7) on 16x16 images"
     checks.close(
-        kit.call_layer(student, model, X, what, training=False),
+        keras_models.call_layer(student, model, X, what, training=False),
         np.asarray(ref_model(X, training=False)),
         what,
         hint=HINT,
-        **kit.FLOAT32,
+        **tolerances.float32,
     )
 
 
-def basic_blocks_have_wrong_sizes(student, reference, kit):
+def basic_blocks_have_wrong_sizes(student, reference):
     """Does the student's own BasicBlock differ in size from the reference's at ResNet18's sizes?"""
     cases = [(64, 1, 64), (128, 2, 64), (128, 1, 128), (256, 2, 128), (256, 1, 256), (512, 2, 256), (512, 1, 512)]
     for filter_num, stride, channels in cases:
@@ -168,9 +168,9 @@ def basic_blocks_have_wrong_sizes(student, reference, kit):
         ref(X)
         try:
             block = student.call("BasicBlock", filter_num, stride=stride).value
-            kit.call_layer(student, block, X, "BasicBlock(...)(x)")
+            keras_models.call_layer(student, block, X, "BasicBlock(...)(x)")
             got = student.call_method(block, "count_params").value
-        except (kit.StudentCodeError, checks.Mismatch):
+        except (checks.StudentCodeError, checks.Mismatch):
             return True
         if got != ref.count_params():
             return True
@@ -178,24 +178,24 @@ def basic_blocks_have_wrong_sizes(student, reference, kit):
 
 
 @pytest.mark.points(2)
-def test_parameter_count(student, reference, built, expected_counts, kit):
+def test_parameter_count(student, reference, built, expected_counts):
     """With your own BasicBlock, ResNet([2, 2, 2, 2]) has 11,234,532 parameters (a difference caused by BasicBlock costs points there)."""
     get(built, "calls")  # the model must build with stand-ins first
     want = expected_counts["resnet18"]
     problem = None
     try:
         model = student.call("ResNet", [2, 2, 2, 2], num_classes=100).value
-        kit.call_layer(
+        keras_models.call_layer(
             student,
             model,
             np.zeros((1, 32, 32, 3), dtype=np.float32),
             "ResNet([2, 2, 2, 2])(x)",
-            call_timeout=kit.BUILD_TIMEOUT,
+            call_timeout=keras_models.BUILD_TIMEOUT,
         )
-        got = kit.model_counts(student, model)
-    except (kit.StudentCodeError, checks.Mismatch) as e:
+        got = keras_models.model_counts(student, model)
+    except (checks.StudentCodeError, checks.Mismatch) as e:
         got, problem = None, e
-    if got == want or basic_blocks_have_wrong_sizes(student, reference, kit):
+    if got == want or basic_blocks_have_wrong_sizes(student, reference):
         return
     if problem is not None:
         raise problem

@@ -10,7 +10,7 @@ Only the whole-model parameter count uses the student's own blocks (see conftest
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks, inner_calls, keras_models
 
 SHAPE, CLASSES = (64, 64, 3), 6
 STEM_HINT = ("stage 1: ZeroPadding2D((3, 3)) -> Conv2D(64, (7, 7), strides=(2, 2)) (padding 'valid') -> "
@@ -45,41 +45,42 @@ def call_text(call):
     return text + ")"
 
 
-def recorders(reference, kit, answer, log):
+def recorders(reference, answer, log):
     return {
-        name: kit.Recorder(getattr(reference, name), answer, log) for name in ("identity_block", "convolutional_block")
+        name: inner_calls.Recorder(getattr(reference, name), answer, log)
+        for name in ("identity_block", "convolutional_block")
     }
 
 
-def build_skeleton(student, reference, answering, kit, input_shape, classes):
+def build_skeleton(student, reference, answering, input_shape, classes):
     """Student's and reference's skeletons: (rows, calls, model handle) and (rows, calls, model)."""
     log = []
-    with answering(**recorders(reference, kit, passthrough, log)):
+    with answering(**recorders(reference, passthrough, log)):
         model = student.call("ResNet50", input_shape=input_shape, classes=classes).value
-    if not kit.is_model_ref(model):
+    if not keras_models.is_model_ref(model):
         raise checks.Mismatch(f"ResNet50 should return a keras.Model, but it returned {checks.describe_type(model)}.")
     ref_log = []
-    with kit.patched(reference.ResNet50, **recorders(reference, kit, passthrough, ref_log)):
+    with inner_calls.patched(reference.ResNet50, **recorders(reference, passthrough, ref_log)):
         ref_model = reference.ResNet50(input_shape=input_shape, classes=classes)
-    rows = kit.structure(student.describe(model), "Your ResNet50")
+    rows = keras_models.structure(student.describe(model), "Your ResNet50")
     calls = [normalise(arguments, kind) for kind, arguments in log]
     ref_calls = [normalise(arguments, kind) for kind, arguments in ref_log]
-    return (rows, calls, model), (kit.reference_structure(ref_model), ref_calls, ref_model)
+    return (rows, calls, model), (keras_models.reference_structure(ref_model), ref_calls, ref_model)
 
 
 @pytest.fixture(scope="module")
-def skeleton(student, reference, answering, kit):
+def skeleton(student, reference, answering):
     """Everything the tests compare, as data (handles don't survive a restarted sandbox)."""
     try:
         (rows, calls, model), (ref_rows, ref_calls, ref_model) = build_skeleton(
-            student, reference, answering, kit, SHAPE, CLASSES
+            student, reference, answering, SHAPE, CLASSES
         )
         X = np.random.default_rng(50).standard_normal((3, *SHAPE)).astype(np.float32)
-        kit.give_same_weights(student, model)
-        kit.give_reference_same_weights(ref_model)
+        keras_models.give_same_weights(student, model)
+        keras_models.give_reference_same_weights(ref_model)
         outputs = {t: student.call_method(model, "__call__", X, training=t).value for t in (False, True)}
         ref_outputs = {t: np.asarray(ref_model(X, training=t)) for t in (False, True)}
-    except (kit.StudentCodeError, checks.Mismatch) as e:
+    except (checks.StudentCodeError, checks.Mismatch) as e:
         return {"error": e}
     return {
         "rows": rows,
@@ -104,10 +105,10 @@ def split(rows):
 
 
 @pytest.mark.points(2)
-def test_stem(student, skeleton, kit):
+def test_stem(student, skeleton):
     """Input, zero padding, 7x7 convolution with stride 2, batch norm and max pooling, with the right shapes."""
     stem, _ = split(get(skeleton, "ref_rows"))
-    kit.compare_chain(get(skeleton, "rows")[: len(stem)], stem, "Your ResNet50's stem", STEM_HINT)
+    keras_models.compare_chain(get(skeleton, "rows")[: len(stem)], stem, "Your ResNet50's stem", STEM_HINT)
 
 
 @pytest.mark.points(4)
@@ -136,45 +137,45 @@ def test_stages(skeleton):
 
 
 @pytest.mark.points(2)
-def test_head(skeleton, kit):
+def test_head(skeleton):
     """Average pooling 2x2, flatten, and a dense softmax layer with `classes` units."""
     _, head = split(get(skeleton, "ref_rows"))
     rows = get(skeleton, "rows")
-    kit.compare_chain(
+    keras_models.compare_chain(
         rows[len(rows) - len(head) :] if len(rows) >= len(head) else rows, head, "Your ResNet50's head", HEAD_HINT
     )
 
 
 @pytest.mark.points(2)
-def test_outputs_inference(skeleton, kit):
+def test_outputs_inference(skeleton, tolerances):
     """With the reference's weights, the stem and head give the reference's outputs (training=False)."""
     what = "the output of your ResNet50 (training=False, blocks left out) with the reference's weights"
     checks.close(checks.floating(get(skeleton, "outputs")[False], what), get(skeleton, "ref_outputs")[False], what,
-                 hint=STEM_HINT + " " + HEAD_HINT, **kit.FLOAT32)  # fmt: skip
+                 hint=STEM_HINT + " " + HEAD_HINT, **tolerances.float32)  # fmt: skip
 
 
 @pytest.mark.points(2)
-def test_outputs_training(skeleton, kit):
+def test_outputs_training(skeleton, tolerances):
     """With the reference's weights, the same outputs in training mode (batch norm on the batch's statistics)."""
     what = "the output of your ResNet50 (training=True, blocks left out) with the reference's weights"
     checks.close(checks.floating(get(skeleton, "outputs")[True], what), get(skeleton, "ref_outputs")[True], what,
-                 hint=STEM_HINT, **kit.FLOAT32)  # fmt: skip
+                 hint=STEM_HINT, **tolerances.float32)  # fmt: skip
 
 
 @pytest.mark.points(1)
-def test_input_shape_and_classes(student, reference, answering, kit):
+def test_input_shape_and_classes(student, reference, answering):
     """ResNet50(input_shape=(96, 96, 3), classes=3) follows its arguments."""
-    (rows, _, _), (ref_rows, _, _) = build_skeleton(student, reference, answering, kit, (96, 96, 3), 3)
-    kit.compare_chain(rows, ref_rows, "ResNet50(input_shape=(96, 96, 3), classes=3)",
+    (rows, _, _), (ref_rows, _, _) = build_skeleton(student, reference, answering, (96, 96, 3), 3)
+    keras_models.compare_chain(rows, ref_rows, "ResNet50(input_shape=(96, 96, 3), classes=3)",
                       "use Input(input_shape) and Dense(classes, ...).")  # fmt: skip
 
 
-def blocks_have_wrong_sizes(student, reference, kit):
+def blocks_have_wrong_sizes(student, reference):
     """Do the student's own blocks differ in size from the reference's at ResNet50's sizes?"""
     log = []
     originals = {name: getattr(reference, name) for name in ("identity_block", "convolutional_block")}
-    real = {name: kit.Recorder(fn, _runs(fn), log) for name, fn in originals.items()}
-    with kit.patched(reference.ResNet50, **real):
+    real = {name: inner_calls.Recorder(fn, _runs(fn), log) for name, fn in originals.items()}
+    with inner_calls.patched(reference.ResNet50, **real):
         reference.ResNet50(input_shape=SHAPE, classes=CLASSES)
     seen = set()
     for name, arguments in log:
@@ -184,10 +185,14 @@ def blocks_have_wrong_sizes(student, reference, kit):
             continue
         seen.add((name, shape, repr(kwargs)))
         try:  # twice in a row, as in a stage: fixed layer names would clash
-            got = kit.model_counts(student, kit.block_model(student, name, shape, twice=True, **kwargs))
-        except (kit.StudentCodeError, checks.Mismatch):
+            got = keras_models.model_counts(
+                student, keras_models.block_model(student, name, shape, twice=True, **kwargs)
+            )
+        except (checks.StudentCodeError, checks.Mismatch):
             return True
-        if got != kit.reference_counts(kit.reference_block_model(reference, name, shape, twice=True, **kwargs)):
+        if got != keras_models.reference_counts(
+            keras_models.reference_block_model(reference, name, shape, twice=True, **kwargs)
+        ):
             return True
     return False
 
@@ -197,17 +202,19 @@ def _runs(fn):
 
 
 @pytest.mark.points(2)
-def test_parameter_count(student, reference, skeleton, expected_counts, kit):
+def test_parameter_count(student, reference, skeleton, expected_counts):
     """With your own blocks: 23,600,006 parameters, 23,546,886 trainable (a difference caused by your blocks costs points there, not here)."""
     get(skeleton, "rows")  # the skeleton must build first
     want = expected_counts["ResNet50"]
     problem = None
     try:
-        model = student.call("ResNet50", input_shape=SHAPE, classes=CLASSES, call_timeout=kit.BUILD_TIMEOUT).value
-        got = kit.model_counts(student, model)
-    except (kit.StudentCodeError, checks.Mismatch) as e:
+        model = student.call(
+            "ResNet50", input_shape=SHAPE, classes=CLASSES, call_timeout=keras_models.BUILD_TIMEOUT
+        ).value
+        got = keras_models.model_counts(student, model)
+    except (checks.StudentCodeError, checks.Mismatch) as e:
         got, problem = None, e
-    if got == want or blocks_have_wrong_sizes(student, reference, kit):
+    if got == want or blocks_have_wrong_sizes(student, reference):
         return
     if problem is not None:
         raise problem

@@ -5,7 +5,7 @@ Expected shapes come from real Keras Conv2D layers, built here in the grader.
 
 import pytest
 
-from autograder import checks
+from autograder.kit import checks
 
 HINT = "'valid': (n - f) // s + 1; 'same': ceil(n / s), whatever f is; the channels are `filters`."
 

@@ -5,7 +5,7 @@ Expected shapes come from real Keras MaxPooling2D layers, built here in the grad
 
 import pytest
 
-from autograder import checks
+from autograder.kit import checks
 
 HINT = "strides=None means strides = pool_size; 'valid': (n - f) // s + 1; 'same': ceil(n / s); channels unchanged."
 

@@ -8,16 +8,16 @@ student's own ResNet and BasicBlock (see conftest.py).
 import numpy as np
 import pytest
 
-from autograder import checks
+from autograder.kit import checks, inner_calls, keras_models
 
 STANDIN = "(a stand-in for the ResNet model)"
 DIMS = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3]}
 HINT = "resnet18: ResNet([2, 2, 2, 2], num_classes); resnet34: ResNet([3, 4, 6, 3], num_classes)."
 
 
-def recorded(student, reference, answering, kit, name, **kwargs):
+def recorded(student, reference, answering, name, **kwargs):
     log = []
-    with answering(ResNet=kit.Recorder(reference.ResNet, lambda a: STANDIN, log)):
+    with answering(ResNet=inner_calls.Recorder(reference.ResNet, lambda a: STANDIN, log)):
         value = student.call(name, **kwargs).value
     return value, [
         (list(a["layer_dims"]) if isinstance(a["layer_dims"], (list, tuple)) else a["layer_dims"], a["num_classes"])
@@ -25,9 +25,9 @@ def recorded(student, reference, answering, kit, name, **kwargs):
     ]
 
 
-def check_calls(student, reference, answering, kit, name, num_classes=None):
+def check_calls(student, reference, answering, name, num_classes=None):
     kwargs = {} if num_classes is None else {"num_classes": num_classes}
-    value, calls = recorded(student, reference, answering, kit, name, **kwargs)
+    value, calls = recorded(student, reference, answering, name, **kwargs)
     label = f"{name}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
     want = (DIMS[name], 100 if num_classes is None else num_classes)
     if len(calls) != 1:
@@ -44,57 +44,61 @@ def check_calls(student, reference, answering, kit, name, num_classes=None):
 
 
 @pytest.mark.points(2)
-def test_resnet18_creates_the_right_resnet(student, reference, answering, kit):
+def test_resnet18_creates_the_right_resnet(student, reference, answering):
     """resnet18() creates ResNet([2, 2, 2, 2]) with 100 classes."""
-    check_calls(student, reference, answering, kit, "resnet18")
+    check_calls(student, reference, answering, "resnet18")
 
 
 @pytest.mark.points(2)
-def test_resnet34_creates_the_right_resnet(student, reference, answering, kit):
+def test_resnet34_creates_the_right_resnet(student, reference, answering):
     """resnet34() creates ResNet([3, 4, 6, 3]) with 100 classes."""
-    check_calls(student, reference, answering, kit, "resnet34")
+    check_calls(student, reference, answering, "resnet34")
 
 
 @pytest.mark.points(1)
-def test_num_classes_is_passed_on(student, reference, answering, kit):
+def test_num_classes_is_passed_on(student, reference, answering):
     """resnet18(num_classes=10) and resnet34(num_classes=7) pass num_classes on."""
-    check_calls(student, reference, answering, kit, "resnet18", num_classes=10)
-    check_calls(student, reference, answering, kit, "resnet34", num_classes=7)
+    check_calls(student, reference, answering, "resnet18", num_classes=10)
+    check_calls(student, reference, answering, "resnet34", num_classes=7)
 
 
 @pytest.mark.points(1)
-def test_returns_the_model(student, reference, answering, kit):
+def test_returns_the_model(student, reference, answering):
     """Both return the ResNet they create."""
     for name in ("resnet18", "resnet34"):
-        if check_calls(student, reference, answering, kit, name) != STANDIN:
+        if check_calls(student, reference, answering, name) != STANDIN:
             raise checks.Mismatch(f"{name}() should return the ResNet it creates.", "return ResNet(...).")
 
 
-def count(student, kit, name, *args, **kwargs):
+def count(student, name, *args, **kwargs):
     model = student.call(name, *args, **kwargs).value
-    kit.call_layer(
-        student, model, np.zeros((1, 32, 32, 3), dtype=np.float32), f"{name}()(x)", call_timeout=kit.BUILD_TIMEOUT
+    keras_models.call_layer(
+        student,
+        model,
+        np.zeros((1, 32, 32, 3), dtype=np.float32),
+        f"{name}()(x)",
+        call_timeout=keras_models.BUILD_TIMEOUT,
     )
-    return kit.model_counts(student, model)
+    return keras_models.model_counts(student, model)
 
 
 @pytest.mark.points(2)
-def test_parameter_counts(student, reference, answering, kit, expected_counts):
+def test_parameter_counts(student, reference, answering, expected_counts):
     """With your own ResNet: 11,234,532 parameters for resnet18(), 21,353,828 for resnet34() (a difference caused by ResNet or BasicBlock costs points there)."""
     for name in ("resnet18", "resnet34"):
-        check_calls(student, reference, answering, kit, name)  # its own job first
+        check_calls(student, reference, answering, name)  # its own job first
         want = expected_counts[name]
         try:
-            got = count(student, kit, name)
-        except (kit.StudentCodeError, checks.Mismatch) as e:
+            got = count(student, name)
+        except (checks.StudentCodeError, checks.Mismatch) as e:
             got, problem = None, e
         else:
             problem = None
         if got == want:
             continue
         try:
-            direct = count(student, kit, "ResNet", DIMS[name], num_classes=100)
-        except (kit.StudentCodeError, checks.Mismatch):
+            direct = count(student, "ResNet", DIMS[name], num_classes=100)
+        except (checks.StudentCodeError, checks.Mismatch):
             direct = None
         if direct != want:
             continue  # ResNet or BasicBlock is at fault, and graded there

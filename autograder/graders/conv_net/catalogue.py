@@ -1,4 +1,4 @@
-"""Answer cells for conv_net that the graders must tell apart.
+"""The catalogue of conv_net: answers the fidelity suite grades (autograder/catalogue.py).
 
 MUTANTS are realistic wrong answers, each wrong in exactly the answer it names: graded
 alone, it must lose points on that answer and keep full marks elsewhere. Most are the
@@ -8,20 +8,12 @@ changes); a few are written from scratch, in the style a student might choose (o
 ReLU, own softmax). CORRECT are answers written differently from the reference; each
 must earn full marks.
 
-Data only: the tests that grade these live in test_fidelity.py.
+Data only: tests/test_fidelity.py grades them.
 """
 
-from textwrap import dedent
+from autograder.catalogue import Variant, cell, reference_cells
 
-from autograder.assignments import Assignment
-from autograder.submissions import reference_answers
-from tests.support import Variant
-
-REFERENCE = reference_answers(Assignment("conv_net"))
-
-
-def cell(source: str) -> str:
-    return dedent(source).strip() + "\n"
+REFERENCE = reference_cells(__file__)
 
 
 def mutate(function: str, *edits: tuple[str, str]) -> str:

@@ -9,10 +9,13 @@ unless a grader passes ``reveal=True`` for a value the instructor chooses to sho
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from ..session import StudentCodeError  # re-exported: a call into student code that failed
+
+__all__ = ["StudentCodeError", "Mismatch"]  # and the check functions below
 
 # Expected values the graders compared against in this process. The fidelity tests use
 # this to prove that no hidden expected value ever reaches feedback.
@@ -83,83 +86,68 @@ def close(
     bad = ~np.isclose(a.astype(np.float64), expected.astype(np.float64), rtol=rtol, atol=atol)
     if bad.any():
         n, total = int(bad.sum()), bad.size
+        # only the order of magnitude: with one wrong entry, the exact error and the
+        # student's own value would give the expected value away
         err = float(np.max(np.abs(a.astype(np.float64) - expected)[bad]))
+        magnitude = f"{err:.1g}"
         where = ""
         if a.ndim:
             first = tuple(int(i) for i in np.argwhere(bad)[0])
             where = f" The first wrong entry is at index {first}."
-        message = f"{what} has the right shape, but {n} of {total} entries are wrong (largest error {err:.3g}).{where}"
+        message = f"{what} has the right shape, but {n} of {total} entries are wrong (largest error about {magnitude}).{where}"
         if reveal:
             message += f" Expected {np.array2string(expected, precision=4)}."
         raise Mismatch(message, hint)
 
 
 def scalar(value: Any, what: str, hint: str | None = None) -> float:
-    """A real number: a Python number, a NumPy scalar or a 0-d array."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number, np.ndarray)):
+    """A real number: a Python int or float, a NumPy integer or float, or a 0-d array of one.
+
+    Booleans, complex numbers and strings are refused (float() would turn True into 1.0
+    and silently drop an imaginary part).
+    """
+    real = isinstance(value, (int, float, np.integer, np.floating, np.ndarray)) and not isinstance(value, bool)
+    if not real:
         raise Mismatch(f"{what} should be a number, but it is {describe_type(value)}.", hint)
-    if isinstance(value, np.ndarray) and value.shape != ():
-        raise Mismatch(f"{what} should be a scalar, but it is an array of shape {value.shape}.", hint)
+    if isinstance(value, np.ndarray):
+        if value.shape != ():
+            raise Mismatch(f"{what} should be a scalar, but it is an array of shape {value.shape}.", hint)
+        if value.dtype.kind not in "iuf":
+            raise Mismatch(f"{what} should be a real number, but it is a 0-d array of dtype {value.dtype}.", hint)
     return float(value)
 
 
+def _same(before: Any, after: Any) -> bool:
+    """Is ``after`` the same value as ``before`` (arrays entry by entry, NaN equal to NaN)?"""
+    if isinstance(before, np.ndarray) or isinstance(after, np.ndarray):
+        if not (isinstance(before, np.ndarray) and isinstance(after, np.ndarray)) or after.shape != before.shape:
+            return False
+        nan_ok = before.dtype.kind in "fc" and after.dtype.kind in "fc"
+        return bool(np.array_equal(after, before, equal_nan=nan_ok))
+    if isinstance(before, dict):
+        return isinstance(after, dict) and set(after) == set(before) and all(_same(before[k], after[k]) for k in before)
+    if isinstance(before, (list, tuple)):
+        return (isinstance(after, (list, tuple)) and len(after) == len(before)
+                and all(_same(b, a) for b, a in zip(before, after, strict=True)))  # fmt: skip
+    if isinstance(before, float) and isinstance(after, float) and before != before:
+        return after != after  # NaN stays NaN
+    try:
+        return bool(before == after)
+    except (ValueError, TypeError):  # an object whose == is not a truth value
+        return False
+
+
 def unchanged(before: Any, after: Any, what: str) -> None:
-    """The student's function did not modify an input argument in place."""
-    if isinstance(before, np.ndarray):
-        if not isinstance(after, np.ndarray) or after.shape != before.shape or not np.array_equal(after, before):
-            raise Mismatch(f"Your function modified its input {what} in place; work on a copy instead.")
-    elif isinstance(before, dict):
-        if not isinstance(after, dict) or set(after) != set(before):
-            raise Mismatch(f"Your function modified its input {what} in place.")
+    """The student's function did not modify an input argument in place (names the part that changed)."""
+    if isinstance(before, dict) and isinstance(after, dict) and set(after) == set(before):
         for key in before:
             unchanged(before[key], after[key], f"{what}[{key!r}]")
-    elif isinstance(before, (list, tuple)):
-        if not isinstance(after, (list, tuple)) or len(after) != len(before):
-            raise Mismatch(f"Your function modified its input {what} in place.")
-        for i, (b, a) in enumerate(zip(before, after, strict=False)):
+    elif isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)) and len(after) == len(before):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
             unchanged(b, a, f"{what}[{i}]")
-    elif before != after:
-        raise Mismatch(f"Your function modified its input {what} in place.")
-
-
-def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Centred differences of a scalar function of x (which is restored afterwards)."""
-    grad = np.zeros_like(x, dtype=np.float64)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        plus = f(x)
-        x[i] = old - h
-        minus = f(x)
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * h)
-    return grad
-
-
-def numeric_gradient_of_output(
-    forward: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray
-) -> np.ndarray:
-    """Centred differences of sum(forward(x) * dout) with respect to x (float64)."""
-    dout = dout.astype(np.float64)
-    return numeric_gradient(lambda v: float(np.sum(forward(v) * dout)), x.astype(np.float64))
-
-
-def gradient(
-    actual: Any,
-    numeric: np.ndarray,
-    expected: np.ndarray,
-    what: str,
-    hint: str | None = None,
-    *,
-    numeric_tol: dict[str, float],
-    reference_tol: dict[str, float],
-) -> None:
-    """A gradient matches the numeric gradient of the forward pass and the reference's."""
-    floating(actual, what)
-    close(actual, numeric, what, hint=hint, **numeric_tol)
-    close(actual, expected, what, hint=hint, **reference_tol)
+    elif not _same(before, after):
+        work = "; work on a copy instead" if isinstance(before, np.ndarray) else ""
+        raise Mismatch(f"Your function modified its input {what} in place{work}.")
 
 
 def parts(value: Any, names: tuple[str, ...], what: str) -> tuple:
@@ -187,7 +175,7 @@ def cache(value: Any, expected: tuple, names: tuple[str, ...]) -> None:
         raise Mismatch(f"cache should hold {len(names)} items ({listing}), but it holds {len(value)}.", hint)
     for item, want, name in zip(value, expected, names, strict=True):
         if isinstance(want, dict):
-            if not isinstance(item, dict) or item != want:
+            if not _same(want, item):
                 raise Mismatch(f"cache item `{name}` is not the {name} dictionary the function was given.", hint)
         else:
             close(item, want, f"cache item `{name}`", rtol=0, atol=0, hint=hint)

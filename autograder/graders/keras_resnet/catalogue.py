@@ -1,24 +1,18 @@
-"""Answer cells for keras_resnet that the graders must tell apart.
+"""The catalogue of keras_resnet: answers the fidelity suite grades (autograder/catalogue.py).
 
 MUTANTS are realistic wrong answers, each wrong in exactly the part it names: graded
 alone, it must lose points on that part and keep full marks elsewhere (the graders
-answer inner calls with stand-ins, see autograder/graders/keras_resnet/conftest.py).
+answer inner calls with stand-ins, see conftest.py).
 CORRECT are answers written differently from the reference; each must earn full marks.
+ATTACKS are a perfect student plus one attack in a TensorFlow part, which scores 0.
 
 Most variants are the reference cell with one line changed (``edit``), so they stay
 in step with the source notebook.
 """
 
-from textwrap import dedent
+from autograder.catalogue import SURVIVOR_TOKEN, Attack, Variant, cell, reference_cells
 
-from autograder.assignments import Assignment
-from tests.support import Variant, reference_answers
-
-ANSWERS = reference_answers(Assignment("keras_resnet"))
-
-
-def cell(source: str) -> str:
-    return dedent(source).strip() + "\n"
+ANSWERS = reference_cells(__file__)
 
 
 def edit(function: str, old: str, new: str, count: int = 1) -> str:
@@ -218,3 +212,40 @@ CORRECT: list[Variant] = [
                 return self.fc(self.gap(x))
     '''), "a helper function outside the class, explicit attributes, ops.relu"),
 ]  # fmt: skip
+
+
+ATTACKS: list[Attack] = [
+    Attack(
+        "huge_tensor",
+        "identity_block",
+        cell("""
+            def identity_block(X, f, filters, training=True, initializer=random_uniform):
+                hog = ops.ones((60000, 60000, 4))  # 57 GB of float32, far over the 2 GiB limit
+                return hog[: X.shape[0]]
+        """),
+        ("MemoryError", "ResourceExhausted", "crashed", "bad_alloc", "OOM", "memory"),
+    ),
+    Attack(
+        "endless_loop",
+        "convolutional_block",
+        cell("""
+            def convolutional_block(X, f, filters, s=2, training=True, initializer=glorot_uniform):
+                while True:
+                    X = ops.add(X, 0.0)
+        """),
+        ("did not finish within", "ran out of time"),
+    ),
+    Attack(
+        "child_process",
+        "BasicBlock",
+        cell(f"""
+            class BasicBlock(layers.Layer):
+                def __init__(self, filter_num, stride=1, **kwargs):
+                    super().__init__(**kwargs)
+                    import subprocess, sys
+                    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "{SURVIVOR_TOKEN}"], start_new_session=True)
+                    raise RuntimeError("spawned a child")
+        """),
+        ("raised RuntimeError",),
+    ),
+]

@@ -1,0 +1,27 @@
+"""The grading library: what graders import, one concern per module.
+
+    checks        comparisons with failure messages written for students (never the
+                  expected values): array, shape, floating, close, scalar, unchanged,
+                  parts, cache
+    gradients     centred differences (whole arrays or sparse coordinates) and the
+                  gradient check against them and the reference
+    tolerances    the named tolerances an assignment declares (tight, numeric, float32)
+    layer_cases   window geometries for convolution and pooling layers, covering every
+                  remainder of (H + 2 pad - kernel) mod stride
+    keras_models  architecture diffs, same-weights outputs and parameter counts of a
+                  Keras model in the sandbox against the reference's
+    inner_calls   stand-ins built by a test for the inner calls of the part it grades
+    fixtures      the pytest fixtures every grader gets: assignment, reference,
+                  tolerances, grader_helpers, rng, distinct (``student`` comes from
+                  ``autograder.plugin``)
+
+A grader file reads like this (see docs/authoring.md)::
+
+    from autograder.kit import checks
+
+    @pytest.mark.points(2)
+    def test_pads_height_and_width(student, reference, rng):
+        \"\"\"Pads height and width only, with zeros.\"\"\"
+        X = rng.standard_normal((2, 3, 4, 2))
+        checks.close(student.call("zero_pad", X, 1).value, reference.zero_pad(X, 1), "zero_pad(X, 1)")
+"""

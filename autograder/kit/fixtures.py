@@ -1,0 +1,83 @@
+"""The fixtures every grader gets, from its assignment's declaration (``assignment.toml``).
+
+Registered by ``autograder.plugin``, so a grader folder needs no conftest.py. A conftest
+may still override one (keras_resnet overrides ``grader_helpers``, whose answers are
+stand-ins built per test rather than the reference's functions).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ..assignments import Assignment, load_reference
+from .tolerances import Tolerances
+
+
+def assignment_of(config: pytest.Config) -> Assignment:
+    """The assignment being graded: ``--assignment`` in ``--course``, or the graders folder's."""
+    name = config.getoption("assignment")
+    course = config.getoption("course")
+    if not name or not course:
+        args = [Path(a).resolve() for a in config.args]
+        graders = next((a for a in args if a.is_dir()), args[0].parent if args else Path.cwd())
+        name = name or graders.name
+        course = course or graders.parents[2]  # <course>/autograder/graders/<name>
+    return Assignment(name, root=Path(course))
+
+
+@pytest.fixture(scope="session")
+def assignment(request: pytest.FixtureRequest) -> Assignment:
+    return assignment_of(request.config)
+
+
+@pytest.fixture(scope="session")
+def reference(assignment: Assignment) -> SimpleNamespace:
+    """The source notebook's set-up and answer cells, run in this (grader) process."""
+    return load_reference(assignment)
+
+
+@pytest.fixture(scope="session")
+def tolerances(assignment: Assignment) -> Tolerances:
+    """The assignment's named tolerances (``[tolerances]``): ``**tolerances.tight`` and so on."""
+    return assignment.tolerances()
+
+
+@pytest.fixture(scope="session")
+def grader_helpers(assignment: Assignment, reference: SimpleNamespace) -> dict[str, Callable]:
+    """The reference's version of every function some graded function may call (``[stand_ins]``).
+
+    While a graded function runs, the sandbox hands its calls to these (only those its
+    own ``[stand_ins]`` entry names) to the grader, which answers with the reference:
+    a bug costs points once, in the function where it lives.
+    """
+    names = sorted({n for names in assignment.stand_ins().values() for n in names})
+    return {name: getattr(reference, name) for name in names}
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """Random inputs, fixed per test (seeded from its id) yet different between tests."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+@pytest.fixture
+def distinct(rng: np.random.Generator) -> Callable[..., np.ndarray]:
+    """``distinct(*shape, dtype=...)``: random values, all different (no ties anywhere).
+
+    Entries are a shuffled grid 0.1 apart plus a little noise, so every pooling window
+    has a clear maximum even in float32 and far beyond a numeric step.
+    """
+
+    def make(*shape: int, dtype: Any = np.float64) -> np.ndarray:
+        n = int(np.prod(shape))
+        values = (rng.permutation(n) - n / 2) * 0.1 + rng.uniform(0.0, 0.05, n)
+        return values.reshape(shape).astype(dtype)
+
+    return make

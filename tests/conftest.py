@@ -1,0 +1,31 @@
+"""Session-wide fixtures: the loopback listener and each assignment's graded catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from autograder.assignments import Assignment
+from tests.fidelity import GradedClass, LoopbackListener, grade_catalogue
+from tests.support import REPO
+
+
+@pytest.fixture(scope="session")
+def listener():
+    server = LoopbackListener()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory, listener) -> Callable[[str], GradedClass]:
+    """``graded_class(name)``: that assignment's catalogue, graded once per session."""
+    done: dict[str, GradedClass] = {}
+
+    def get(name: str) -> GradedClass:
+        if name not in done:
+            done[name] = grade_catalogue(Assignment(name, root=REPO), tmp_path_factory.mktemp(name), listener)
+        return done[name]
+
+    return get
