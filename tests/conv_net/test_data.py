@@ -10,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from .conftest import ASSIGNMENT
+from autograder.assignments import Assignment
+
+ASSIGNMENT = Assignment("conv_net")
 
 SOURCE = ASSIGNMENT.source_notebook.parent
 FETCH = ASSIGNMENT.root / "datasets" / "fetch.py"
