@@ -81,12 +81,30 @@ def load(assignment: Assignment) -> Catalogue:
     )
 
 
-def reference_cells(catalogue_file: str) -> dict[str, str]:
+class ReferenceCells(dict):
+    """grade_id -> the reference's answer cell, with ``edit`` to write a mutant as one edit of it."""
+
+    def edit(self, function: str, *edits: tuple[str, str] | str, first: bool = False) -> str:
+        """The reference answer of ``function`` with each ``(old, new)`` edit applied (or one
+        edit given as ``old, new``). Each ``old`` must occur exactly once, so a mutant can't
+        silently stop being one when the reference changes; with ``first=True`` it must
+        occur, and only its first occurrence is edited (one of five identical lines)."""
+        pairs = [tuple(edits)] if len(edits) == 2 and all(isinstance(e, str) for e in edits) else list(edits)
+        source = self[function]
+        for old, new in pairs:
+            found = source.count(old)
+            if found == 0 or (found > 1 and not first):
+                raise ValueError(f"an edit of {function} matches its reference {found} times, not once: {old!r}")
+            source = source.replace(old, new, 1)
+        return source
+
+
+def reference_cells(catalogue_file: str) -> ReferenceCells:
     """The reference's answer cells of the assignment whose catalogue is ``catalogue_file``
-    (``__file__``): mutants written as one edit of the reference stay in step with it."""
+    (``__file__``): mutants written as edits of the reference stay in step with it."""
     from pathlib import Path
 
     from .submissions import reference_answers
 
     graders = Path(catalogue_file).resolve().parent
-    return reference_answers(Assignment(graders.name, root=graders.parents[2]))
+    return ReferenceCells(reference_answers(Assignment(graders.name, root=graders.parents[2])))

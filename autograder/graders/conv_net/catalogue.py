@@ -16,29 +16,18 @@ from autograder.catalogue import Variant, cell, reference_cells
 REFERENCE = reference_cells(__file__)
 
 
-def mutate(function: str, *edits: tuple[str, str]) -> str:
-    """The reference answer for ``function`` with each (old, new) edit applied once."""
-    source = REFERENCE[function]
-    for old, new in edits:
-        count = source.count(old)
-        if count != 1:
-            raise ValueError(f"mutant edit for {function} matches {count} times, not once: {old!r}")
-        source = source.replace(old, new)
-    return source
-
-
 MUTANTS: list[Variant] = [
     # --- conv_forward_naive ----------------------------------------------------------------
     Variant(
         "conv_forward_stride_ignored",
         "conv_forward_naive",
-        mutate("conv_forward_naive", ("top = i * stride", "top = i"), ("left = j * stride", "left = j")),
+        REFERENCE.edit("conv_forward_naive", ("top = i * stride", "top = i"), ("left = j * stride", "left = j")),
         "windows start at (i, j) instead of (i * stride, j * stride)",
     ),
     Variant(
         "conv_forward_pad_ignored",
         "conv_forward_naive",
-        mutate(
+        REFERENCE.edit(
             "conv_forward_naive",
             ('x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")', "x_pad = x"),
         ),
@@ -47,25 +36,25 @@ MUTANTS: list[Variant] = [
     Variant(
         "conv_forward_no_bias",
         "conv_forward_naive",
-        mutate("conv_forward_naive", ("np.sum(window * w[f]) + b[f]", "np.sum(window * w[f])")),
+        REFERENCE.edit("conv_forward_naive", ("np.sum(window * w[f]) + b[f]", "np.sum(window * w[f])")),
         "forgets the bias",
     ),
     Variant(
         "conv_forward_flips_filter",
         "conv_forward_naive",
-        mutate("conv_forward_naive", ("np.sum(window * w[f])", "np.sum(window * w[f, :, ::-1, ::-1])")),
+        REFERENCE.edit("conv_forward_naive", ("np.sum(window * w[f])", "np.sum(window * w[f, :, ::-1, ::-1])")),
         "a true convolution (flipped filter) instead of the cross-correlation of the contract",
     ),
     Variant(
         "conv_forward_square_filters_assumed",
         "conv_forward_naive",
-        mutate("conv_forward_naive", ("F, _, HH, WW = w.shape", "F, _, HH, _ = w.shape\n    WW = HH")),
+        REFERENCE.edit("conv_forward_naive", ("F, _, HH, WW = w.shape", "F, _, HH, _ = w.shape\n    WW = HH")),
         "takes the filter width from its height",
     ),
     Variant(
         "conv_forward_output_one_too_small",
         "conv_forward_naive",
-        mutate(
+        REFERENCE.edit(
             "conv_forward_naive",
             ("H_out = 1 + (H + 2 * pad - HH) // stride", "H_out = (H + 2 * pad - HH) // stride"),
             ("W_out = 1 + (W + 2 * pad - WW) // stride", "W_out = (W + 2 * pad - WW) // stride"),
@@ -75,7 +64,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "conv_forward_caches_padded_x",
         "conv_forward_naive",
-        mutate("conv_forward_naive", ("cache = (x, w, b, conv_param)", "cache = (x_pad, w, b, conv_param)")),
+        REFERENCE.edit("conv_forward_naive", ("cache = (x, w, b, conv_param)", "cache = (x_pad, w, b, conv_param)")),
         "stores the padded input in the cache",
     ),
     # --- conv_backward_naive ---------------------------------------------------------------
@@ -106,7 +95,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "conv_backward_dw_assigned",
         "conv_backward_naive",
-        mutate(
+        REFERENCE.edit(
             "conv_backward_naive",
             (
                 "dw[f] += x_pad[n, :, top : top + HH, left : left + WW] * g",
@@ -118,7 +107,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "conv_backward_crops_with_minus_pad",
         "conv_backward_naive",
-        mutate(
+        REFERENCE.edit(
             "conv_backward_naive", ("dx_pad[:, :, pad : pad + H, pad : pad + W]", "dx_pad[:, :, pad:-pad, pad:-pad]")
         ),
         "cuts the padding off with [pad:-pad], empty when pad = 0",
@@ -126,13 +115,13 @@ MUTANTS: list[Variant] = [
     Variant(
         "conv_backward_stride_ignored",
         "conv_backward_naive",
-        mutate("conv_backward_naive", ("top = i * stride", "top = i"), ("left = j * stride", "left = j")),
+        REFERENCE.edit("conv_backward_naive", ("top = i * stride", "top = i"), ("left = j * stride", "left = j")),
         "windows start at (i, j) instead of (i * stride, j * stride)",
     ),
     Variant(
         "conv_backward_dx_assigned",
         "conv_backward_naive",
-        mutate(
+        REFERENCE.edit(
             "conv_backward_naive",
             (
                 "dx_pad[n, :, top : top + HH, left : left + WW] += w[f] * g",
@@ -144,7 +133,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "conv_backward_dw_from_unpadded_x",
         "conv_backward_naive",
-        mutate(
+        REFERENCE.edit(
             "conv_backward_naive",
             (
                 "dw[f] += x_pad[n, :, top : top + HH, left : left + WW] * g",
@@ -157,13 +146,13 @@ MUTANTS: list[Variant] = [
     Variant(
         "pool_forward_stride_ignored",
         "max_pool_forward_naive",
-        mutate("max_pool_forward_naive", ("top = i * stride", "top = i"), ("left = j * stride", "left = j")),
+        REFERENCE.edit("max_pool_forward_naive", ("top = i * stride", "top = i"), ("left = j * stride", "left = j")),
         "windows start at (i, j) instead of (i * stride, j * stride)",
     ),
     Variant(
         "pool_forward_output_one_too_small",
         "max_pool_forward_naive",
-        mutate(
+        REFERENCE.edit(
             "max_pool_forward_naive",
             ("H_out = 1 + (H - ph) // stride", "H_out = (H - ph) // stride"),
             ("W_out = 1 + (W - pw) // stride", "W_out = (W - pw) // stride"),
@@ -173,7 +162,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "pool_forward_square_window_assumed",
         "max_pool_forward_naive",
-        mutate("max_pool_forward_naive", ('pw = pool_param["pool_width"]', "pw = ph")),
+        REFERENCE.edit("max_pool_forward_naive", ('pw = pool_param["pool_width"]', "pw = ph")),
         "uses pool_height for the width too",
     ),
     Variant(
@@ -191,7 +180,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "pool_forward_average",
         "max_pool_forward_naive",
-        mutate(
+        REFERENCE.edit(
             "max_pool_forward_naive",
             (
                 "np.max(x[:, :, top : top + ph, left : left + pw], axis=(2, 3))",
@@ -204,7 +193,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "pool_backward_every_position",
         "max_pool_backward_naive",
-        mutate(
+        REFERENCE.edit(
             "max_pool_backward_naive",
             (
                 "dx[n, c, top + r, left + s] += dout[n, c, i, j]",
@@ -236,7 +225,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "pool_backward_unravel_transposed",
         "max_pool_backward_naive",
-        mutate(
+        REFERENCE.edit(
             "max_pool_backward_naive",
             ("np.unravel_index(np.argmax(window), window.shape)", "np.unravel_index(np.argmax(window), (pw, ph))"),
         ),
@@ -245,13 +234,13 @@ MUTANTS: list[Variant] = [
     Variant(
         "pool_backward_stride_ignored",
         "max_pool_backward_naive",
-        mutate("max_pool_backward_naive", ("top = i * stride", "top = i"), ("left = j * stride", "left = j")),
+        REFERENCE.edit("max_pool_backward_naive", ("top = i * stride", "top = i"), ("left = j * stride", "left = j")),
         "windows start at (i, j) instead of (i * stride, j * stride)",
     ),
     Variant(
         "pool_backward_average",
         "max_pool_backward_naive",
-        mutate(
+        REFERENCE.edit(
             "max_pool_backward_naive",
             (
                 "dx[n, c, top + r, left + s] += dout[n, c, i, j]",
@@ -264,7 +253,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_reg_gradient_is_a_sum",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             ('grads["W1"] += self.reg * W1', 'grads["W1"] += self.reg * np.sum(W1)'),
             ('grads["W2"] += self.reg * W2', 'grads["W2"] += self.reg * np.sum(W2)'),
@@ -275,13 +264,13 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_loss_without_half",
         "ThreeLayerConvNet",
-        mutate("ThreeLayerConvNet", ("loss += 0.5 * self.reg * (", "loss += self.reg * (")),
+        REFERENCE.edit("ThreeLayerConvNet", ("loss += 0.5 * self.reg * (", "loss += self.reg * (")),
         "regularisation term reg * sum(W**2), without the 0.5 (the gradients keep reg * W)",
     ),
     Variant(
         "model_reg_forgets_W1",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             ("(np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))", "(np.sum(W2 * W2) + np.sum(W3 * W3))"),
             ('        grads["W1"] += self.reg * W1\n', ""),
@@ -291,7 +280,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_reg_on_biases_too",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             (
                 "(np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))",
@@ -308,13 +297,15 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_dtype_ignored",
         "ThreeLayerConvNet",
-        mutate("ThreeLayerConvNet", ("            self.params[name] = value.astype(dtype)", "            pass")),
+        REFERENCE.edit(
+            "ThreeLayerConvNet", ("            self.params[name] = value.astype(dtype)", "            pass")
+        ),
         "never casts the parameters to dtype (they stay float64)",
     ),
     Variant(
         "model_biases_random",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             (
                 'self.params["b1"] = np.zeros(num_filters)',
@@ -334,7 +325,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_uniform_init",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             ("weight_scale * np.random.randn(num_filters, C,", "weight_scale * np.random.rand(num_filters, C,"),
             ("weight_scale * np.random.randn(pooled, hidden_dim)", "weight_scale * np.random.rand(pooled, hidden_dim)"),
@@ -348,7 +339,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_flattens_channels_last",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             (
                 "hidden, hidden_cache = affine_relu_forward(pooled, W2, b2)",
@@ -364,7 +355,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_no_padding",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             ('conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}', 'conv_param = {"stride": 1, "pad": 0}'),
         ),
@@ -373,7 +364,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_pool_stride_1",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             (
                 'pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}',
@@ -385,7 +376,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_no_scores_mode",
         "ThreeLayerConvNet",
-        mutate("ThreeLayerConvNet", ("        if y is None:\n            return scores\n", "")),
+        REFERENCE.edit("ThreeLayerConvNet", ("        if y is None:\n            return scores\n", "")),
         "computes the loss even without labels, so loss(X) fails",
     ),
     Variant(
@@ -435,7 +426,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "model_softmax_not_shifted",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             (
                 "loss, dscores = softmax_loss(scores, y)",
@@ -592,7 +583,7 @@ CORRECT: list[Variant] = [
     Variant(
         "model_own_stable_softmax",
         "ThreeLayerConvNet",
-        mutate(
+        REFERENCE.edit(
             "ThreeLayerConvNet",
             (
                 "loss, dscores = softmax_loss(scores, y)",

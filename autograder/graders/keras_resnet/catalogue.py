@@ -15,94 +15,87 @@ from autograder.catalogue import SURVIVOR_TOKEN, Attack, Variant, cell, referenc
 ANSWERS = reference_cells(__file__)
 
 
-def edit(function: str, old: str, new: str, count: int = 1) -> str:
-    """The reference answer for ``function`` with ``old`` replaced by ``new`` (which must occur)."""
-    source = ANSWERS[function]
-    assert old in source, f"{function}: {old!r} not in the reference answer"
-    return source.replace(old, new, count)
-
-
 MUTANTS: list[Variant] = [
     # --- warm-up --------------------------------------------------------------------------
     Variant("conv_same_floor", "conv_output_shape",
-            edit("conv_output_shape", "n_H = -(-n_H_prev // s_H)\n        n_W = -(-n_W_prev // s_W)",
+            ANSWERS.edit("conv_output_shape", "n_H = -(-n_H_prev // s_H)\n        n_W = -(-n_W_prev // s_W)",
                  "n_H = n_H_prev // s_H\n        n_W = n_W_prev // s_W"), "'same' rounds n / s down instead of up"),
     Variant("conv_same_valid_swapped", "conv_output_shape",
-            edit("conv_output_shape", 'if padding == "valid":', 'if padding == "same":').replace('elif padding == "same":', 'elif padding == "valid":'),
+            ANSWERS.edit("conv_output_shape", 'if padding == "valid":', 'if padding == "same":').replace('elif padding == "same":', 'elif padding == "valid":'),
             "uses the 'valid' formula for 'same' and the other way round"),
     Variant("conv_keeps_input_channels", "conv_output_shape",
-            edit("conv_output_shape", "return (batch, n_H, n_W, filters)", "return (batch, n_H, n_W, n_C_prev)"),
+            ANSWERS.edit("conv_output_shape", "return (batch, n_H, n_W, filters)", "return (batch, n_H, n_W, n_C_prev)"),
             "returns the input's channels instead of `filters`"),
     Variant("pool_default_stride_1", "pool_output_shape",
-            edit("pool_output_shape", "s_H, s_W = f_H, f_W", "s_H, s_W = 1, 1"), "strides=None taken as 1, not pool_size"),
+            ANSWERS.edit("pool_output_shape", "s_H, s_W = f_H, f_W", "s_H, s_W = 1, 1"), "strides=None taken as 1, not pool_size"),
     Variant("pool_valid_ceil", "pool_output_shape",
-            edit("pool_output_shape", "n_H = (n_H_prev - f_H) // s_H + 1\n        n_W = (n_W_prev - f_W) // s_W + 1",
+            ANSWERS.edit("pool_output_shape", "n_H = (n_H_prev - f_H) // s_H + 1\n        n_W = (n_W_prev - f_W) // s_W + 1",
                  "n_H = -(-(n_H_prev - f_H) // s_H) + 1\n        n_W = -(-(n_W_prev - f_W) // s_W) + 1"),
             "'valid' rounds up instead of down"),
     # --- identity_block -------------------------------------------------------------------
     Variant("id_relu_before_add", "identity_block",
-            edit("identity_block", "    X = Add()([X, X_shortcut])\n    X = Activation(activation=\"relu\")(X)",
+            ANSWERS.edit("identity_block", "    X = Add()([X, X_shortcut])\n    X = Activation(activation=\"relu\")(X)",
                  "    X = Activation(activation=\"relu\")(X)\n    X = Add()([X, X_shortcut])"), "ReLU before the addition, none after"),
     Variant("id_bn_after_add", "identity_block",
-            edit("identity_block", "    X = BatchNormalization(axis=3)(X, training=training)\n\n    # add the shortcut, then the ReLU\n    X = Add()([X, X_shortcut])",
+            ANSWERS.edit("identity_block", "    X = BatchNormalization(axis=3)(X, training=training)\n\n    # add the shortcut, then the ReLU\n    X = Add()([X, X_shortcut])",
                  "\n    # add the shortcut, then the ReLU\n    X = Add()([X, X_shortcut])\n    X = BatchNormalization(axis=3)(X, training=training)"),
             "the third batch norm after the addition"),
     Variant("id_training_ignored", "identity_block",
             ANSWERS["identity_block"].replace("(X, training=training)", "(X)"), "batch norm never gets `training`"),
     Variant("id_filters_swapped", "identity_block",
-            edit("identity_block", "F1, F2, F3 = filters", "F2, F1, F3 = filters"), "F1 and F2 swapped"),
+            ANSWERS.edit("identity_block", "F1, F2, F3 = filters", "F2, F1, F3 = filters"), "F1 and F2 swapped"),
     Variant("id_valid_middle_conv", "identity_block",
-            edit("identity_block", 'kernel_size=f, strides=(1, 1), padding="same"', 'kernel_size=f, strides=(1, 1), padding="valid"'),
+            ANSWERS.edit("identity_block", 'kernel_size=f, strides=(1, 1), padding="same"', 'kernel_size=f, strides=(1, 1), padding="valid"'),
             "'valid' where the f x f convolution needs 'same'"),
     Variant("id_no_final_relu", "identity_block",
-            edit("identity_block", "    X = Add()([X, X_shortcut])\n    X = Activation(activation=\"relu\")(X)", "    X = Add()([X, X_shortcut])"),
+            ANSWERS.edit("identity_block", "    X = Add()([X, X_shortcut])\n    X = Activation(activation=\"relu\")(X)", "    X = Add()([X, X_shortcut])"),
             "missing final ReLU"),
     # --- convolutional_block --------------------------------------------------------------
     Variant("cb_shortcut_without_bn", "convolutional_block",
-            edit("convolutional_block", "    X_shortcut = BatchNormalization(axis=3)(X_shortcut, training=training)\n", ""),
+            ANSWERS.edit("convolutional_block", "    X_shortcut = BatchNormalization(axis=3)(X_shortcut, training=training)\n", ""),
             "no batch norm on the shortcut"),
     Variant("cb_stride_on_middle_conv", "convolutional_block",
-            edit("convolutional_block", 'X = Conv2D(filters=F1, kernel_size=1, strides=(s, s)', 'X = Conv2D(filters=F1, kernel_size=1, strides=(1, 1)')
+            ANSWERS.edit("convolutional_block", 'X = Conv2D(filters=F1, kernel_size=1, strides=(s, s)', 'X = Conv2D(filters=F1, kernel_size=1, strides=(1, 1)')
             .replace('X = Conv2D(filters=F2, kernel_size=f, strides=(1, 1)', 'X = Conv2D(filters=F2, kernel_size=f, strides=(s, s)'),
             "stride on the f x f convolution instead of the first 1x1"),
     Variant("cb_relu_before_add", "convolutional_block",
-            edit("convolutional_block", "    X = Add()([X, X_shortcut])\n    X = Activation(activation=\"relu\")(X)",
+            ANSWERS.edit("convolutional_block", "    X = Add()([X, X_shortcut])\n    X = Activation(activation=\"relu\")(X)",
                  "    X = Activation(activation=\"relu\")(X)\n    X = Add()([X, X_shortcut])"), "ReLU before the addition"),
     Variant("cb_training_false_on_shortcut", "convolutional_block",
-            edit("convolutional_block", "(X_shortcut, training=training)", "(X_shortcut, training=False)"),
+            ANSWERS.edit("convolutional_block", "(X_shortcut, training=training)", "(X_shortcut, training=False)"),
             "the shortcut's batch norm always in inference mode"),
     # --- ResNet50 ---------------------------------------------------------------------------
     Variant("r50_stem_same_padding", "ResNet50",
-            edit("ResNet50", "Conv2D(64, (7, 7), strides=(2, 2), kernel_initializer", 'Conv2D(64, (7, 7), strides=(2, 2), padding="same", kernel_initializer'),
+            ANSWERS.edit("ResNet50", "Conv2D(64, (7, 7), strides=(2, 2), kernel_initializer", 'Conv2D(64, (7, 7), strides=(2, 2), padding="same", kernel_initializer'),
             "'same' where the stem convolution is 'valid'"),
-    Variant("r50_avgpool_3", "ResNet50", edit("ResNet50", "AveragePooling2D((2, 2))", "AveragePooling2D((3, 3), padding=\"same\")"),
+    Variant("r50_avgpool_3", "ResNet50", ANSWERS.edit("ResNet50", "AveragePooling2D((2, 2))", "AveragePooling2D((3, 3), padding=\"same\")"),
             "wrong pooling size in the head"),
-    Variant("r50_no_softmax", "ResNet50", edit("ResNet50", 'Dense(classes, activation="softmax",', "Dense(classes,"), "Dense without softmax"),
+    Variant("r50_no_softmax", "ResNet50", ANSWERS.edit("ResNet50", 'Dense(classes, activation="softmax",', "Dense(classes,"), "Dense without softmax"),
     Variant("r50_stage4_four_identity_blocks", "ResNet50",
-            edit("ResNet50", "    X = identity_block(X, 3, [256, 256, 1024])\n", ""), "4 identity blocks in stage 4 instead of 5"),
-    Variant("r50_stage3_stride_1", "ResNet50", edit("ResNet50", "filters=[128, 128, 512], s=2", "filters=[128, 128, 512], s=1"),
+            ANSWERS.edit("ResNet50", "    X = identity_block(X, 3, [256, 256, 1024])\n", "", first=True), "4 identity blocks in stage 4 instead of 5"),
+    Variant("r50_stage3_stride_1", "ResNet50", ANSWERS.edit("ResNet50", "filters=[128, 128, 512], s=2", "filters=[128, 128, 512], s=1"),
             "stage 3 doesn't downsample"),
     # --- BasicBlock ---------------------------------------------------------------------------
     Variant("bb_no_downsample", "BasicBlock",
-            edit("BasicBlock", "residual = inputs if self.downsample is None else self.downsample(inputs, training=training)", "residual = inputs"),
+            ANSWERS.edit("BasicBlock", "residual = inputs if self.downsample is None else self.downsample(inputs, training=training)", "residual = inputs"),
             "no downsample on the shortcut when stride != 1"),
-    Variant("bb_relu_before_add", "BasicBlock", edit("BasicBlock", "return ops.relu(x + residual)", "return ops.relu(x) + residual"),
+    Variant("bb_relu_before_add", "BasicBlock", ANSWERS.edit("BasicBlock", "return ops.relu(x + residual)", "return ops.relu(x) + residual"),
             "ReLU before the addition"),
     Variant("bb_stride_on_second_conv", "BasicBlock",
-            edit("BasicBlock", "self.conv1 = Conv2D(filter_num, (3, 3), strides=stride", "self.conv1 = Conv2D(filter_num, (3, 3), strides=1")
+            ANSWERS.edit("BasicBlock", "self.conv1 = Conv2D(filter_num, (3, 3), strides=stride", "self.conv1 = Conv2D(filter_num, (3, 3), strides=1")
             .replace("self.conv2 = Conv2D(filter_num, (3, 3), strides=1", "self.conv2 = Conv2D(filter_num, (3, 3), strides=stride"),
             "stride on the second 3x3 convolution"),
-    Variant("bb_bn_always_inference", "BasicBlock", edit("BasicBlock", "x = self.bn1(x, training=training)", "x = self.bn1(x, training=False)"),
+    Variant("bb_bn_always_inference", "BasicBlock", ANSWERS.edit("BasicBlock", "x = self.bn1(x, training=training)", "x = self.bn1(x, training=False)"),
             "first batch norm forced into inference mode"),
     # --- ResNet --------------------------------------------------------------------------------
-    Variant("resnet_no_stem_pool", "ResNet", edit("ResNet", '                MaxPool2D((3, 3), strides=2, padding="same"),\n', ""),
+    Variant("resnet_no_stem_pool", "ResNet", ANSWERS.edit("ResNet", '                MaxPool2D((3, 3), strides=2, padding="same"),\n', ""),
             "no max pooling in the stem"),
-    Variant("resnet_all_strides_1", "ResNet", edit("ResNet", "(1, 2, 2, 2)", "(1, 1, 1, 1)"), "no stage downsamples"),
-    Variant("resnet_softmax", "ResNet", edit("ResNet", "self.fc = Dense(num_classes)", 'self.fc = Dense(num_classes, activation="softmax")'),
+    Variant("resnet_all_strides_1", "ResNet", ANSWERS.edit("ResNet", "(1, 2, 2, 2)", "(1, 1, 1, 1)"), "no stage downsamples"),
+    Variant("resnet_softmax", "ResNet", ANSWERS.edit("ResNet", "self.fc = Dense(num_classes)", 'self.fc = Dense(num_classes, activation="softmax")'),
             "softmax on the output (should be logits)"),
     # --- resnet18 / resnet34 --------------------------------------------------------------------
-    Variant("resnet34_wrong_dims", "resnet18", edit("resnet18", "ResNet([3, 4, 6, 3]", "ResNet([3, 4, 23, 3]"), "resnet34 with ResNet101's stage 3"),
-    Variant("resnet18_ignores_num_classes", "resnet18", edit("resnet18", "ResNet([2, 2, 2, 2], num_classes=num_classes)", "ResNet([2, 2, 2, 2])"),
+    Variant("resnet34_wrong_dims", "resnet18", ANSWERS.edit("resnet18", "ResNet([3, 4, 6, 3]", "ResNet([3, 4, 23, 3]"), "resnet34 with ResNet101's stage 3"),
+    Variant("resnet18_ignores_num_classes", "resnet18", ANSWERS.edit("resnet18", "ResNet([2, 2, 2, 2], num_classes=num_classes)", "ResNet([2, 2, 2, 2])"),
             "num_classes not passed on"),
 ]  # fmt: skip
 

@@ -16,17 +16,6 @@ from autograder.catalogue import Variant, cell, reference_cells
 REFERENCE = reference_cells(__file__)
 
 
-def mutate(function: str, *edits: tuple[str, str]) -> str:
-    """The reference answer for ``function`` with each (old, new) edit applied once."""
-    source = REFERENCE[function]
-    for old, new in edits:
-        count = source.count(old)
-        if count != 1:
-            raise ValueError(f"mutant edit for {function} matches {count} times, not once: {old!r}")
-        source = source.replace(old, new)
-    return source
-
-
 RUNNING_MEAN = 'bn_param["running_mean"] = momentum * running_mean + (1 - momentum) * mu'
 RUNNING_VAR = 'bn_param["running_var"] = momentum * running_var + (1 - momentum) * var'
 
@@ -35,31 +24,31 @@ MUTANTS: list[Variant] = [
     Variant(
         "bn_forward_no_eps",
         "batchnorm_forward",
-        mutate("batchnorm_forward", ("(x - mu) / np.sqrt(var + eps)", "(x - mu) / np.sqrt(var)")),
+        REFERENCE.edit("batchnorm_forward", ("(x - mu) / np.sqrt(var + eps)", "(x - mu) / np.sqrt(var)")),
         "divides by the standard deviation without eps",
     ),
     Variant(
         "bn_forward_eps_outside_sqrt",
         "batchnorm_forward",
-        mutate("batchnorm_forward", ("(x - mu) / np.sqrt(var + eps)", "(x - mu) / (np.sqrt(var) + eps)")),
+        REFERENCE.edit("batchnorm_forward", ("(x - mu) / np.sqrt(var + eps)", "(x - mu) / (np.sqrt(var) + eps)")),
         "adds eps to the standard deviation instead of the variance",
     ),
     Variant(
         "bn_forward_hardcoded_eps",
         "batchnorm_forward",
-        mutate("batchnorm_forward", ('eps = bn_param.get("eps", 1e-5)', "eps = 1e-5")),
+        REFERENCE.edit("batchnorm_forward", ('eps = bn_param.get("eps", 1e-5)', "eps = 1e-5")),
         "ignores the eps bn_param gives",
     ),
     Variant(
         "bn_forward_unbiased_variance",
         "batchnorm_forward",
-        mutate("batchnorm_forward", ("var = x.var(axis=0)", "var = x.var(axis=0, ddof=1)")),
+        REFERENCE.edit("batchnorm_forward", ("var = x.var(axis=0)", "var = x.var(axis=0, ddof=1)")),
         "the corrected variance (divides by N - 1)",
     ),
     Variant(
         "bn_forward_normalizes_rows",
         "batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "batchnorm_forward",
             ("mu = x.mean(axis=0)", "mu = x.mean(axis=1, keepdims=True)"),
             ("var = x.var(axis=0)", "var = x.var(axis=1, keepdims=True)"),
@@ -69,7 +58,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "bn_forward_momentum_swapped",
         "batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "batchnorm_forward",
             (RUNNING_MEAN, 'bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * mu'),
             (RUNNING_VAR, 'bn_param["running_var"] = (1 - momentum) * running_var + momentum * var'),
@@ -79,13 +68,13 @@ MUTANTS: list[Variant] = [
     Variant(
         "bn_forward_default_momentum_0_1",
         "batchnorm_forward",
-        mutate("batchnorm_forward", ('bn_param.get("momentum", 0.9)', 'bn_param.get("momentum", 0.1)')),
+        REFERENCE.edit("batchnorm_forward", ('bn_param.get("momentum", 0.9)', 'bn_param.get("momentum", 0.1)')),
         "PyTorch's default momentum 0.1 in this formula, where it means the opposite",
     ),
     Variant(
         "bn_forward_running_averages_not_stored",
         "batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "batchnorm_forward",
             (RUNNING_MEAN, "running_mean = momentum * running_mean + (1 - momentum) * mu"),
             (RUNNING_VAR, "running_var = momentum * running_var + (1 - momentum) * var"),
@@ -95,7 +84,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "bn_forward_test_mode_batch_statistics",
         "batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "batchnorm_forward",
             (
                 "x_hat = (x - running_mean) / np.sqrt(running_var + eps)",
@@ -107,7 +96,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "bn_forward_test_mode_updates_averages",
         "batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "batchnorm_forward",
             (
                 "        cache = None\n",
@@ -121,7 +110,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "bn_forward_float64_running_averages",
         "batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "batchnorm_forward",
             ('"running_mean", np.zeros(features, dtype=x.dtype)', '"running_mean", np.zeros(features)'),
             ('"running_var", np.zeros(features, dtype=x.dtype)', '"running_var", np.zeros(features)'),
@@ -132,50 +121,52 @@ MUTANTS: list[Variant] = [
     Variant(
         "bn_backward_no_path_through_mu",
         "batchnorm_backward",
-        mutate("batchnorm_backward", ("dx = dcentred + dmu / N", "dx = dcentred")),
+        REFERENCE.edit("batchnorm_backward", ("dx = dcentred + dmu / N", "dx = dcentred")),
         "forgets that mu depends on every example",
     ),
     Variant(
         "bn_backward_no_path_through_var",
         "batchnorm_backward",
-        mutate("batchnorm_backward", ("    dcentred += 2 * (x - mu) * dvar / N\n", "")),
+        REFERENCE.edit("batchnorm_backward", ("    dcentred += 2 * (x - mu) * dvar / N\n", "")),
         "forgets the path through the variance",
     ),
     Variant(
         "bn_backward_dgamma_from_x",
         "batchnorm_backward",
-        mutate("batchnorm_backward", ("dgamma = np.sum(dout * x_hat, axis=0)", "dgamma = np.sum(dout * x, axis=0)")),
+        REFERENCE.edit(
+            "batchnorm_backward", ("dgamma = np.sum(dout * x_hat, axis=0)", "dgamma = np.sum(dout * x, axis=0)")
+        ),
         "dgamma from x instead of x_hat",
     ),
     Variant(
         "bn_backward_dbeta_not_summed",
         "batchnorm_backward",
-        mutate("batchnorm_backward", ("dbeta = np.sum(dout, axis=0)", "dbeta = dout")),
+        REFERENCE.edit("batchnorm_backward", ("dbeta = np.sum(dout, axis=0)", "dbeta = dout")),
         "dbeta is dout itself, not its sum over the batch",
     ),
     Variant(
         "bn_backward_no_eps",
         "batchnorm_backward",
-        mutate("batchnorm_backward", ("inv_std = 1 / np.sqrt(var + eps)", "inv_std = 1 / np.sqrt(var)")),
+        REFERENCE.edit("batchnorm_backward", ("inv_std = 1 / np.sqrt(var + eps)", "inv_std = 1 / np.sqrt(var)")),
         "ignores the cache's eps",
     ),
     # --- batchnorm_backward_alt ------------------------------------------------------------
     Variant(
         "bn_alt_no_x_hat_term",
         "batchnorm_backward_alt",
-        mutate("batchnorm_backward_alt", (" - x_hat * (dx_hat * x_hat).sum(axis=0)", "")),
+        REFERENCE.edit("batchnorm_backward_alt", (" - x_hat * (dx_hat * x_hat).sum(axis=0)", "")),
         "drops the term that comes from the variance",
     ),
     Variant(
         "bn_alt_forgets_gamma",
         "batchnorm_backward_alt",
-        mutate("batchnorm_backward_alt", ("dx_hat = dout * gamma", "dx_hat = dout")),
+        REFERENCE.edit("batchnorm_backward_alt", ("dx_hat = dout * gamma", "dx_hat = dout")),
         "forgets that x_hat is scaled by gamma",
     ),
     Variant(
         "bn_alt_dgamma_per_example",
         "batchnorm_backward_alt",
-        mutate(
+        REFERENCE.edit(
             "batchnorm_backward_alt", ("dgamma = (dout * x_hat).sum(axis=0)", "dgamma = (dout * x_hat).sum(axis=1)")
         ),
         "sums dgamma over the features (axis 1): one value per example",
@@ -184,7 +175,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "ln_forward_batch_axis",
         "layernorm_forward",
-        mutate(
+        REFERENCE.edit(
             "layernorm_forward",
             ("mu = x.mean(axis=1, keepdims=True)", "mu = x.mean(axis=0)"),
             ("var = x.var(axis=1, keepdims=True)", "var = x.var(axis=0)"),
@@ -194,7 +185,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "ln_forward_unbiased_variance",
         "layernorm_forward",
-        mutate(
+        REFERENCE.edit(
             "layernorm_forward", ("var = x.var(axis=1, keepdims=True)", "var = x.var(axis=1, keepdims=True, ddof=1)")
         ),
         "the corrected variance (divides by D - 1)",
@@ -202,7 +193,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "ln_forward_upcasts_to_float64",
         "layernorm_forward",
-        mutate(
+        REFERENCE.edit(
             "layernorm_forward",
             ('eps = ln_param.get("eps", 1e-5)', 'eps = ln_param.get("eps", 1e-5)\n    x = x.astype(np.float64)'),
         ),
@@ -212,7 +203,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "ln_backward_sums_over_the_batch",
         "layernorm_backward",
-        mutate(
+        REFERENCE.edit(
             "layernorm_backward",
             ("row_sum = dx_hat.sum(axis=1, keepdims=True)", "row_sum = dx_hat.sum(axis=0)"),
             ("row_dot = (dx_hat * x_hat).sum(axis=1, keepdims=True)", "row_dot = (dx_hat * x_hat).sum(axis=0)"),
@@ -222,51 +213,55 @@ MUTANTS: list[Variant] = [
     Variant(
         "ln_backward_dbeta_keepdims",
         "layernorm_backward",
-        mutate("layernorm_backward", ("dbeta = dout.sum(axis=0)", "dbeta = dout.sum(axis=0, keepdims=True)")),
+        REFERENCE.edit("layernorm_backward", ("dbeta = dout.sum(axis=0)", "dbeta = dout.sum(axis=0, keepdims=True)")),
         "dbeta of shape (1, D) instead of (D,)",
     ),
     # --- dropout_forward -------------------------------------------------------------------
     Variant(
         "dropout_p_is_drop_probability",
         "dropout_forward",
-        mutate("dropout_forward", ("keep = np.random.rand(*x.shape) < p", "keep = np.random.rand(*x.shape) > p")),
+        REFERENCE.edit(
+            "dropout_forward", ("keep = np.random.rand(*x.shape) < p", "keep = np.random.rand(*x.shape) > p")
+        ),
         "drops units with probability p instead of keeping them",
     ),
     Variant(
         "dropout_no_rescaling",
         "dropout_forward",
-        mutate("dropout_forward", ("mask = (keep / p).astype(x.dtype)", "mask = keep.astype(x.dtype)")),
+        REFERENCE.edit("dropout_forward", ("mask = (keep / p).astype(x.dtype)", "mask = keep.astype(x.dtype)")),
         "vanilla dropout's mask: the units kept aren't divided by p",
     ),
     Variant(
         "dropout_test_mode_scales_by_p",
         "dropout_forward",
-        mutate("dropout_forward", ("out = x.copy()", "out = x * p")),
+        REFERENCE.edit("dropout_forward", ("out = x.copy()", "out = x * p")),
         "scales by p at test time, as vanilla dropout does",
     ),
     Variant(
         "dropout_needs_a_seed",
         "dropout_forward",
-        mutate("dropout_forward", ('    if "seed" in dropout_param:\n        np.random.seed(', "    np.random.seed(")),
+        REFERENCE.edit(
+            "dropout_forward", ('    if "seed" in dropout_param:\n        np.random.seed(', "    np.random.seed(")
+        ),
         "always reads dropout_param['seed'] (a KeyError without one)",
     ),
     Variant(
         "dropout_float64_mask",
         "dropout_forward",
-        mutate("dropout_forward", ("mask = (keep / p).astype(x.dtype)", "mask = keep / p")),
+        REFERENCE.edit("dropout_forward", ("mask = (keep / p).astype(x.dtype)", "mask = keep / p")),
         "a float64 mask, so float32 x gives float64 out",
     ),
     Variant(
         "dropout_in_place",
         "dropout_forward",
-        mutate("dropout_forward", ("        out = x * mask\n", "        x *= mask\n        out = x\n")),
+        REFERENCE.edit("dropout_forward", ("        out = x * mask\n", "        x *= mask\n        out = x\n")),
         "applies the mask to x in place",
     ),
     # --- dropout_backward ------------------------------------------------------------------
     Variant(
         "dropout_backward_draws_a_new_mask",
         "dropout_backward",
-        mutate(
+        REFERENCE.edit(
             "dropout_backward",
             (
                 "dx = dout * mask  # dropped units get no gradient; kept ones are scaled like x",
@@ -292,14 +287,14 @@ MUTANTS: list[Variant] = [
     Variant(
         "dropout_backward_divides_by_p_again",
         "dropout_backward",
-        mutate("dropout_backward", ("dx = dout * mask ", 'dx = dout * mask / dropout_param["p"] ')),
+        REFERENCE.edit("dropout_backward", ("dx = dout * mask ", 'dx = dout * mask / dropout_param["p"] ')),
         "divides by p although the mask already holds the 1 / p",
     ),
     # --- spatial_batchnorm_forward ---------------------------------------------------------
     Variant(
         "sbn_forward_reshape_without_transpose",
         "spatial_batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "spatial_batchnorm_forward",
             ("x_rows = x.transpose(0, 2, 3, 1).reshape(N * H * W, C)", "x_rows = x.reshape(N * H * W, C)"),
             ("out = out_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)", "out = out_rows.reshape(N, C, H, W)"),
@@ -309,7 +304,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "sbn_forward_not_transposed_back",
         "spatial_batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "spatial_batchnorm_forward",
             ("out = out_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)", "out = out_rows.reshape(N, C, H, W)"),
         ),
@@ -318,7 +313,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "sbn_forward_rows_in_another_order",
         "spatial_batchnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "spatial_batchnorm_forward",
             ("x.transpose(0, 2, 3, 1).reshape(N * H * W, C)", "x.transpose(0, 3, 2, 1).reshape(N * W * H, C)"),
             (
@@ -332,7 +327,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "sbn_backward_reshape_without_transpose",
         "spatial_batchnorm_backward",
-        mutate(
+        REFERENCE.edit(
             "spatial_batchnorm_backward",
             ("dout.transpose(0, 2, 3, 1).reshape(N * H * W, C)", "dout.reshape(N * H * W, C)"),
             ("dx = dx_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)", "dx = dx_rows.reshape(N, C, H, W)"),
@@ -342,7 +337,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "sbn_backward_not_transposed_back",
         "spatial_batchnorm_backward",
-        mutate(
+        REFERENCE.edit(
             "spatial_batchnorm_backward",
             ("dx = dx_rows.reshape(N, H, W, C).transpose(0, 3, 1, 2)", "dx = dx_rows.reshape(N, C, H, W)"),
         ),
@@ -352,7 +347,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "gn_forward_strided_groups",
         "spatial_groupnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "spatial_groupnorm_forward",
             ("groups = x.reshape(N, G, C // G, H, W)", "groups = x.reshape(N, C // G, G, H, W)"),
             ("groups.mean(axis=(2, 3, 4), keepdims=True)", "groups.mean(axis=(1, 3, 4), keepdims=True)"),
@@ -363,7 +358,7 @@ MUTANTS: list[Variant] = [
     Variant(
         "gn_forward_statistics_over_the_batch",
         "spatial_groupnorm_forward",
-        mutate(
+        REFERENCE.edit(
             "spatial_groupnorm_forward",
             ("groups.mean(axis=(2, 3, 4), keepdims=True)", "groups.mean(axis=(0, 2, 3, 4), keepdims=True)"),
             ("groups.var(axis=(2, 3, 4), keepdims=True)", "groups.var(axis=(0, 2, 3, 4), keepdims=True)"),
@@ -373,14 +368,14 @@ MUTANTS: list[Variant] = [
     Variant(
         "gn_forward_hardcoded_eps",
         "spatial_groupnorm_forward",
-        mutate("spatial_groupnorm_forward", ('eps = gn_param.get("eps", 1e-5)', "eps = 1e-5")),
+        REFERENCE.edit("spatial_groupnorm_forward", ('eps = gn_param.get("eps", 1e-5)', "eps = 1e-5")),
         "ignores the eps gn_param gives",
     ),
     # --- spatial_groupnorm_backward --------------------------------------------------------
     Variant(
         "gn_backward_dgamma_flat",
         "spatial_groupnorm_backward",
-        mutate(
+        REFERENCE.edit(
             "spatial_groupnorm_backward",
             (
                 "dgamma = (dout * x_hat).sum(axis=(0, 2, 3), keepdims=True)",
@@ -392,7 +387,9 @@ MUTANTS: list[Variant] = [
     Variant(
         "gn_backward_no_mean_term",
         "spatial_groupnorm_backward",
-        mutate("spatial_groupnorm_backward", ("(M * dx_hat - group_sum - x_hat_groups", "(M * dx_hat - x_hat_groups")),
+        REFERENCE.edit(
+            "spatial_groupnorm_backward", ("(M * dx_hat - group_sum - x_hat_groups", "(M * dx_hat - x_hat_groups")
+        ),
         "drops the term that comes from each group's mean",
     ),
 ]
