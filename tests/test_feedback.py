@@ -58,6 +58,8 @@ def test_no_hidden_test_source_in_feedback(graded_with_expected):
     a, graded = graded_with_expected
     lines = set()
     for path in a.graders_dir.glob("*.py"):
+        if path.name == "catalogue.py":  # test data: students' answers and function names, not grader code
+            continue
         lines |= {line.strip() for line in path.read_text().splitlines() if len(line.strip()) > 25}
     for text, _, own in graded:  # a line the student wrote themselves is theirs to see
         leaked = [line for line in lines if line in text and json.dumps(line)[1:-1] not in own]

@@ -227,6 +227,9 @@ ATTACKS: list[Attack] = [
                     X = ops.add(X, 0.0)
         """),
         ("did not finish within", "ran out of time"),
+        # its time-outs draw on the submission's budget: on a busy machine the rest of the
+        # notebook may run out of it too (docs/sandbox.md, "A time budget per submission")
+        spares_others=False,
     ),
     Attack(
         "child_process",
