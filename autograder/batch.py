@@ -2,11 +2,14 @@
 
 The order of work for each student, and why:
 
-    0. take the notebook in                      (intake.py; refused by type before read by value)
+    0. take the notebook in                      (intake.py; refused by type before read by value,
+                                                  and refused if it is another assignment's)
     1. grade its private copy in a fresh grader process (grading.py; sandboxed student code)
     2. save results.json atomically             (before anything else: this is the grade)
-    3. write the gradebook rows                  (idempotent: update, never add twice)
-    4. write feedback and the autograded notebook
+    3. write the gradebook rows                  (idempotent: update, never add twice; with the
+                                                  submission time from nbgrader's timestamp.txt)
+    4. write feedback and the autograded notebook (with nbgrader's timestamp.txt and
+                                                  submission_secret.txt beside them, for release_feedback)
 
 A student whose saved results match everything that decides a grade (the notebook, the
 graders, the grading package, the reference and helper modules, the limits and the
@@ -21,20 +24,22 @@ not saved (the next run looks again), and never stops the rest of the class.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import difflib
 import hashlib
 import json
 import logging
 import os
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import intake
-from .assignments import Assignment
+from .assignments import Assignment, AssignmentError, available
 from .catalogue import FILE as CATALOGUE
 from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
+from .notebook import NotebookError
 from .reports import atomic_write, write_student_outputs
 from .results import FunctionResult, StudentResult
 from .sandbox.isolation import isolation_mode
@@ -94,6 +99,9 @@ class Report:
     failed: dict[str, str] = field(default_factory=dict)  # student -> why their grader process failed
     reused: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # refused at intake (never graded)
+    # without nbgrader's timestamp.txt and submission_secret.txt (not collected by `nbgrader
+    # collect`): `nbgrader release_feedback` cannot hand their feedback back
+    unstamped: list[str] = field(default_factory=list)
 
 
 def discover(submitted: Path, assignment: str) -> dict[str, str]:
@@ -101,8 +109,9 @@ def discover(submitted: Path, assignment: str) -> dict[str, str]:
 
     Nothing is followed: a student folder that is a symbolic link is listed (intake
     refuses it) without looking where it points. A folder without the notebook is
-    listed too (intake reports it). Ids are the folder names, with unprintable
-    characters spelled out (``clean_id``) and made unique.
+    listed too (intake reports it), and so is one with ``<assignment>.ipynb`` but no
+    ``<assignment>/`` folder (intake says where the notebook belongs). Ids are the folder
+    names, with unprintable characters spelled out (``clean_id``) and made unique.
     """
     if not submitted.is_dir():
         raise BatchError(f"submissions folder {submitted} does not exist")
@@ -115,9 +124,9 @@ def discover(submitted: Path, assignment: str) -> dict[str, str]:
         if not entry.is_symlink():
             if not entry.is_dir(follow_symlinks=False):
                 continue  # a file beside the student folders
-            try:
-                os.lstat(os.path.join(entry.path, assignment))
-            except OSError:
+            # <assignment>/<assignment>.ipynb here is one student's folder passed as the class's (layout_problem)
+            loose = () if entry.name == assignment else (f"{assignment}.ipynb",)
+            if not any(_lexists(os.path.join(entry.path, n)) for n in (assignment, *loose)):
                 continue  # this student has no folder for this assignment
         student, n = clean_id(entry.name), 1
         while student in found:
@@ -125,6 +134,120 @@ def discover(submitted: Path, assignment: str) -> dict[str, str]:
             student = f"{clean_id(entry.name)}~{n}"
         found[student] = entry.name
     return found
+
+
+def _lexists(path: str) -> bool:
+    try:
+        os.lstat(path)
+    except OSError:
+        return False
+    return True
+
+
+def layout_problem(submitted: Path, assignment: str) -> str:
+    """Why ``discover`` found no submission in ``submitted``, for the usual mistakes.
+
+    Says what was found, what was expected (an example path) and what to do. Only
+    names are read (nothing is opened or followed); they are the students', so cleaned.
+    """
+    a, nb = assignment, f"{assignment}.ipynb"
+    entries = {}
+    with os.scandir(submitted) as it:
+        for entry in it:
+            if not entry.name.startswith("."):
+                entries[entry.name] = entry.is_dir(follow_symlinks=False)
+    folders = sorted(n for n, is_dir in entries.items() if is_dir)
+    notebooks = sorted(n for n, is_dir in entries.items() if not is_dir and n.endswith(".ipynb"))
+    expected = f"expected {submitted}/<student>/{a}/{nb}"
+    fix = "see “Submissions in the wrong layout” in docs/instructors.md for a command that moves them"
+    if a in folders:
+        inner = submitted / a
+        if _lexists(str(inner / nb)):
+            return (
+                f"{submitted} looks like one student's folder: it holds {a}/{nb}, and no student folders. "
+                f"E{expected[1:]}: pass the folder that holds every student's folder (nbgrader's "
+                f"submitted/), e.g. autograder grade {a} {submitted.parent}"
+            )
+        with os.scandir(inner) as it:
+            students = sorted(clean_id(e.name) for e in it if e.is_dir(follow_symlinks=False))
+        if students:
+            s = students[0]
+            return (
+                f"the levels of {submitted} are swapped: found {a}/{s}/ ({len(students)} student folders inside "
+                f"the assignment's folder), {expected}, e.g. {submitted}/{s}/{a}/{nb}. Move each {a}/<student>/ "
+                f"to <student>/{a}/ ({fix}), then grade again."
+            )
+    if notebooks:
+        stem = clean_id(notebooks[0].removesuffix(".ipynb"))
+        shown = ", ".join(clean_id(n) for n in notebooks[:3]) + (", …" if len(notebooks) > 3 else "")
+        return (
+            f"found {len(notebooks)} notebooks directly in {submitted} ({shown}) and no student folders; "
+            f"{expected}, e.g. {submitted}/{stem}/{a}/{nb}. Put each notebook in its student's folder "
+            f"({fix}), then grade again."
+        )
+    if "submitted" in folders:
+        return (
+            f"{submitted} looks like the course folder (it holds submitted/); {expected}: grade "
+            f"{submitted / 'submitted'}"
+        )
+    shown = ", ".join(clean_id(n) for n in folders[:5]) + (", …" if len(folders) > 5 else "")
+    what = f"none of its {len(folders)} folders ({shown}) has a {a}/ folder" if folders else "it is empty"
+    return (
+        f"no submissions of {a} in {submitted}: {what}; {expected}, e.g. {submitted}/ada/{a}/{nb}. "
+        f"Collect them first (nbgrader collect {a}), or pass the folder that holds them."
+    )
+
+
+def select(found: dict[str, str], names: Collection[str], submitted: Path, assignment: str) -> dict[str, str]:
+    """The students of ``found`` named in ``names`` (``--student``); BatchError for a name without a submission."""
+    unknown = [n for n in names if n not in found]
+    if unknown:
+        name = clean_id(unknown[0])
+        near = difflib.get_close_matches(name, list(found), n=3, cutoff=0.6)
+        hint = (
+            f"Did you mean {' or '.join(near)}?"
+            if near
+            else f"Students with a submission: {', '.join(list(found)[:10])}{', …' if len(found) > 10 else ''}."
+        )
+        example = f"{submitted}/{name}/{assignment}/{assignment}.ipynb"
+        raise BatchError(
+            f"--student {name}: no submission of {assignment} for {name} in {submitted} (expected {example}). "
+            f"{hint} Check the name, or collect the submission first (nbgrader collect {assignment})."
+        )
+    return {s: f for s, f in found.items() if s in names}
+
+
+def other_assignment(assignment: Assignment, grade_ids: Collection[str]) -> tuple[str, list[str]] | None:
+    """For a notebook with none of ``assignment``'s answer cells: the course's assignment
+    whose answer cells it has most of, and those; None if it has none of anyone's."""
+    best: tuple[str, list[str]] | None = None
+    for other in available(assignment.root):
+        if other == assignment.name:
+            continue
+        try:
+            ids = Assignment(other, root=assignment.root).graded_ids()
+        except (AssignmentError, NotebookError, OSError, KeyError):
+            continue  # an assignment still being written
+        found = [g for g in ids if g in grade_ids]
+        if found and (best is None or len(found) > len(best[1])):
+            best = (other, found)
+    return best
+
+
+def wrong_assignment(assignment: Assignment, graded: list[str], student: str, taken: intake.Taken) -> str | None:
+    """Why this notebook is refused if it is another assignment's (its grade_ids say so), else None."""
+    if set(graded) & taken.grade_ids:
+        return None
+    match = other_assignment(assignment, taken.grade_ids)
+    if match is None:
+        return None  # not anyone's: grading says which answer cells are missing
+    other, found = match
+    a, where = assignment.name, f"{student}/{assignment.name}/{assignment.name}.ipynb"
+    cells = ", ".join(found[:2]) + (", …" if len(found) > 2 else "")
+    return (
+        f"{where} looks like the {other} notebook, not {a}: it has {other}'s answer cells ({cells}) "
+        f"and none of {a}'s (such as {graded[0]}). Submit your {a} notebook (from release/{a}/{a}.ipynb) as {where}."
+    )
 
 
 _CACHES = {"__pycache__", ".ipynb_checkpoints"}  # written by Python and Jupyter, never read by grading
@@ -221,18 +344,27 @@ def grade_class(
     options: Options,
     on_result: Callable[[str, StudentResult], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    students: Collection[str] | None = None,
 ) -> Report:
-    """Grade every submission; ``on_result`` runs in this thread after each save."""
+    """Grade every submission (or only ``students``, by id); ``on_result`` runs in this thread after each save."""
     name = assignment.name
-    students = discover(layout.submitted, name)
+    found = discover(layout.submitted, name)
+    if students is not None:
+        found = select(found, students, layout.submitted, name)
+    graded = assignment.graded_ids()
     report = Report()
     unscored: dict[str, str] = {}  # student -> why (refused, or the grader process failed)
     todo: dict[str, tuple[Path, str]] = {}
+    stamps: dict[str, intake.ExchangeFiles] = {}
+    notes: dict[str, tuple[str, ...]] = {}  # student -> notes from intake (never saved: they are this run's)
 
     def finish(student: str, result: StudentResult, notebook: Path | None) -> None:
+        stamp = stamps[student]
+        extra = (*notes.get(student, ()), *stamp.notes)
+        result = replace(result, errors=(*result.errors, *extra), timestamp=stamp.timestamp)
         report.results[student] = result
         try:
-            write_student_outputs(result, notebook, layout.autograded, layout.feedback)
+            write_student_outputs(result, notebook, layout.autograded, layout.feedback, stamp.files)
         except Exception as e:  # a bug of ours; the rest of the class still gets graded
             report.failed[student] = f"writing the feedback of {student} failed: {type(e).__name__}: {e}"
         if notebook is not None:
@@ -244,12 +376,22 @@ def grade_class(
 
     shared = shared_digest(assignment, options)  # once: the same for every student
     with tempfile.TemporaryDirectory(prefix="autograder-intake-") as private:
-        for i, (student, folder) in enumerate(students.items()):
+        for i, (student, folder) in enumerate(found.items()):
+            stamps[student] = stamp = intake.exchange_files(layout.submitted, folder, name)
+            if not set(intake.EXCHANGE_FILES) <= set(stamp.files):
+                report.unstamped.append(student)
             try:
                 taken = intake.take(layout.submitted, folder, name, Path(private) / str(i))
             except intake.Refused as e:
                 unscored[student] = str(e)
                 report.refused.append(student)
+                continue
+            notes[student] = taken.notes
+            problem = wrong_assignment(assignment, graded, student, taken)
+            if problem:
+                unscored[student] = problem
+                report.refused.append(student)
+                taken.notebook.unlink(missing_ok=True)
                 continue
             fp = fingerprint(assignment, taken.digest, options, shared)
             saved = None if options.force else load_saved(layout.results_file(student, name), fp, student, name)

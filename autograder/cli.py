@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "submissions", metavar="SUBMISSIONS", type=Path, help="folder of student folders (nbgrader's submitted/)"
     )
+    p.add_argument(
+        "--student",
+        action="append",
+        metavar="NAME",
+        help="grade only this student (repeatable); the CSV and JSON keep everyone else's rows",
+    )
     add_grading_options(p)
 
     p = sub.add_parser("demo", help="release and grade the bundled example class (examples/)")
@@ -178,15 +184,28 @@ def grade_and_report(
             gradebook=getattr(args, "gradebook", None),
             csv=getattr(args, "csv", None),
             json=getattr(args, "json", None),
+            students=getattr(args, "student", None),
             on_start=lambda n: progress.update(task, total=n),
             on_progress=lambda s: progress.update(task, advance=1, current=terminal(s, 80)),
         )
     report = outcome.report
     print_summary(assignment, report)
     json_note = f" and {outcome.json}" if outcome.json else ""
+    kept_note = f" (and the rows of {outcome.kept} students graded before, kept)" if outcome.kept else ""
     console.print(Text(f"feedback:   {layout.feedback}/<student>/{assignment.name}/{assignment.name}.html"))
-    console.print(Text(f"grades:     {outcome.csv}{json_note}"))
+    console.print(Text(f"grades:     {outcome.csv}{kept_note}{json_note}"))
     console.print(Text(f"gradebook:  {outcome.gradebook}"))
+    if report.unstamped and len(report.unstamped) < len(report.results):
+        # Some came through nbgrader's exchange and some didn't: release_feedback stops at the latter.
+        names = ",".join(clean(s, 100) for s in sorted(report.unstamped))
+        console.print(
+            Text(
+                f"note: {len(report.unstamped)} submissions lack nbgrader's timestamp.txt or submission_secret.txt "
+                f"(not collected with nbgrader collect), so nbgrader release_feedback stops at them. Release the others "
+                f"with: nbgrader release_feedback {assignment.name} --CourseDirectory.student_id_exclude={names}; "
+                f"send these pages yourself."
+            )
+        )
     for student, error in sorted(report.failed.items()):  # the student's result says so too (0 points)
         err_console.print(
             f"[yellow]warning:[/] {terminal(error.splitlines()[0] if error else '', 500)}; "

@@ -18,6 +18,12 @@ faces the internet reads a request. In this order, each step before the next:
 
 A refusal is a ``Refused`` error whose message says what was wrong, where, and what to
 do; the batch gives that student 0 points with the message.
+
+Two leniencies, each reported in the student's errors (``Taken.notes``), never silent: a
+folder with no ``<assignment>.ipynb`` but exactly one other notebook (a browser's
+``cnn_step_by_step (1).ipynb``) has that one graded; and nbgrader's ``timestamp.txt`` and
+``submission_secret.txt`` beside the notebook (``exchange_files``) are read with the same
+care, but a problem with them is a note, never a refusal: the notebook decides the grade.
 """
 
 from __future__ import annotations
@@ -25,12 +31,14 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from .notebook import Notebook, NotebookError, loads_notebook
-from .text import clean_id
+from .notebook import Notebook, NotebookError, grade_id_of, loads_notebook
+from .text import clean, clean_id
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,8 @@ class Taken:
 
     notebook: Path  # the private copy, for the grader process and the feedback
     digest: str  # sha256 of the student's bytes (what resuming compares)
+    grade_ids: frozenset[str] = frozenset()  # every grade_id in it: which assignment it is from
+    notes: tuple[str, ...] = ()  # what was accepted but should be fixed (a renamed notebook)
 
 
 def take(submitted: Path, folder: str, assignment: str, private: Path, limits: Limits = LIMITS) -> Taken:
@@ -73,22 +83,153 @@ def take(submitted: Path, folder: str, assignment: str, private: Path, limits: L
             f"(letters, digits, '-' and '_') and grade again."
         )
     name = f"{assignment}.ipynb"
+    where = f"{student}/{assignment}/"
     root = os.open(submitted, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     fds = [root]
     try:
         fds.append(_open_folder(fds[-1], folder, f"{student}/"))
-        fds.append(_open_folder(fds[-1], assignment, f"{student}/{assignment}/"))
-        data = _read_regular(fds[-1], name, f"{student}/{assignment}/{name}", limits)
+        if _exists(fds[-1], name) and not _exists(fds[-1], assignment):
+            raise Refused(
+                f"Found {student}/{name}, but the notebook belongs in a folder named after the assignment: "
+                f"{where}{name}. Move it there (mkdir {where} && mv {student}/{name} {where}) and grade again."
+            )
+        fds.append(_open_folder(fds[-1], assignment, where))
+        chosen = name if _exists(fds[-1], name) else _only_notebook(fds[-1], where, name)
+        data = _read_regular(fds[-1], chosen, where + clean(chosen), limits)
     finally:
         for fd in fds:
             os.close(fd)
-    parse(data, f"{student}/{assignment}/{name}", limits)
+    notes: tuple[str, ...] = ()
+    try:
+        nb = parse(data, where + clean(chosen), limits)
+    except Refused as e:
+        if chosen == name:
+            raise
+        raise Refused(
+            f"{where}{name}: no such notebook, and {clean(chosen)}, the only notebook in that folder, could not "
+            f"be graded either: {e}"
+        ) from None
+    if chosen != name:
+        notes = (
+            f"{where}{name} was not found, so the grader graded {clean(chosen)}, the only notebook in that "
+            f"folder. Name it {name} when you submit (rename it in Jupyter's file browser).",
+        )
     private.mkdir(parents=True, exist_ok=True)
     copy = private / name
     fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
-    return Taken(copy, hashlib.sha256(data).hexdigest())
+    grade_ids = frozenset(gid for cell in nb["cells"] if (gid := grade_id_of(cell)))
+    return Taken(copy, hashlib.sha256(data).hexdigest(), grade_ids, notes)
+
+
+def _exists(folder: int, name: str) -> bool:
+    """Is there an entry ``name`` (of any type, a link too) in the folder ``folder``?"""
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # there is something; reading it says what is wrong
+    return True
+
+
+def _only_notebook(folder: int, where: str, name: str) -> str:
+    """The one other ``.ipynb`` in the folder, when ``name`` is missing; Refused if none or several."""
+    notebooks, shown = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:  # a folder of a million files is not listed whole
+            if entry.name.endswith((".ipynb", ".IPYNB")) and not entry.name.startswith("."):
+                notebooks.append(entry.name)
+            elif len(shown) < 5 and not entry.name.startswith("."):
+                shown.append(entry.name)
+            if len(notebooks) > 5:
+                break
+    if len(notebooks) == 1:
+        return notebooks[0]
+    listed = ", ".join(clean(n, 200) for n in sorted(notebooks or shown))
+    if notebooks:
+        count = "more than 5" if len(notebooks) > 5 else str(len(notebooks))
+        raise Refused(
+            f"{where}{name}: no such notebook, and the folder holds {count} other notebooks ({listed}), so the "
+            f"grader can't tell which is your work. Keep one, named {name}, and submit again."
+        )
+    found = f" The folder holds: {listed}." if shown else " The folder is empty."
+    raise Refused(f"{where}{name}: no such notebook. Save your work as {name} in that folder.{found}")
+
+
+# Files nbgrader's exchange puts beside a submission (``nbgrader submit``, kept by
+# ``collect``). ``release_feedback`` reads both beside each feedback page, which
+# nbgrader's own generate_feedback copies there; without them it stops.
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+EXCHANGE_LIMITS = Limits(max_bytes=4096)  # nbgrader writes ~30 and 128 bytes
+# The timestamps nbgrader writes ("2024-03-02 14:20:56.795510 UTC") and similar ones;
+# only these reach the date parser (a free-form time zone name is looked up as a file).
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?( ?([A-Za-z]{1,6}|[+-]\d\d:?\d\d))?")
+
+
+@dataclass(frozen=True)
+class ExchangeFiles:
+    """nbgrader's files beside one submission: when it was submitted, and what to copy beside its feedback."""
+
+    timestamp: datetime | None = None  # UTC, naive as nbgrader's gradebook keeps it
+    files: dict[str, str] = field(default_factory=dict)  # file name -> its text (cleaned)
+    notes: tuple[str, ...] = ()  # what could not be used, for the student's errors
+
+
+def exchange_files(submitted: Path, folder: str, assignment: str) -> ExchangeFiles:
+    """Read ``timestamp.txt`` and ``submission_secret.txt`` beside a submission, as ``take`` reads a notebook.
+
+    Either may be absent (a submission copied in by hand): then it is not in ``files``.
+    A folder ``take`` refuses gives nothing here; ``take`` says why.
+    """
+    if clean_id(folder) != folder:
+        return ExchangeFiles()
+    fds = [os.open(submitted, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
+    files, notes = {}, []
+    try:
+        try:
+            fds.append(_open_folder(fds[-1], folder, f"{folder}/"))
+            fds.append(_open_folder(fds[-1], assignment, f"{folder}/{assignment}/"))
+        except Refused:
+            return ExchangeFiles()
+        for name in EXCHANGE_FILES:
+            where = f"{folder}/{assignment}/{name}"
+            if not _exists(fds[-1], name):
+                continue
+            try:
+                files[name] = clean(_read_regular(fds[-1], name, where, EXCHANGE_LIMITS).decode("utf-8"), None)
+            except (Refused, UnicodeDecodeError):
+                use = "no submission time was recorded" if name == EXCHANGE_FILES[0] else "feedback can't be fetched"
+                notes.append(
+                    f"{where} is not a small text file as `nbgrader submit` writes it, so it was not used "
+                    f"({use}). Submit again with `nbgrader submit`."
+                )
+    finally:
+        for fd in fds:
+            os.close(fd)
+    timestamp = None
+    if "timestamp.txt" in files:
+        timestamp = _parse_timestamp(files["timestamp.txt"].strip())
+        if timestamp is None:
+            notes.append(
+                f"{folder}/{assignment}/timestamp.txt holds {clean(files['timestamp.txt'].strip(), 100)!r}, not a "
+                f"time such as 2024-03-02 14:20:56.795510 UTC, so no submission time was recorded. Submit "
+                f"again with `nbgrader submit`."
+            )
+    return ExchangeFiles(timestamp, files, tuple(notes))
+
+
+def _parse_timestamp(text: str) -> datetime | None:
+    """A timestamp.txt's time in UTC, read as nbgrader reads it (``parse_utc``); None if it isn't one."""
+    from nbgrader.utils import parse_utc  # (nbgrader's own rules: its gradebook compares these)
+
+    if not _TIMESTAMP.fullmatch(text):
+        return None
+    try:
+        return parse_utc(text)
+    except (ValueError, OverflowError):
+        return None
 
 
 def read_submission(path: Path, limits: Limits = LIMITS) -> Notebook:

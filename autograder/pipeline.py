@@ -1,7 +1,11 @@
 """The grading pipeline: what ``autograder grade``, ``autograder demo`` and the tests call.
 
-    discover the submissions -> open the gradebook -> grade the class (batch.grade_class:
-    intake, sandboxed grading, saved results, feedback) -> write the grades CSV and JSON
+    discover the submissions (or the ``students`` asked for) -> read the class's CSV and
+    JSON -> open the gradebook -> grade (batch.grade_class: intake, sandboxed grading,
+    saved results, feedback) -> merge into the CSV and JSON
+
+Everything that can make the run fail (the layout, unknown students, files that can't be
+merged into, the gradebook) is checked before any grading starts.
 
 It prints nothing: the CLI presents (``cli.py``), this module does the work and hands
 back an ``Outcome`` (typed results: ``results.py``).
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from . import batch, reports
 from .assignments import Assignment
-from .gradebook import GradebookWriter, default_url
+from .gradebook import GradebookError, GradebookWriter, check_url, default_url
 
 
 @dataclass
@@ -24,6 +28,7 @@ class Outcome:
     csv: Path
     json: Path | None
     gradebook: str  # the gradebook's URL
+    kept: int = 0  # students graded before, not now, kept in the CSV
 
 
 def grade(
@@ -34,36 +39,47 @@ def grade(
     gradebook: str | None = None,
     csv: Path | None = None,
     json: Path | None = None,
+    students: list[str] | None = None,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> Outcome:
-    """Grade every submission of ``assignment`` in ``layout`` and record the grades everywhere.
+    """Grade the submissions of ``assignment`` in ``layout`` and record the grades everywhere.
 
-    Defaults, nbgrader-style beside ``submitted/``: the gradebook ``gradebook.db``, the
-    CSV ``grades/<assignment>.csv``. ``on_start(n)`` is told how many students there are,
-    ``on_progress(student)`` each time one is done.
+    ``students`` (ids, i.e. folder names): grade only those. Defaults, nbgrader-style
+    beside ``submitted/``: the gradebook ``gradebook.db``, the CSV ``grades/<assignment>.csv``.
+    The CSV and JSON keep the rows of students not graded now. ``on_start(n)`` is told
+    how many students there are, ``on_progress(student)`` each time one is done.
     """
-    students = batch.discover(layout.submitted, assignment.name)
-    if not students:
-        raise batch.BatchError(
-            f"no submissions for {assignment.name} in {layout.submitted} "
-            f"(expected {layout.submitted}/<student>/{assignment.name}/{assignment.name}.ipynb)"
-        )
-    if on_start:
-        on_start(len(students))
+    found = batch.discover(layout.submitted, assignment.name)
+    if not found:
+        raise batch.BatchError(batch.layout_problem(layout.submitted, assignment.name))
+    if students is not None:
+        found = batch.select(found, students, layout.submitted, assignment.name)
     course = layout.submitted.parent
+    csv_path = csv or course / "grades" / f"{assignment.name}.csv"
+    try:
+        previous_csv = reports.read_csv(csv_path)
+        previous_json = reports.read_json(json, assignment.name) if json else {}
+    except reports.OutputError as e:
+        raise batch.BatchError(str(e)) from None
     db_url = gradebook or default_url(course)
     try:
+        check_url(db_url, course)
         writer = GradebookWriter(db_url, assignment)
+    except GradebookError as e:
+        raise batch.BatchError(str(e)) from None
     except Exception as e:  # SQLAlchemy's and nbgrader's errors share no base class
         reason = (str(e).strip().splitlines() or [""])[0][:300]
         raise batch.BatchError(f"the gradebook {db_url} could not be opened ({type(e).__name__}: {reason})") from e
+    if on_start:
+        on_start(len(found))
     try:
-        report = batch.grade_class(assignment, layout, options, on_result=writer.record, on_progress=on_progress)
+        report = batch.grade_class(
+            assignment, layout, options, on_result=writer.record, on_progress=on_progress, students=list(found)
+        )
     finally:
         writer.close()
-    csv_path = csv or course / "grades" / f"{assignment.name}.csv"
-    reports.write_csv(csv_path, report.results, assignment.graded_ids())
+    kept = reports.write_csv(csv_path, report.results, assignment.graded_ids(), previous_csv)
     if json:
-        reports.write_json(json, assignment.name, report.results)
-    return Outcome(report, csv_path, json, db_url)
+        reports.write_json(json, assignment.name, report.results, previous_json)
+    return Outcome(report, csv_path, json, db_url, kept)

@@ -4,6 +4,10 @@ Every string from a submission is cleaned (``text.clean``) before it is written 
 and each feedback page stays under ``text.PAGE_LIMIT`` bytes (shortened, visibly, when
 it would not). ``notebook`` is always the grader's private copy of the submission, or
 None when the submission was refused.
+
+The CSV and the JSON are the class's: a run that grades only some students (``--student``,
+or a folder with a few) merges into them, replacing those students' rows and keeping
+the others' (``read_csv``, ``read_json``; ``OutputError`` if a file can't be merged into).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 
 import jinja2
 
+from .intake import EXCHANGE_FILES
 from .notebook import Notebook, NotebookError, cell_role, grade_id_of, read_notebook, write_notebook
 from .results import StudentResult, public_json
 from .text import CODE_LIMIT, MAX_ERRORS, MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED, clean, clean_messages, clean_tree
@@ -29,6 +34,10 @@ _TEMPLATES = jinja2.Environment(
 # How much of each text a feedback page shows, tried in order until the page fits
 # under PAGE_LIMIT: (bytes per message, bytes per answer cell, problems listed).
 PAGE_BUDGETS = [(MESSAGE_LIMIT, CODE_LIMIT, MAX_ERRORS), (1024, 4096, 20), (200, 0, 5)]
+
+
+class OutputError(Exception):
+    """An existing grades CSV or JSON that a run can't merge into; says what to do."""
 
 
 def fmt(x: float) -> str:
@@ -68,6 +77,7 @@ def feedback_html(result: StudentResult, notebook: Path | None) -> str:
             answers=shown_answers,
             notice=notice,
             graded_at=graded_at,
+            submitted_at=result.timestamp.strftime("%Y-%m-%d %H:%M UTC") if result.timestamp else "",
             fmt=fmt,
         )
 
@@ -139,9 +149,27 @@ def autograded_notebook(result: StudentResult, notebook: Path | None) -> Noteboo
 
 
 def write_student_outputs(
-    result: StudentResult, notebook: Path | None, autograded_dir: Path, feedback_dir: Path
+    result: StudentResult,
+    notebook: Path | None,
+    autograded_dir: Path,
+    feedback_dir: Path,
+    exchange_files: dict[str, str] | None = None,
 ) -> None:
+    """The feedback page and the autograded notebook, each with nbgrader's exchange files beside it.
+
+    ``exchange_files`` (name -> text: timestamp.txt, submission_secret.txt) go where nbgrader's
+    autograde and generate_feedback put them, so ``nbgrader release_feedback`` finds them; one
+    the submission no longer has is removed. They are written before the page, so a
+    release_feedback run while grading never meets a page without them.
+    """
     name, student = result.assignment, result.student
+    files = exchange_files or {}
+    for folder in (autograded_dir / student / name, feedback_dir / student / name):
+        for file in EXCHANGE_FILES:
+            if file in files:
+                atomic_write(folder / file, files[file])
+            else:
+                (folder / file).unlink(missing_ok=True)
     atomic_write(feedback_dir / student / name / f"{name}.html", feedback_html(result, notebook))
     nb = autograded_notebook(result, notebook)
     if nb is not None:
@@ -150,16 +178,52 @@ def write_student_outputs(
         write_notebook(nb, path)
 
 
-def write_csv(path: Path, results: dict[str, StudentResult], functions: list[str]) -> None:
+CSV_HEAD = ["student", "score", "max_score"]  # then one column per function, then "errors"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of an existing grades CSV (none if there is none), to merge a run into."""
+    if not path.exists():
+        return []
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if (reader.fieldnames or [])[:3] != CSV_HEAD:
+                raise OutputError(
+                    f"{path} exists but is not a grades CSV written by autograder (its first columns are "
+                    f"{','.join((reader.fieldnames or [])[:3]) or 'missing'}, expected {','.join(CSV_HEAD)}). "
+                    f"Move it away or choose another --csv path."
+                )
+            return list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise OutputError(
+            f"{path} could not be read to merge into ({e}). Move it away or choose another --csv path."
+        ) from None
+
+
+def write_csv(
+    path: Path, results: dict[str, StudentResult], functions: list[str], keep: list[dict[str, str]] = ()
+) -> int:
+    """Write the CSV: ``results``' rows, and the rows of ``keep`` (``read_csv``) of everyone else.
+
+    Returns how many rows were kept from ``keep``.
+    """
+    header = [*CSV_HEAD, *functions, "errors"]
+    rows = {}
+    for row in keep:  # by column name: a column the assignment no longer has is dropped
+        rows[row.get("student") or ""] = [_cell(row.get(column) or "") for column in header]
+    kept = len(rows.keys() - {_cell(s) for s in results})
+    for student, r in results.items():
+        scores = [fmt(r.functions[g].score if g in r.functions else 0.0) for g in functions]
+        rows[_cell(student)] = [_cell(student), fmt(r.score), fmt(r.max_score), *scores, str(len(r.errors))]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", *functions, "errors"])
-        for student, r in sorted(results.items()):
-            scores = [fmt(r.functions[g].score if g in r.functions else 0.0) for g in functions]
-            writer.writerow([_cell(student), fmt(r.score), fmt(r.max_score), *scores, len(r.errors)])
+        writer.writerow(header)
+        writer.writerows(row for _, row in sorted(rows.items()))
     os.replace(tmp, path)
+    return kept
 
 
 def _cell(text: str) -> str:
@@ -168,5 +232,29 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def write_json(path: Path, assignment: str, results: dict[str, StudentResult]) -> None:
-    atomic_write(path, json.dumps(public_json(assignment, results), indent=2) + "\n")
+def read_json(path: Path, assignment: str) -> dict[str, StudentResult]:
+    """Every student of an existing ``--json`` file (none if there is none), to merge a run into."""
+    if not path.exists():
+        return {}
+    what = "Move it away or choose another --json path."
+    try:
+        raw = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as e:
+        raise OutputError(f"{path} could not be read as JSON to merge into ({type(e).__name__}: {e}). {what}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("students"), dict):
+        raise OutputError(f"{path} is not results JSON written by autograder (no students object). {what}")
+    if raw.get("assignment") != assignment:
+        raise OutputError(
+            f"{path} holds the results of {clean(raw.get('assignment'), 200)!r}, not {assignment}. {what}"
+        )
+    try:
+        return {clean(s): StudentResult.parse(r, clean(s), assignment) for s, r in raw["students"].items()}
+    except ValueError as e:
+        raise OutputError(f"{path} has a student entry that is not in the documented schema ({e}). {what}") from None
+
+
+def write_json(
+    path: Path, assignment: str, results: dict[str, StudentResult], keep: dict[str, StudentResult] | None = None
+) -> None:
+    """The documented JSON of ``results``, and of everyone else in ``keep`` (``read_json``)."""
+    atomic_write(path, json.dumps(public_json(assignment, {**(keep or {}), **results}), indent=2) + "\n")

@@ -3,7 +3,8 @@
     TestResult       one hidden test: name, passed, points, message, description
     FunctionResult   one graded function: score, max_score, its tests
     StudentResult    one submission: the functions, the problems found (errors), whether
-                     the notebook was bad input, and timings (``extra``)
+                     the notebook was bad input, timings (``extra``) and when it was
+                     submitted (``timestamp``)
 
 Three forms, one per reader:
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from .text import clean, clean_messages, clean_tree
@@ -89,6 +91,10 @@ class StudentResult:
     errors: tuple[str, ...] = ()
     bad_input: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # seconds, student_seconds, isolation, ...
+    # When it was submitted (UTC), from nbgrader's timestamp.txt; None without one. Set by the
+    # batch on every run and never saved: an identical notebook submitted again keeps its
+    # saved grade but gets its new time.
+    timestamp: datetime | None = None
 
     KNOWN = ("assignment", "student", "score", "max_score", "errors", "bad_input", "functions")
 
