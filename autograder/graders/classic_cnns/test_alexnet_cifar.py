@@ -1,0 +1,76 @@
+"""alexnet_cifar(input_shape=(32, 32, 3), classes=10) -> keras.Model: a CIFAR-sized AlexNet.
+
+Built in the sandbox, compared layer by layer with the reference (names are free), then
+given the same weights as the reference to compare its probabilities (see conftest.py).
+"""
+
+import numpy as np
+import pytest
+
+from autograder.kit import checks, keras_models
+
+HINT = ("Conv2D(64, 5x5, 'valid', ReLU) -> MaxPooling2D(3x3, stride 2) -> Conv2D(64, 5x5, 'same', ReLU) -> "
+        "MaxPooling2D(3x3, stride 2) -> Flatten -> Dense(384, ReLU) -> Dense(192, ReLU) -> Dense(classes, softmax).")  # fmt: skip
+OUTPUT_HINT = "a ReLU after both convolutions and the two hidden dense layers, a softmax at the end."
+
+
+def build(student, reference, arch, input_shape, classes):
+    value = student.call("alexnet_cifar", input_shape=input_shape, classes=classes).value
+    return arch.model_of(value, "alexnet_cifar"), reference.alexnet_cifar(input_shape=input_shape, classes=classes)
+
+
+def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes):
+    model, ref = build(student, reference, arch, input_shape, classes)
+    X = 2 * rng.standard_normal((3, *input_shape)).astype(np.float32)
+    what = (
+        f"the probabilities of alexnet_cifar(input_shape={input_shape}, classes={classes}) with the reference's weights"
+    )
+    actual, expected = arch.same_weights_outputs(student, model, ref, X, what, training=False)
+    checks.close(actual, expected, what, hint=OUTPUT_HINT, **tolerances.float32)
+
+
+@pytest.mark.points(2)
+def test_architecture(student, reference, arch):
+    """The default network: its layers in order, with the right kernel sizes, strides, padding and output shapes."""
+    model, ref = build(student, reference, arch, (32, 32, 3), 10)
+    keras_models.compare_chain(arch.student_keys(student, model, "Your AlexNet"), arch.reference_keys(ref),
+                               "Your AlexNet", HINT)  # fmt: skip
+
+
+@pytest.mark.points(1)
+def test_parameter_count(student, reference):
+    """alexnet_cifar() has 1,068,298 parameters, all trainable."""
+    model = student.call("alexnet_cifar").value
+    got = keras_models.model_counts(student, model)
+    want = keras_models.reference_counts(reference.alexnet_cifar())
+    if got != want:
+        raise checks.Mismatch(f"alexnet_cifar() has {got[0]:,} parameters ({got[1]:,} trainable); it should have "
+                              f"{want[0]:,}, all trainable.", HINT)  # fmt: skip
+
+
+@pytest.mark.points(2)
+def test_same_weights_outputs(student, reference, arch, tolerances, rng):
+    """Given the reference's weights, the reference's probabilities for a batch of 32x32x3 images."""
+    outputs_case(student, reference, arch, tolerances, rng, (32, 32, 3), 10)
+
+
+@pytest.mark.points(2)
+def test_other_input_and_classes(student, reference, arch, tolerances, rng):
+    """alexnet_cifar(input_shape=(40, 36, 1), classes=7): the layers follow the arguments, and so do the outputs."""
+    model, ref = build(student, reference, arch, (40, 36, 1), 7)
+    what = "alexnet_cifar(input_shape=(40, 36, 1), classes=7)"
+    keras_models.compare_chain(arch.student_keys(student, model, what), arch.reference_keys(ref), what,
+                               "use Input(input_shape) and Dense(classes, ...); " + HINT)  # fmt: skip
+    outputs_case(student, reference, arch, tolerances, rng, (40, 36, 1), 7)
+
+
+@pytest.mark.points(1)
+def test_outputs_are_probabilities(student, rng):
+    """With its own initial weights, each output row is a probability distribution (a softmax at the end)."""
+    model = student.call("alexnet_cifar", classes=4).value
+    X = rng.standard_normal((2, 32, 32, 3)).astype(np.float32)
+    p = checks.shape(keras_models.call_layer(student, model, X, "alexnet_cifar(...)(X)"), (2, 4),
+                     "alexnet_cifar(classes=4)(X)")  # fmt: skip
+    if (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-4):
+        raise checks.Mismatch("The outputs of your AlexNet are not probabilities (non-negative, each row summing to 1).",
+                              "end with Dense(classes, activation='softmax').")  # fmt: skip

@@ -1,0 +1,91 @@
+"""dense_block(X, num_layers, growth_rate) -> tensor: DenseNet-BC bottleneck layers, each concatenated to its input.
+
+Built in a keras.Model from a symbolic Input in the sandbox, compared with the reference's
+layers (as a multiset), then given the same weights to compare outputs in inference mode
+and in training mode (batch norm on the batch's statistics), see conftest.py.
+"""
+
+import numpy as np
+import pytest
+
+from autograder.kit import checks, keras_models
+
+HINT = ("each layer: Y = BatchNormalization()(X) -> ReLU -> Conv2D(4 * growth_rate, 1x1, use_bias=False) -> "
+        "BatchNormalization() -> ReLU -> Conv2D(growth_rate, 3x3, 'same', use_bias=False); then "
+        "X = Concatenate()([X, Y]).")  # fmt: skip
+TRAINING_HINT = ("let the model pass `training` to the batch norms (don't call them with training=False or True); "
+                 + HINT)  # fmt: skip
+
+
+def block(student, reference, input_shape, num_layers, growth_rate):
+    kwargs = {"num_layers": num_layers, "growth_rate": growth_rate}
+    return (keras_models.block_model(student, "dense_block", input_shape, **kwargs),
+            keras_models.reference_block_model(reference, "dense_block", input_shape, **kwargs))  # fmt: skip
+
+
+def outputs_case(student, reference, arch, tolerances, rng, input_shape, num_layers, growth_rate, training):
+    model, ref = block(student, reference, input_shape, num_layers, growth_rate)
+    X = (1 + 2 * rng.standard_normal((4, *input_shape))).astype(np.float32)
+    what = (
+        f"the output of dense_block(X, {num_layers}, {growth_rate}) (training={training}) with the reference's weights"
+    )
+    actual, expected = arch.same_weights_outputs(student, model, ref, X, what, training=training)
+    checks.close(actual, expected, what, hint=TRAINING_HINT if training else HINT, **tolerances.float32)
+
+
+@pytest.mark.points(1)
+def test_output_shape(student, reference):
+    """dense_block(X, 3, 4) on an 8x8x16 input outputs 16 + 3 * 4 = 28 channels, and keeps the height and width."""
+    model, ref = block(student, reference, (8, 8, 16), 3, 4)
+    shape = tuple(student.getattr(student.getattr(model, "output"), "shape"))
+    if shape != tuple(ref.output.shape):
+        raise checks.Mismatch(f"dense_block(X, 3, 4) on an 8x8x16 input has output shape {shape}; it should be "
+                              f"{tuple(ref.output.shape)}.", HINT)  # fmt: skip
+
+
+@pytest.mark.points(2)
+def test_layers(student, reference, arch):
+    """dense_block(X, 2, 3) on a 6x6x5 input: per layer, two batch norms, a 1x1 convolution to 12 channels and a 3x3 one to 3, without biases."""
+    model, ref = block(student, reference, (6, 6, 5), 2, 3)
+    keras_models.compare_layers(arch.student_keys(student, model, "Your dense block"), arch.reference_keys(ref),
+                                "dense_block(X, 2, 3) on a 6x6x5 input", HINT)  # fmt: skip
+
+
+@pytest.mark.points(2)
+def test_same_weights_inference(student, reference, arch, tolerances, rng):
+    """Given the reference's weights, the reference's outputs in inference mode (batch norm on its running averages)."""
+    outputs_case(student, reference, arch, tolerances, rng, (6, 6, 5), 2, 3, training=False)
+
+
+@pytest.mark.points(2)
+def test_same_weights_training(student, reference, arch, tolerances, rng):
+    """Given the reference's weights, the reference's outputs in training mode (batch norm on the batch's statistics)."""
+    outputs_case(student, reference, arch, tolerances, rng, (6, 6, 5), 2, 3, training=True)
+
+
+@pytest.mark.points(1)
+def test_bottleneck_width(student, reference, arch):
+    """The 1x1 bottleneck convolution has 4 * growth_rate filters (20 for growth_rate 5)."""
+    model, _ = block(student, reference, (4, 4, 6), 1, 5)
+    convs = [k for k in arch.student_keys(student, model, "Your dense block") if k[0] == "Conv2D"]
+    one_by_one = [dict(k[1]).get("filters") for k in convs if dict(k[1]).get("kernel_size") == (1, 1)]
+    if one_by_one != [20]:
+        raise checks.Mismatch(f"dense_block(X, 1, 5) has 1x1 convolutions with {one_by_one or 'no'} filters; the "
+                              "bottleneck has 4 * growth_rate = 20.", HINT)  # fmt: skip
+
+
+@pytest.mark.points(1)
+def test_input_comes_first(student, reference, rng):
+    """With its own initial weights, the first n_C channels of the output are the input itself (Concatenate()([X, Y]))."""
+    model, _ = block(student, reference, (5, 5, 3), 2, 2)
+    X = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
+    out = checks.shape(keras_models.call_layer(student, model, X, "dense_block(X, 2, 2)(X)"), (2, 5, 5, 7),
+                       "dense_block(X, 2, 2) on a (2, 5, 5, 3) input", HINT)  # fmt: skip
+    checks.close(out[..., :3], X, "the first 3 channels of dense_block(X, 2, 2)", rtol=0, atol=1e-6,
+                 hint="concatenate the input first and the new channels after it: Concatenate()([X, Y]).")  # fmt: skip
+
+
+@pytest.mark.points(1)
+def test_one_layer_non_square(student, reference, arch, tolerances, rng):
+    """dense_block(X, 1, 2) on a 5x7x3 input, training=True: the reference's outputs."""
+    outputs_case(student, reference, arch, tolerances, rng, (5, 7, 3), 1, 2, training=True)
