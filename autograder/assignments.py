@@ -170,6 +170,14 @@ class Assignment:
     def tolerances(self) -> Tolerances:
         return Tolerances.declared(self.config().get("tolerances", {}))
 
+    def grader_preload(self) -> list[str]:
+        """Modules the warm grader imports once per worker (``[grader] preload``, e.g. keras)."""
+        return list(self.config().get("grader", {}).get("preload", []))
+
+    def late(self) -> dict[str, float]:
+        """The late policy (``[late]``, checked by ``check_config``); {} if there is none."""
+        return dict(self.config().get("late", {}))
+
     def fidelity(self) -> dict:
         """The fidelity suite's minimums for this assignment, with their defaults."""
         return {**FIDELITY_DEFAULTS, **self.config().get("fidelity", {})}
@@ -273,7 +281,14 @@ TABLES = {
     "helpers": 'modules = ["helper.py", ...], shipped to students',
     "tolerances": "name = {rtol = ..., atol = ...}",
     "fidelity": "min_mutants, min_correct, min_tests (whole numbers) and mutants_graded_on ('all' or 'dependents')",
+    "grader": 'preload = ["keras", ...]: modules the warm grader imports once, not per submission',
+    "late": "penalty_per_hour or penalty_per_day and max_penalty (fractions of the max score, 0 to 1), "
+    "cutoff_hours and grace_minutes (numbers, 0 or more)",
 }
+
+# [late]: the late policy (results.LatePolicy), applied once a due date is known.
+LATE_FRACTIONS = ("penalty_per_hour", "penalty_per_day", "max_penalty")  # of the max score: 0 to 1
+LATE_KEYS = (*LATE_FRACTIONS, "cutoff_hours", "grace_minutes")
 
 
 def _limit_kind(key: str) -> str:
@@ -354,6 +369,12 @@ def check_config(conf: dict, path: Path) -> None:
                 _number(v) and v >= 0 for v in tol.values()):  # fmt: skip
             fail(f"tolerances.{name} must be a table of rtol and atol (numbers, 0 or more), "
                  f"such as {name} = {{rtol = 1e-6, atol = 1e-8}}, not {_shown(tol)}")  # fmt: skip
+    for key, value in conf.get("grader", {}).items():
+        if key != "preload":
+            fail(f"unknown key grader.{key}; [grader] allows {TABLES['grader']}")
+        if not isinstance(value, list) or not all(isinstance(m, str) and re.fullmatch(r"[A-Za-z_][\w.]*", m)
+                                                  for m in value):  # fmt: skip
+            fail(f'grader.preload must be a list of module names, such as ["keras"], not {_shown(value)}')
     for key, value in conf.get("fidelity", {}).items():
         kind = FIDELITY_TYPES.get(key)
         if kind is None:
@@ -362,6 +383,15 @@ def check_config(conf: dict, path: Path) -> None:
             fail(f"fidelity.{key} must be one of {', '.join(repr(k) for k in kind)}, not {_shown(value)}")
         if kind is int and not (_number(value, whole=True) and value >= 0):
             fail(f"fidelity.{key} must be a whole number (0 or more), not {_shown(value)}")
+    for key, value in conf.get("late", {}).items():
+        if key not in LATE_KEYS:
+            fail(f"unknown key late.{key}; [late] allows {TABLES['late']}")
+        if key in LATE_FRACTIONS and not (_number(value) and 0 <= value <= 1):
+            fail(f"late.{key} must be a fraction of the max score, from 0 to 1 (0.1 is 10%), not {_shown(value)}")
+        if not (_number(value) and value >= 0):
+            fail(f"late.{key} must be a number (0 or more), not {_shown(value)}")
+    if "penalty_per_hour" in conf.get("late", {}) and "penalty_per_day" in conf.get("late", {}):
+        fail("give late.penalty_per_hour or late.penalty_per_day, not both")
 
 
 def available(root: Path | None = None) -> list[str]:

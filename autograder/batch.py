@@ -24,6 +24,7 @@ not saved (the next run looks again), and never stops the rest of the class.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import difflib
 import hashlib
 import json
@@ -31,6 +32,8 @@ import logging
 import os
 import sys
 import tempfile
+import threading
+import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,10 +41,11 @@ from pathlib import Path
 from . import intake
 from .assignments import Assignment, AssignmentError, available
 from .catalogue import FILE as CATALOGUE
+from .grader_server import WarmGrader
 from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
 from .notebook import NotebookError
 from .reports import atomic_write, write_student_outputs
-from .results import FunctionResult, StudentResult
+from .results import FunctionResult, LatePolicy, StudentResult
 from .sandbox.isolation import isolation_mode
 from .text import clean, clean_id
 
@@ -58,13 +62,19 @@ class BatchError(Exception):
 
 @dataclass
 class Options:
-    workers: int = 1
+    workers: int | str = 1  # "auto" is resolved before grading (pipeline.auto_workers)
     isolation: str = "auto"
     call_timeout: float | None = None
     cell_timeout: float | None = None
     memory_gib: float | None = None
     budget: float | None = None  # seconds for all of one submission's code (Limits.budget_seconds)
     force: bool = False
+    warm: bool = True  # fork grader processes from a warm grader (False: start each one cold)
+    # the late policy and its due date (pipeline.grade); applied to finished results, never in the fingerprint
+    late: LatePolicy | None = None
+
+    def memory_bytes(self) -> int | None:
+        return int(self.memory_gib * 2**30) if self.memory_gib else None
 
     def plugin_options(self) -> dict:
         return {
@@ -74,6 +84,34 @@ class Options:
             "memory_gib": self.memory_gib,
             "budget": self.budget,
         }
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (/proc/meminfo's MemAvailable), or 0 if unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def auto_workers(memory_per_sandbox: int, cores: int | None = None, memory: int | None = None) -> tuple[int, str]:
+    """``--workers auto``: one submission per core, as many as memory holds sandboxes; and why.
+
+    A grading keeps about one core busy (TensorFlow is pinned to one thread per pool), and
+    each sandbox may use up to its memory limit, so: min(cores, available memory / limit),
+    at least 1.
+    """
+    cores = cores if cores is not None else len(os.sched_getaffinity(0))
+    memory = memory if memory is not None else available_memory()
+    by_memory = memory // memory_per_sandbox if memory and memory_per_sandbox else cores
+    workers = max(1, min(cores, by_memory))
+    reason = f"{cores} cores"
+    if memory and memory_per_sandbox:
+        reason += f", {memory / 2**30:.1f} GiB available / {memory_per_sandbox / 2**30:g} GiB per sandbox"
+    return workers, reason
 
 
 @dataclass
@@ -265,6 +303,25 @@ def package_files() -> list[Path]:
     return [p for p in _tree(PACKAGE_DIR) if p.parent == graders or graders not in p.parents]
 
 
+# Tables of assignment.toml that never decide a raw grade: the late policy is applied to
+# each saved grade when a run finishes, so changing it must not grade anyone again.
+NOT_DECISIVE = ("late",)
+
+
+def _decisive_bytes(path: Path) -> bytes:
+    """A file's bytes as the fingerprint sees them. assignment.toml is read as its tables
+    without ``NOT_DECISIVE`` (so neither the late policy nor a comment re-grades anyone)."""
+    data = path.read_bytes()
+    if path.name == "assignment.toml":
+        try:
+            conf = tomllib.loads(data.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            return data  # unreadable: grading stops on it anyway
+        kept = {k: v for k, v in conf.items() if k not in NOT_DECISIVE}
+        return b"assignment.toml tables\0" + json.dumps(kept, sort_keys=True, default=str).encode()
+    return data
+
+
 def shared_inputs(assignment: Assignment) -> dict[str, tuple[Path, list[Path]]]:
     """What decides every student's grade alike: label -> (folder, its files)."""
     source, release = assignment.source_notebook.parent, assignment.release_dir
@@ -288,7 +345,7 @@ def shared_digest(assignment: Assignment, options: Options) -> str:
     for label, (folder, files) in shared_inputs(assignment).items():
         h.update(f"{label} {len(files)}\0".encode())  # a missing folder or file: 0 files
         for path in files:
-            data = path.read_bytes()
+            data = _decisive_bytes(path)
             h.update(f"{path.relative_to(folder).as_posix()}\0{len(data)}\0".encode())
             h.update(data)
     h.update(json.dumps(options.plugin_options(), sort_keys=True).encode())  # command-line limits
@@ -362,6 +419,10 @@ def grade_class(
         stamp = stamps[student]
         extra = (*notes.get(student, ()), *stamp.notes)
         result = replace(result, errors=(*result.errors, *extra), timestamp=stamp.timestamp)
+        # The late policy (pipeline.grade sets it for the run) turns the raw grade, saved
+        # as graded, into the final one; the gradebook (on_result) still gets raw scores per cell.
+        if options.late is not None:
+            result = options.late.apply(result)
         report.results[student] = result
         try:
             write_student_outputs(result, notebook, layout.autograded, layout.feedback, stamp.files)
@@ -406,11 +467,25 @@ def grade_class(
         isolation = isolation_mode(options.isolation) if todo else options.isolation
         plugin_options = {**options.plugin_options(), "isolation": isolation, "isolation_checked": True}
 
+        # One warm grader per worker thread (grader_server.py): pytest, NumPy and the
+        # assignment's heavy modules are imported once, each submission's grader is a fork.
+        local, warm_graders = threading.local(), []
+
         def work(student: str) -> dict:
             notebook, _ = todo[student]
-            return grade_notebook(assignment, notebook, student, **plugin_options)
+            warm = None
+            if options.warm:
+                if not hasattr(local, "warm"):
+                    local.warm = WarmGrader(assignment.grader_preload())
+                    warm_graders.append(local.warm)
+                warm = local.warm
+            return grade_notebook(assignment, notebook, student, warm=warm, **plugin_options)
 
-        with cf.ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+        workers = options.workers
+        if workers == "auto":
+            workers = auto_workers(assignment.limits(memory_bytes=options.memory_bytes()).memory_bytes)[0]
+        with contextlib.ExitStack() as stack, cf.ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+            stack.callback(lambda: [w.close() for w in warm_graders])
             futures = {pool.submit(work, s): s for s in todo}
             for future in cf.as_completed(futures):
                 student = futures[future]

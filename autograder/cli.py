@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -68,13 +70,44 @@ def build_parser() -> argparse.ArgumentParser:
     add_grading_options(p)
 
     p = sub.add_parser("demo", help="release and grade the bundled example class (examples/)")
-    p.add_argument("--workers", type=int, default=2, help="submissions graded in parallel (default: 2)")
+    p.add_argument("--workers", type=workers_arg, default="auto", help="submissions graded in parallel: N or auto "
+                   "(default: auto, from the cores and the memory)")  # fmt: skip
     p.add_argument("--force", action="store_true", help="re-grade even if saved results are up to date")
     return parser
 
 
+def workers_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers: give a whole number from 1, or auto")
+    return n
+
+
+# ISO-like, as --due takes it: "2026-12-01", "2026-12-01 17:00", "2026-12-01T17:00:00+01:00", "...Z"
+_DUE = re.compile(r"\d{4}-\d\d-\d\d([ T]\d\d:\d\d(:\d\d)?)?(Z|[+-]\d\d:\d\d)?")
+
+
+def due_arg(text: str) -> datetime:
+    """``--due``: an ISO-like date and time, optionally with a UTC offset; naive means UTC. Naive UTC back."""
+    try:
+        if not _DUE.fullmatch(text.strip()):
+            raise ValueError
+        due = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not a due date: give one such as "2026-12-01 17:00" (UTC) or "2026-12-01T17:00+01:00"'
+        ) from None
+    return due.astimezone(UTC).replace(tzinfo=None) if due.tzinfo else due
+
+
 def add_grading_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=int, default=1, help="submissions graded in parallel (default: 1)")
+    p.add_argument("--workers", type=workers_arg, default="auto", help="submissions graded in parallel: N or auto "
+                   "(default: auto, one per core as memory allows, printed)")  # fmt: skip
     p.add_argument("--json", type=Path, metavar="PATH", help="also write all results as JSON (documented schema)")
     p.add_argument(
         "--feedback", type=Path, metavar="DIR", help="feedback folder (default: feedback/ beside SUBMISSIONS)"
@@ -86,6 +119,13 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
         "--gradebook", metavar="URL", help="nbgrader gradebook URL (default: sqlite gradebook.db beside SUBMISSIONS)"
     )
     p.add_argument("--force", action="store_true", help="re-grade even if saved results are up to date")
+    p.add_argument(
+        "--due",
+        type=due_arg,
+        metavar="WHEN",
+        help='due date for the late policy, e.g. "2026-12-01 17:00" (UTC unless it ends in +HH:MM or Z); '
+        "default: the assignment's duedate in the gradebook. Changing it needs no re-grading",
+    )
     p.add_argument("--timeout", type=float, metavar="S", help="seconds per call into student code (default: 5)")
     p.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per notebook cell (default: 30)")
     p.add_argument("--memory-gib", type=float, metavar="G", help="memory limit per sandbox in GiB (default: 2)")
@@ -166,8 +206,11 @@ def grade_and_report(
     assignment: Assignment, layout: batch.Layout, options: batch.Options, args: argparse.Namespace
 ) -> int:
     """Grade through the pipeline, with a progress bar; then the table and where everything went."""
-    memory = int(options.memory_gib * 2**30) if options.memory_gib else None
-    options.isolation = announce_isolation(options.isolation, assignment.limits(memory_bytes=memory))
+    limits = assignment.limits(memory_bytes=options.memory_bytes())
+    options.isolation = announce_isolation(options.isolation, limits)
+    if options.workers == "auto":
+        options.workers, why = batch.auto_workers(limits.memory_bytes)
+        console.print(Text(f"workers: {options.workers} (auto: {why}; --workers N to choose)"))
     with Progress(
         TextColumn("grading [bold]{task.fields[current]}"),
         BarColumn(),
@@ -185,6 +228,7 @@ def grade_and_report(
             csv=getattr(args, "csv", None),
             json=getattr(args, "json", None),
             students=getattr(args, "student", None),
+            due=getattr(args, "due", None),
             on_start=lambda n: progress.update(task, total=n),
             on_progress=lambda s: progress.update(task, advance=1, current=terminal(s, 80)),
         )
@@ -195,6 +239,10 @@ def grade_and_report(
     console.print(Text(f"feedback:   {layout.feedback}/<student>/{assignment.name}/{assignment.name}.html"))
     console.print(Text(f"grades:     {outcome.csv}{kept_note}{json_note}"))
     console.print(Text(f"gradebook:  {outcome.gradebook}"))
+    if outcome.late is not None:
+        late = sum(1 for r in report.results.values() if r.late is not None and (r.late.hours_late or 0) > 0)
+        console.print(Text(f"due:        {outcome.late.due:%Y-%m-%d %H:%M} UTC (from {outcome.due_from}); "
+                           f"{late} submitted late"))  # fmt: skip
     if report.unstamped and len(report.unstamped) < len(report.results):
         # Some came through nbgrader's exchange and some didn't: release_feedback stops at the latter.
         names = ",".join(clean(s, 100) for s in sorted(report.unstamped))

@@ -1,6 +1,8 @@
 """Grade one submission: run the assignment's graders in a fresh grader process.
 
-Each submission gets its own ``pytest`` process (trusted: it holds the graders, the
+Each submission gets its own ``pytest`` process (in a batch, forked from a warm grader
+that has imported pytest, NumPy and the assignment's heavy modules once:
+``grader_server.py``) (trusted: it holds the graders, the
 reference and the comparisons), which in turn starts the sandboxed worker that runs
 the student's code. A grader process that crashes, hangs or writes no results is a
 ``GradingError`` for that one submission and nothing else: the batch scores it 0 with a
@@ -10,14 +12,17 @@ message, does not save it, and grades it again on the next run.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from .assignments import Assignment
+from .grader_server import ServerDied, WarmGrader
 
 GRADERS_INI = Path(__file__).parent / "graders" / "pytest.ini"
+log = logging.getLogger(__name__)
 GRADING_TIMEOUT = 900  # seconds for one whole submission; only a grader bug gets near it
 
 
@@ -55,32 +60,46 @@ def grader_command(assignment: Assignment, notebook: Path, student: str, results
     return cmd
 
 
-def grade_notebook(assignment: Assignment, notebook: Path, student: str = "student", **options: object) -> dict:
+def run_grader(cmd: list[str], cwd: str, warm: WarmGrader | None) -> tuple[int, str]:
+    """Run one grader process: forked from ``warm`` if given (``grader_server.py``), else started
+    cold. (exit code, output); subprocess.TimeoutExpired or TimeoutError after GRADING_TIMEOUT."""
+    if warm is not None:
+        try:
+            return warm.run(cmd[3:], Path(cwd), GRADING_TIMEOUT)  # cmd[3:]: pytest's own arguments
+        except ServerDied as e:  # it is restarted for the next submission; this one is graded cold
+            log.warning("%s; grading this submission in a fresh process", e)
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=GRADING_TIMEOUT, cwd=cwd)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def grade_notebook(
+    assignment: Assignment, notebook: Path, student: str = "student", warm: WarmGrader | None = None,
+    **options: object,
+) -> dict:  # fmt: skip
     """Grade one notebook and return its results (see plugin.GradingRun.results).
 
-    ``options`` are the plugin's: isolation, call_timeout, cell_timeout, memory_gib,
-    record_expected; and ``only``, a list of grade ids whose graders alone run.
+    ``warm``: a warm grader to fork the grader process from (the batch keeps one per
+    worker). ``options`` are the plugin's: isolation, call_timeout, cell_timeout,
+    memory_gib, record_expected; and ``only``, a list of grade ids whose graders alone run.
     """
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         results = Path(tmp) / "results.json"
         cmd = grader_command(assignment, Path(notebook).absolute(), student, results, options)  # (links: refused)
         try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, errors="replace", timeout=GRADING_TIMEOUT, cwd=tmp
-            )
-        except subprocess.TimeoutExpired:
+            returncode, output = run_grader(cmd, tmp, warm)
+        except (subprocess.TimeoutExpired, TimeoutError):
             raise GradingError(
                 f"grading {student} did not finish within {GRADING_TIMEOUT} s",
                 f"Grading your notebook did not finish within {GRADING_TIMEOUT} s, so it earned no points. {NOT_SAVED}",
             ) from None
         failed = GradingError(
             "",
-            f"The grader process stopped while grading your notebook (exit status {proc.returncode}) and "
+            f"The grader process stopped while grading your notebook (exit status {returncode}) and "
             f"reported no scores, so it earned no points. {NOT_SAVED}",
         )
-        if proc.returncode not in (0, 1) or not results.exists():
-            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-            failed.args = (f"the graders failed for {student} (pytest exit {proc.returncode}):\n{tail}",)
+        if returncode not in (0, 1) or not results.exists():
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            failed.args = (f"the graders failed for {student} (pytest exit {returncode}):\n{tail}",)
             raise failed
         try:
             return json.loads(results.read_bytes())

@@ -1,7 +1,8 @@
 """The grading pipeline: what ``autograder grade``, ``autograder demo`` and the tests call.
 
     discover the submissions (or the ``students`` asked for) -> read the class's CSV and
-    JSON -> open the gradebook -> grade (batch.grade_class: intake, sandboxed grading,
+    JSON -> open the gradebook -> the due date (``due``, else the gradebook's) and the late
+    policy (assignment.toml's ``[late]``) -> grade (batch.grade_class: intake, sandboxed grading,
     saved results, feedback) -> merge into the CSV and JSON
 
 Everything that can make the run fail (the layout, unknown students, files that can't be
@@ -13,13 +14,16 @@ back an ``Outcome`` (typed results: ``results.py``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from . import batch, reports
 from .assignments import Assignment
 from .gradebook import GradebookError, GradebookWriter, check_url, default_url
+from .results import LatePolicy
 
 
 @dataclass
@@ -29,6 +33,8 @@ class Outcome:
     json: Path | None
     gradebook: str  # the gradebook's URL
     kept: int = 0  # students graded before, not now, kept in the CSV
+    late: LatePolicy | None = None  # the late policy applied, with its due date; None without a due date
+    due_from: str = ""  # where the due date came from: "--due", "the gradebook" or ""
 
 
 def grade(
@@ -40,6 +46,7 @@ def grade(
     csv: Path | None = None,
     json: Path | None = None,
     students: list[str] | None = None,
+    due: datetime | None = None,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> Outcome:
@@ -47,7 +54,10 @@ def grade(
 
     ``students`` (ids, i.e. folder names): grade only those. Defaults, nbgrader-style
     beside ``submitted/``: the gradebook ``gradebook.db``, the CSV ``grades/<assignment>.csv``.
-    The CSV and JSON keep the rows of students not graded now. ``on_start(n)`` is told
+    The CSV and JSON keep the rows of students not graded now. ``due`` (naive: UTC) is the
+    due date, else the gradebook's ``duedate`` for the assignment, if it has one; with a due
+    date, assignment.toml's ``[late]`` turns each raw score into the final one (the saved
+    results and the gradebook stay raw). ``on_start(n)`` is told
     how many students there are, ``on_progress(student)`` each time one is done.
     """
     found = batch.discover(layout.submitted, assignment.name)
@@ -71,9 +81,15 @@ def grade(
     except Exception as e:  # SQLAlchemy's and nbgrader's errors share no base class
         reason = (str(e).strip().splitlines() or [""])[0][:300]
         raise batch.BatchError(f"the gradebook {db_url} could not be opened ({type(e).__name__}: {reason})") from e
-    if on_start:
-        on_start(len(found))
+    due_from = "--due" if due is not None else ""
     try:
+        if due is None and (due := writer.gb.find_assignment(assignment.name).duedate) is not None:
+            due_from = "the gradebook"
+        late = LatePolicy.of(assignment.late(), due)
+        if late is not None:  # for batch.grade_class's finish; not in the fingerprint, so no re-grading
+            options = dataclasses.replace(options, late=late)
+        if on_start:
+            on_start(len(found))
         report = batch.grade_class(
             assignment, layout, options, on_result=writer.record, on_progress=on_progress, students=list(found)
         )
@@ -82,4 +98,4 @@ def grade(
     kept = reports.write_csv(csv_path, report.results, assignment.graded_ids(), previous_csv)
     if json:
         reports.write_json(json, assignment.name, report.results, previous_json)
-    return Outcome(report, csv_path, json, db_url, kept)
+    return Outcome(report, csv_path, json, db_url, kept, late, due_from)

@@ -72,6 +72,7 @@ def feedback_html(result: StudentResult, notebook: Path | None) -> str:
             student=clean(result.student, 256),
             score=result.score,
             max_score=result.max_score,
+            late=result.late.describe() if result.late else "",  # "raw 80, submitted 2 h 10 min late: −8"
             errors=errors,
             functions=functions,
             answers=shown_answers,
@@ -179,6 +180,7 @@ def write_student_outputs(
 
 
 CSV_HEAD = ["student", "score", "max_score"]  # then one column per function, then "errors"
+CSV_LATE = ["raw_score", "late_penalty"]  # last, under a late policy (score is then the final score)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -206,9 +208,11 @@ def write_csv(
 ) -> int:
     """Write the CSV: ``results``' rows, and the rows of ``keep`` (``read_csv``) of everyone else.
 
-    Returns how many rows were kept from ``keep``.
+    Returns how many rows were kept from ``keep``. Under a late policy (a result with
+    ``late``, or kept rows that have them) the columns ``CSV_LATE`` come last.
     """
-    header = [*CSV_HEAD, *functions, "errors"]
+    late = any(r.late for r in results.values()) or any(CSV_LATE[0] in row for row in keep)
+    header = [*CSV_HEAD, *functions, "errors", *(CSV_LATE if late else ())]
     rows = {}
     for row in keep:  # by column name: a column the assignment no longer has is dropped
         rows[row.get("student") or ""] = [_cell(row.get(column) or "") for column in header]
@@ -216,6 +220,8 @@ def write_csv(
     for student, r in results.items():
         scores = [fmt(r.functions[g].score if g in r.functions else 0.0) for g in functions]
         rows[_cell(student)] = [_cell(student), fmt(r.score), fmt(r.max_score), *scores, str(len(r.errors))]
+        if late:  # without a due date, the raw score is the final one
+            rows[_cell(student)] += [fmt(r.late.raw_score), fmt(r.late.penalty)] if r.late else [fmt(r.score), "0"]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with tmp.open("w", newline="", encoding="utf-8") as f:

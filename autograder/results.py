@@ -3,8 +3,12 @@
     TestResult       one hidden test: name, passed, points, message, description
     FunctionResult   one graded function: score, max_score, its tests
     StudentResult    one submission: the functions, the problems found (errors), whether
-                     the notebook was bad input, timings (``extra``) and when it was
-                     submitted (``timestamp``)
+                     the notebook was bad input, timings (``extra``), when it was
+                     submitted (``timestamp``) and, under a late policy, its raw score
+                     and penalty (``late``)
+    Late             what a late policy did to one score: raw score, penalty, hours late
+    LatePolicy       the due date and assignment.toml's ``[late]``; ``apply`` turns a
+                     raw result into a final one
 
 Three forms, one per reader:
 
@@ -14,13 +18,19 @@ Three forms, one per reader:
 - ``record()``: what results.json saves and ``parse`` reads back (every field);
 - ``public()``: one student's entry of the documented ``--json`` output
   (docs/results.schema.json), exactly its keys, which tools depend on.
+
+A late penalty is applied when results are finished (``LatePolicy.apply``), never saved:
+results.json keeps the raw grade, so a new due date needs no re-grading (editing
+assignment.toml does: the whole file is in the fingerprint).
+``score`` is then the final score, ``late.raw_score`` the graded one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from .text import clean, clean_messages, clean_tree
@@ -82,6 +92,118 @@ class FunctionResult:
 
 
 @dataclass(frozen=True)
+class Late:
+    """What the late policy did to one score (``score`` is then the final score)."""
+
+    raw_score: float  # as graded
+    penalty: float  # points taken off: raw_score - score
+    hours_late: float | None  # hours after the due date (0 on time); None without a submission time
+    cutoff: bool = False  # after the cutoff: 0 points
+    grace: bool = False  # late, but within the grace period: no penalty
+
+    def record(self) -> dict:
+        return {
+            "raw_score": self.raw_score,
+            "late_penalty": self.penalty,
+            "hours_late": None if self.hours_late is None else round(self.hours_late, 4),
+        }
+
+    def describe(self) -> str:
+        """For the feedback page, after "Score: 72 / 100": "raw 80, submitted 2 h 10 min late: −8"."""
+        if not self.hours_late:
+            return ""
+        when = f"submitted {duration(self.hours_late)} late"
+        if self.grace:
+            return f"{when}, within the grace period: no penalty"
+        if not self.penalty and not self.cutoff:
+            return f"{when}: no penalty"
+        cut = ", after the cutoff" if self.cutoff else ""
+        return f"raw {self.raw_score:g}, {when}{cut}: −{self.penalty:g}"
+
+
+def duration(hours: float) -> str:
+    """2.1667 -> '2 h 10 min'; whole minutes, rounded up (1 s late is '1 min')."""
+    minutes = math.ceil(round(hours * 60, 6))
+    days, rest = divmod(minutes, 24 * 60)
+    parts = [f"{days} d"] if days else []
+    if rest // 60:
+        parts.append(f"{rest // 60} h")
+    if rest % 60 or not parts:
+        parts.append(f"{rest % 60} min")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class LatePolicy:
+    """A due date (naive UTC, as nbgrader's gradebook keeps it) and assignment.toml's ``[late]``.
+
+    Lateness counts from the due date; within ``grace_minutes`` of it there is no penalty.
+    Past the grace: ``penalty_per_hour`` (or ``_per_day``) of the max score for every
+    started hour (day), as nbgrader's SubtractPlugin counts, at most ``max_penalty`` of
+    the max score, and never below 0 points. Past ``cutoff_hours``: 0 points.
+    """
+
+    due: datetime
+    penalty_per_hour: float = 0.0
+    penalty_per_day: float = 0.0
+    max_penalty: float = 1.0
+    cutoff_hours: float | None = None
+    grace_minutes: float = 0.0
+
+    @classmethod
+    def of(cls, table: Mapping[str, float], due: datetime | None) -> LatePolicy | None:
+        """The policy for ``due`` and a checked ``[late]`` table; None without a due date."""
+        if due is None:
+            return None
+        if due.tzinfo is not None:
+            due = due.astimezone(UTC).replace(tzinfo=None)
+        return cls(due, **{k: float(v) for k, v in table.items()})
+
+    def late(self, raw: float, max_score: float, timestamp: datetime | None) -> Late:
+        if timestamp is None:
+            return Late(raw, 0.0, None)
+        hours = max(0.0, (timestamp - self.due).total_seconds() / 3600)
+        if hours == 0:
+            return Late(raw, 0.0, 0.0)
+        if hours * 60 <= self.grace_minutes:
+            return Late(raw, 0.0, hours, grace=True)
+        if self.cutoff_hours is not None and hours > self.cutoff_hours:
+            return Late(raw, raw, hours, cutoff=True)
+        rate, units = (
+            (self.penalty_per_day, math.ceil(round(hours / 24, 9)))
+            if self.penalty_per_day
+            else (self.penalty_per_hour, math.ceil(round(hours, 9)))
+        )
+        penalty = min(rate * units, self.max_penalty) * max_score
+        return Late(raw, round(min(penalty, raw), 9), hours)
+
+    def apply(self, result: StudentResult) -> StudentResult:
+        """``result`` (raw, as graded) with its final score and what the policy did."""
+        late = self.late(result.score, result.max_score, result.timestamp)
+        errors = result.errors
+        if late.hours_late is None:
+            errors = (*errors, NO_TIME)
+        return replace(result, score=round(result.score - late.penalty, 9), errors=errors, late=late)
+
+
+NO_TIME = (
+    "No submission time was recorded for your notebook (no readable timestamp.txt from `nbgrader submit`), "
+    "so it was not counted late."
+)
+
+
+def _late_of(raw: dict) -> Late | None:
+    """The late keys of a ``--json`` entry read back (``public``), checked; None if it has none."""
+    if "raw_score" not in raw and "late_penalty" not in raw:
+        return None
+    hours = raw.get("hours_late")
+    if hours is not None and (_number(hours) < 0 or not math.isfinite(hours)):
+        raise ValueError("hours_late is not a number of hours")
+    return Late(_number(raw.get("raw_score")), _number(raw.get("late_penalty")),
+                None if hours is None else float(hours))  # fmt: skip
+
+
+@dataclass(frozen=True)
 class StudentResult:
     assignment: str
     student: str
@@ -95,8 +217,12 @@ class StudentResult:
     # batch on every run and never saved: an identical notebook submitted again keeps its
     # saved grade but gets its new time.
     timestamp: datetime | None = None
+    # What the late policy did (LatePolicy.apply, when results are finished); None without
+    # a due date. Never saved either: results.json keeps the raw grade.
+    late: Late | None = None
 
     KNOWN = ("assignment", "student", "score", "max_score", "errors", "bad_input", "functions")
+    LATE_KEYS = ("raw_score", "late_penalty", "hours_late")  # in --json output only (public)
 
     @classmethod
     def parse(cls, raw: object, student: str, assignment: str) -> StudentResult:
@@ -111,9 +237,12 @@ class StudentResult:
         errors = raw.get("errors", [])
         if not isinstance(errors, list):
             raise ValueError("errors is not a list")
-        extra = {clean(k): clean_tree(v) for k, v in raw.items() if k not in cls.KNOWN}  # timings and the like
-        return cls(assignment, student, _number(raw.get("score")), _number(raw.get("max_score")), functions,
-                   tuple(clean_messages(errors)), raw.get("bad_input") is True, extra)  # fmt: skip
+        known = (*cls.KNOWN, *cls.LATE_KEYS)
+        extra = {clean(k): clean_tree(v) for k, v in raw.items() if k not in known}  # timings and the like
+        score = _number(raw.get("score"))
+        return cls(assignment, student, score, _number(raw.get("max_score")), functions,
+                   tuple(clean_messages(errors)), raw.get("bad_input") is True, extra,
+                   late=_late_of(raw))  # fmt: skip
 
     @classmethod
     def unscored(cls, skeleton: Mapping[str, FunctionResult], student: str, assignment: str,
@@ -140,9 +269,14 @@ class StudentResult:
         }
 
     def public(self) -> dict:
-        """This student's entry of the documented ``--json`` output: exactly its keys."""
+        """This student's entry of the documented ``--json`` output: exactly its keys.
+
+        Under a late policy, ``score`` is the final score and ``raw_score``, ``late_penalty``
+        and ``hours_late`` follow it; without one, none of them is there.
+        """
         return {
             "score": self.score,
+            **(self.late.record() if self.late else {}),
             "max_score": self.max_score,
             "errors": list(self.errors),
             "functions": {

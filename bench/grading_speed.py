@@ -1,11 +1,12 @@
-"""How long does grading take? Seconds per submission with 1 and 2 workers.
+"""How long does grading take? Seconds per submission with 1 and 2 workers, warm and cold.
 
-    python bench/grading_speed.py [ASSIGNMENT] [--students N]
+    python bench/grading_speed.py [ASSIGNMENT] [--students N] [--workers 1 2] [--cold]
 
 Builds a class of N submissions (perfect, untouched, and realistic mutants from the
-assignment's test catalogue), grades it once with one worker and once with two, and
-prints seconds per submission and the speed-up. A benchmark, not a test: figures vary
-with the machine and its load.
+assignment's catalogue), grades it with each number of workers, and prints seconds per
+submission and the speed-up. With ``--cold`` it also grades each time without the warm
+grader (every grader process started from scratch) and prints the ratio. A benchmark,
+not a test: figures vary with the machine and its load.
 """
 
 from __future__ import annotations
@@ -36,22 +37,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("assignment", nargs="?", default="cnn_step_by_step")
     parser.add_argument("--students", type=int, default=12, help="class size (default 12)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
+    parser.add_argument("--cold", action="store_true", help="also grade without the warm grader, for the ratio")
     args = parser.parse_args()
     a = Assignment(args.assignment).check()
     with tempfile.TemporaryDirectory() as tmp:
         submitted = Path(tmp) / "submitted"
         make_class(a, submitted, args.students)
         timings = {}
-        for workers in (1, 2):
-            start = time.perf_counter()
-            report = grade_class(a, Layout.beside(submitted), Options(workers=workers, force=True))
-            timings[workers] = time.perf_counter() - start
-            assert not report.failed, report.failed
-            per = timings[workers] / args.students
-            print(
-                f"{a.name}: {args.students} submissions, {workers} worker(s): {timings[workers]:.1f} s, {per:.2f} s per submission"
-            )
-        print(f"speed-up with 2 workers: {timings[1] / timings[2]:.2f}x")
+        for workers in args.workers:
+            for warm in (True, False) if args.cold else (True,):
+                start = time.perf_counter()
+                report = grade_class(a, Layout.beside(submitted), Options(workers=workers, force=True, warm=warm))
+                timings[workers, warm] = time.perf_counter() - start
+                assert not report.failed, report.failed
+                per = timings[workers, warm] / args.students
+                kind = "warm" if warm else "cold"
+                print(f"{a.name}: {args.students} submissions, {workers} worker(s), {kind}: "
+                      f"{timings[workers, warm]:.1f} s, {per:.2f} s per submission")  # fmt: skip
+            if args.cold:
+                print(
+                    f"  cold / warm with {workers} worker(s): {timings[workers, False] / timings[workers, True]:.2f}x"
+                )
+        if (1, True) in timings and (2, True) in timings:
+            print(f"speed-up with 2 workers: {timings[1, True] / timings[2, True]:.2f}x")
 
 
 if __name__ == "__main__":

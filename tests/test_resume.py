@@ -193,3 +193,15 @@ def test_the_fingerprint_is_deterministic_and_shared_once(tmp_path):
     assert batch.shared_digest(b, options) == shared
     assert batch.fingerprint(a, "1" * 64, options) == batch.fingerprint(b, "1" * 64, options, shared)
     assert batch.fingerprint(a, "1" * 64, options, shared) != batch.fingerprint(a, "2" * 64, options, shared)
+
+
+def test_the_late_policy_is_not_in_the_fingerprint(course):
+    """Does adding or changing [late] (applied to saved grades when a run finishes) re-grade no one?"""
+    assert grade(course).reused == ["ada"]
+    append(f"{GRADERS}/assignment.toml", "\n[late]\npenalty_per_day = 0.1\n")(course)
+    assert grade(course).reused == ["ada"]
+    path = course / GRADERS / "assignment.toml"
+    path.write_text(path.read_text().replace("penalty_per_day = 0.1", "penalty_per_day = 0.2\nmax_penalty = 0.5"))
+    assert grade(course).reused == ["ada"]
+    append(f"{GRADERS}/assignment.toml", "\n[limits.env]\nOMP_NUM_THREADS = '1'\n")(course)  # a limit still counts
+    assert grade(course).reused == []

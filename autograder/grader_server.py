@@ -1,0 +1,148 @@
+"""A warm grader: the heavy imports happen once, then each submission's grader run is a fork.
+
+Every submission is graded in its own grader process (``grading.py``): pytest, the
+grading library and, for the Keras assignments, TensorFlow (about 6 s of CPU to import
+on the development machine, once per submission). This server imports them once and
+then, for each request, forks a child that runs pytest with that submission's arguments
+and exits. The child is a fresh copy of a process that has imported modules and run
+nothing else, so no state passes from one submission's grading to the next (the server
+itself never runs a grader, a reference or student code). What it imports is
+``PRELOAD`` plus the assignment's ``[grader] preload`` (assignment.toml); TensorFlow
+may be imported before a fork but not used (it starts its thread pools on first use).
+
+Protocol, one JSON object per line: the client writes ``{"args": [...], "cwd": DIR,
+"log": FILE}``; the server answers ``{"pid": N}`` once the child runs, then ``{"rc": N}``
+when it has exited (its output is in ``log``). The client kills the child on a time-out
+(``WarmGrader.run``); if the server itself dies, the client starts a new one.
+
+    python -m autograder.grader_server [MODULE ...]
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# Always worth importing before the fork: what every grader run imports anyway.
+PRELOAD = ("numpy", "pytest", "autograder.plugin")
+START_TIMEOUT = 300  # seconds for the imports (TensorFlow on a busy machine)
+
+
+class ServerDied(Exception):
+    """The warm server stopped answering; the caller grades this submission the cold way."""
+
+
+def serve(modules: list[str]) -> None:
+    if any(m in ("keras", "tensorflow") for m in modules):
+        import autograder.kit.keras_models  # noqa: F401  (sets TensorFlow's env defaults before it loads)
+    for name in (*PRELOAD, *modules):
+        importlib.import_module(name)
+    import pytest
+
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints can't corrupt the protocol
+    protocol.write('{"ready": true}\n')
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:  # the child: one submission's grader run
+            code = 3
+            try:
+                protocol.close()
+                os.chdir(request["cwd"])
+                log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                code = pytest.main(list(request["args"]))
+            except BaseException as e:  # noqa: BLE001 - anything goes into the log, then the exit code
+                print(f"grader child failed: {type(e).__name__}: {e}", file=sys.stderr)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(int(code))
+        protocol.write(json.dumps({"pid": pid}) + "\n")
+        _, status = os.waitpid(pid, 0)
+        protocol.write(json.dumps({"rc": os.waitstatus_to_exitcode(status)}) + "\n")
+
+
+class WarmGrader:
+    """One warm server, for one thread of a batch: ``run`` grades one submission at a time."""
+
+    def __init__(self, modules: list[str]):
+        self.modules = list(modules)
+        self.proc: subprocess.Popen | None = None
+        self.buffer = b""
+
+    def start(self) -> None:
+        self.buffer = b""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.grader_server", *self.modules],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
+        )  # fmt: skip
+        try:
+            ready = self._read(START_TIMEOUT).get("ready") is True
+        except (TimeoutError, ValueError):
+            ready = False
+        if not ready:
+            self.close()
+            raise ServerDied("the warm grader did not start")
+
+    def _read(self, timeout: float) -> dict:
+        """The server's next reply line (unbuffered reads: select then sees every byte)."""
+        assert self.proc is not None and self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise ServerDied("the warm grader exited")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def run(self, args: list[str], cwd: Path, timeout: float) -> tuple[int, str]:
+        """pytest ``args`` in a forked child, in ``cwd``: (exit code, its output). A child still
+        running after ``timeout`` seconds is killed, and TimeoutError raised."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        assert self.proc is not None and self.proc.stdin is not None
+        log = Path(cwd) / "grader-output.txt"
+        deadline = time.monotonic() + timeout
+        try:
+            self.proc.stdin.write((json.dumps({"args": args, "cwd": str(cwd), "log": str(log)}) + "\n").encode())
+            pid = self._read(START_TIMEOUT)["pid"]
+        except (OSError, ValueError, KeyError, TimeoutError) as e:
+            self.close()
+            raise ServerDied(f"the warm grader stopped answering ({type(e).__name__})") from None
+        try:
+            rc = self._read(deadline - time.monotonic())["rc"]
+        except TimeoutError:
+            os.kill(pid, signal.SIGKILL)  # the server reaps it and reports; a new request may follow
+            self._read(30)
+            raise
+        except (ValueError, KeyError) as e:
+            self.close()
+            raise ServerDied(f"the warm grader sent a bad reply ({type(e).__name__})") from None
+        return int(rc), log.read_text(errors="replace") if log.exists() else ""
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1:])
