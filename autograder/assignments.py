@@ -170,6 +170,10 @@ class Assignment:
     def tolerances(self) -> Tolerances:
         return Tolerances.declared(self.config().get("tolerances", {}))
 
+    def grader_answers(self) -> str:
+        """Who answers stand-in calls: "reference" (default) or "per test" (``[grader] answers``)."""
+        return str(self.config().get("grader", {}).get("answers", "reference"))
+
     def grader_preload(self) -> list[str]:
         """Modules the warm grader imports once per worker (``[grader] preload``, e.g. keras)."""
         return list(self.config().get("grader", {}).get("preload", []))
@@ -281,7 +285,8 @@ TABLES = {
     "helpers": 'modules = ["helper.py", ...], shipped to students',
     "tolerances": "name = {rtol = ..., atol = ...}",
     "fidelity": "min_mutants, min_correct, min_tests (whole numbers) and mutants_graded_on ('all' or 'dependents')",
-    "grader": 'preload = ["keras", ...]: modules the warm grader imports once, not per submission',
+    "grader": 'preload = ["keras", ...] (modules the warm grader imports once) and answers = "reference" or '
+    '"per test" (who answers stand-in calls)',
     "late": "penalty_per_hour or penalty_per_day and max_penalty (fractions of the max score, 0 to 1), "
     "cutoff_hours and grace_minutes (numbers, 0 or more)",
 }
@@ -370,9 +375,12 @@ def check_config(conf: dict, path: Path) -> None:
             fail(f"tolerances.{name} must be a table of rtol and atol (numbers, 0 or more), "
                  f"such as {name} = {{rtol = 1e-6, atol = 1e-8}}, not {_shown(tol)}")  # fmt: skip
     for key, value in conf.get("grader", {}).items():
-        if key != "preload":
+        if key not in ("preload", "answers"):
             fail(f"unknown key grader.{key}; [grader] allows {TABLES['grader']}")
-        if not isinstance(value, list) or not all(isinstance(m, str) and re.fullmatch(r"[A-Za-z_][\w.]*", m)
+        if key == "answers":
+            if value not in ("reference", "per test"):
+                fail(f"grader.answers must be \"reference\" or \"per test\", not {_shown(value)}")
+        elif not isinstance(value, list) or not all(isinstance(m, str) and re.fullmatch(r"[A-Za-z_][\w.]*", m)
                                                   for m in value):  # fmt: skip
             fail(f'grader.preload must be a list of module names, such as ["keras"], not {_shown(value)}')
     for key, value in conf.get("fidelity", {}).items():

@@ -138,6 +138,7 @@ def test_stand_ins_must_be_lists_of_names(toml):
         ('[grader]\npreloads = ["keras"]\n', "unknown key grader.preloads; [grader] allows preload"),
         ('[grader]\npreload = "keras"\n', 'grader.preload must be a list of module names, such as ["keras"]'),
         ('[grader]\npreload = ["os; rm -rf /"]\n', "grader.preload must be a list of module names"),
+        ('[grader]\nanswers = "tests"\n', 'grader.answers must be "reference" or "per test", not the text \'tests\''),
     ],
 )
 def test_the_declaration_tables_are_checked_key_by_key(toml, text, expected):

@@ -1,8 +1,7 @@
 """The fixtures every grader gets, from its assignment's declaration (``assignment.toml``).
 
-Registered by ``autograder.plugin``, so a grader folder needs no conftest.py. A conftest
-may still override one (keras_resnet overrides ``grader_helpers``, whose answers are
-stand-ins built per test rather than the reference's functions).
+Registered by ``autograder.plugin``, so a grader folder needs no conftest.py (one may
+still add fixtures of its own, or override these).
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 
 from ..assignments import Assignment, load_reference
+from .inner_calls import Answering
 from .tolerances import Tolerances
 
 
@@ -50,15 +50,27 @@ def tolerances(assignment: Assignment) -> Tolerances:
 
 
 @pytest.fixture(scope="session")
-def grader_helpers(assignment: Assignment, reference: SimpleNamespace) -> dict[str, Callable]:
-    """The reference's version of every function some graded function may call (``[stand_ins]``).
+def grader_helpers(request: pytest.FixtureRequest, assignment: Assignment) -> dict[str, Callable] | Answering:
+    """What answers a graded function's calls to the functions its ``[stand_ins]`` entry names.
 
-    While a graded function runs, the sandbox hands its calls to these (only those its
-    own ``[stand_ins]`` entry names) to the grader, which answers with the reference:
-    a bug costs points once, in the function where it lives.
+    While a graded function runs, the sandbox hands those calls to the grader. By default
+    the reference answers them: a bug costs points once, in the function where it lives.
+    With ``[grader] answers = "per test"`` (Keras: layers and tensors can't cross the
+    sandbox), an empty ``Answering`` mapping that each test fills with stand-ins.
     """
+    if assignment.grader_answers() == "per test":
+        return Answering()
+    reference = request.getfixturevalue("reference")
     names = sorted({n for names in assignment.stand_ins().values() for n in names})
     return {name: getattr(reference, name) for name in names}
+
+
+@pytest.fixture(scope="session")
+def answering(grader_helpers: dict | Answering) -> Answering:
+    """``with answering(name=stand_in): ...``: answer calls to ``name`` with ``stand_in`` meanwhile."""
+    if not isinstance(grader_helpers, Answering):
+        raise pytest.UsageError('the answering fixture needs [grader] answers = "per test" in assignment.toml')
+    return grader_helpers
 
 
 @pytest.fixture

@@ -40,19 +40,6 @@ import numpy as np
 import pytest
 
 from autograder.kit import checks, keras_models
-from autograder.kit.inner_calls import Answering
-
-
-@pytest.fixture(scope="session")
-def grader_helpers() -> Answering:
-    """Empty except while a test answers inner calls (see ``Answering``)."""
-    return Answering()
-
-
-@pytest.fixture(scope="session")
-def answering(grader_helpers: Answering) -> Answering:
-    return grader_helpers
-
 
 # --- architecture keys ----------------------------------------------------------------------
 

@@ -37,19 +37,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograder.kit.inner_calls import Answering
 from autograder.kit.keras_models import reference_counts
-
-
-@pytest.fixture(scope="session")
-def grader_helpers() -> Answering:
-    """Empty except while a test answers inner calls (see ``Answering``)."""
-    return Answering()
-
-
-@pytest.fixture(scope="session")
-def answering(grader_helpers: Answering) -> Answering:
-    return grader_helpers
 
 
 class ExpectedCounts(dict):
