@@ -379,7 +379,7 @@ def check_config(conf: dict, path: Path) -> None:
             fail(f"unknown key grader.{key}; [grader] allows {TABLES['grader']}")
         if key == "answers":
             if value not in ("reference", "per test"):
-                fail(f"grader.answers must be \"reference\" or \"per test\", not {_shown(value)}")
+                fail(f'grader.answers must be "reference" or "per test", not {_shown(value)}')
         elif not isinstance(value, list) or not all(isinstance(m, str) and re.fullmatch(r"[A-Za-z_][\w.]*", m)
                                                   for m in value):  # fmt: skip
             fail(f'grader.preload must be a list of module names, such as ["keras"], not {_shown(value)}')
