@@ -62,7 +62,7 @@ class BatchError(Exception):
 
 @dataclass
 class Options:
-    workers: int | str = 1  # "auto" is resolved before grading (pipeline.auto_workers)
+    workers: int | str = 1  # or "auto": min(cores, memory / sandbox limit), see auto_workers
     isolation: str = "auto"
     call_timeout: float | None = None
     cell_timeout: float | None = None
