@@ -70,6 +70,20 @@ def grade_id_of(item: pytest.Item) -> str:
     return Path(str(item.fspath)).stem.removeprefix("test_")
 
 
+def description_of(item: pytest.Item) -> str:
+    """A test's first docstring line, naming its case when it is parametrised: ``{name}`` in
+    the line is filled in from the parameters, and otherwise the case's id is appended."""
+    line = next(iter((item.function.__doc__ or "").strip().splitlines()), "")
+    callspec = getattr(item, "callspec", None)
+    if not callspec or not line:
+        return line
+    try:
+        filled = line.format(**{k: v for k, v in callspec.params.items()})
+    except (KeyError, IndexError, ValueError, AttributeError):
+        filled = line
+    return filled if filled != line else f"{line} ({callspec.id})"
+
+
 def points_of(item: pytest.Item) -> float:
     marker = item.get_closest_marker("points")
     if marker is None or not marker.args:
@@ -177,7 +191,7 @@ class GradingRun:
             self.records[item.nodeid] = {
                 "function": grade_id_of(item),
                 "name": item.name,
-                "description": next(iter((item.function.__doc__ or "").strip().splitlines()), ""),
+                "description": description_of(item),
                 "worth": points_of(item),
                 "passed": False,
                 "message": "This check was not run.",

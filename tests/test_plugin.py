@@ -256,6 +256,32 @@ def test_a_blank_docstring_is_an_empty_description(pytester, course):
     assert results["functions"]["add"]["tests"][0]["description"] == ""
 
 
+def test_a_parametrised_test_names_its_case(pytester, course):
+    """Does each case of a parametrised test say which one it is ({name} filled in, or its id added)?"""
+    course.grader("add", ADD)
+    course.grader(
+        "scale",
+        """
+        import pytest
+
+        @pytest.mark.points(0.5)
+        @pytest.mark.parametrize("name", ["W1", "b1"])
+        def test_gradient(name):
+            \"\"\"grads['{name}'] is right.\"\"\"
+
+        @pytest.mark.points(1)
+        @pytest.mark.parametrize("reg", [0.0, 0.5])
+        def test_loss(reg):
+            \"\"\"The loss is right.\"\"\"
+        """,
+    )
+    outcome, results = run(pytester, course, "--collect-only")
+    assert outcome.ret == 0, outcome.stdout.str()
+    described = [t["description"] for t in results["functions"]["scale"]["tests"]]
+    assert described == ["grads['W1'] is right.", "grads['b1'] is right.", "The loss is right. (0.0)",
+                         "The loss is right. (0.5)"]  # fmt: skip
+
+
 # --- the grading library's fixtures -------------------------------------------------------
 
 FIXTURES = '''

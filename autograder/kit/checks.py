@@ -94,7 +94,11 @@ def close(
         if a.ndim:
             first = tuple(int(i) for i in np.argwhere(bad)[0])
             where = f" The first wrong entry is at index {first}."
-        message = f"{what} has the right shape, but {n} of {total} entries are wrong (largest error about {magnitude}).{where}"
+        if a.ndim == 0:  # a scalar has no "entries"
+            message = f"{what} is wrong: it is off by about {magnitude}."
+        else:
+            message = (f"{what} has the right shape, but {n} of {total} entries are wrong "
+                       f"(largest error about {magnitude}).{where}")  # fmt: skip
         if reveal:
             message += f" Expected {np.array2string(expected, precision=4)}."
         raise Mismatch(message, hint)

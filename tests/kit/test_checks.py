@@ -156,7 +156,7 @@ def test_close_counts_wrong_entries_and_names_the_first():
 def test_close_on_a_scalar_names_no_index():
     """Does a wrong 0-d answer get a count but no index?"""
     e = mismatch(checks.close, np.array(2.0), np.array(3.0), "loss")
-    assert e.message == "loss has the right shape, but 1 of 1 entries are wrong (largest error about 1)."
+    assert e.message == "loss is wrong: it is off by about 1."
 
 
 def test_close_gives_only_the_order_of_the_error_away():

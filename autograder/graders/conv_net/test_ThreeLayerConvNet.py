@@ -239,14 +239,14 @@ def test_loss_with_regularisation(student, reference, rng):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("name", PARAMS)
 def test_gradients_without_regularisation(student, reference, tolerances, rng, name):
-    """This gradient is right with reg = 0 (checked against numerical gradients of the loss)."""
+    """grads['{name}'] is right with reg = 0 (checked against numerical gradients of the loss)."""
     check_gradient(student, reference, tolerances, rng, name, reg=0.0)
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("name", PARAMS)
 def test_gradients_with_regularisation(student, reference, tolerances, rng, name):
-    """This gradient is right with reg = 0.5 (checked against numerical gradients of the loss)."""
+    """grads['{name}'] is right with reg = 0.5 (checked against numerical gradients of the loss)."""
     check_gradient(student, reference, tolerances, rng, name, reg=0.5)
 
 
