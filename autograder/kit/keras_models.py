@@ -43,7 +43,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..sandbox.harness.wire import RemoteRef  # noqa: E402
-from . import checks  # noqa: E402
+from . import checks, inner_calls  # noqa: E402
 
 # Seconds for one call that builds a whole model: a few seconds alone, more under load.
 BUILD_TIMEOUT = 60
@@ -275,6 +275,51 @@ def block_matches_reference(student, reference, rng, name: str, input_shape: tup
     what = f"the output of your block (training={kwargs['training']}) with the reference's weights"
     actual = call_layer(student, model, X, what)
     checks.close(actual, np.asarray(ref_model(X)), what, hint=hint, **tol)
+
+
+def own_blocks_differ(student, reference, composite: str, blocks: tuple[str, ...], *args: Any,
+                      keep: tuple[str, ...] | None = None, twice: bool = False, output_shapes: bool = True,
+                      **kwargs: Any) -> bool:  # fmt: skip
+    """Do the student's own ``blocks`` differ in size from the reference's at the sizes ``composite`` uses?
+
+    For a whole-model parameter count, which needs the student's real blocks: a wrong count
+    caused by a block is charged to that block's own tests, not to the model's. The
+    reference's ``composite(*args, **kwargs)`` is built with its calls to ``blocks``
+    recorded; each distinct call's block is then built by the student's code and by the
+    reference's (``twice``: two in a row, as in a stage, where fixed layer names would
+    clash), with the call's arguments but the input (only those in ``keep``, if given),
+    and their parameter counts (and, with ``output_shapes``, output shapes) compared. A
+    block the student's code can't build counts as different.
+    """
+    log: list = []
+    recorders = {name: inner_calls.Recorder(getattr(reference, name), _calling(getattr(reference, name)), log)
+                 for name in blocks}  # fmt: skip
+    with inner_calls.patched(getattr(reference, composite), **recorders):
+        getattr(reference, composite)(*args, **kwargs)
+    seen = set()
+    for name, arguments in log:
+        shape = tuple(arguments["X"].shape[1:])
+        sizes = {k: v for k, v in arguments.items() if k != "X" and (keep is None or k in keep)}
+        if (name, shape, repr(sizes)) in seen:
+            continue
+        seen.add((name, shape, repr(sizes)))
+        ref = reference_block_model(reference, name, shape, twice=twice, **sizes)
+        want = (reference_counts(ref), tuple(ref.output.shape)) if output_shapes else reference_counts(ref)
+        try:
+            block = block_model(student, name, shape, twice=twice, **sizes)
+            got: Any = model_counts(student, block)
+            if output_shapes:
+                got = (got, tuple(student.getattr(student.getattr(block, "output"), "shape")))
+        except (checks.StudentCodeError, checks.Mismatch):
+            return True
+        if got != want:
+            return True
+    return False
+
+
+def _calling(fn: Callable) -> Callable[[dict], Any]:
+    """A Recorder's answer that runs ``fn`` itself on the recorded arguments."""
+    return lambda arguments: fn(**arguments)
 
 
 def model_counts(student, model: RemoteRef) -> tuple[int, int]:

@@ -137,36 +137,6 @@ def test_outputs_training(skeleton, tolerances):
                  hint="don't fix the batch norms' mode (no training=False); " + STEM_HINT, **tolerances.float32)  # fmt: skip
 
 
-def blocks_have_wrong_sizes(student, reference):
-    """Do the student's own blocks differ from the reference's in size (parameters or output shape) at the sizes
-    DenseNet-121 uses?"""
-    log = []
-    real = {
-        name: inner_calls.Recorder(getattr(reference, name), _runs(getattr(reference, name)), log) for name in BLOCKS
-    }
-    with inner_calls.patched(reference.DenseNet121, **real):
-        reference.DenseNet121(input_shape=SHAPE, classes=1000)
-    for name, arguments in log:
-        shape = tuple(arguments["X"].shape[1:])
-        kwargs = {k: v for k, v in arguments.items() if k != "X"}
-        ref = keras_models.reference_block_model(reference, name, shape, **kwargs)
-        try:
-            block = keras_models.block_model(student, name, shape, **kwargs)
-            got = (
-                keras_models.model_counts(student, block),
-                tuple(student.getattr(student.getattr(block, "output"), "shape")),
-            )
-        except (checks.StudentCodeError, checks.Mismatch):
-            return True
-        if got != (keras_models.reference_counts(ref), tuple(ref.output.shape)):
-            return True
-    return False
-
-
-def _runs(fn):
-    return lambda arguments: fn(**arguments)
-
-
 @pytest.mark.points(1)
 def test_parameter_count(student, reference, skeleton, expected_counts):
     """With your own blocks: 8,062,504 parameters, 7,978,856 trainable, as the published DenseNet-121 (a difference caused by your blocks costs points there, not here)."""
@@ -179,7 +149,9 @@ def test_parameter_count(student, reference, skeleton, expected_counts):
         got = keras_models.model_counts(student, model)
     except (checks.StudentCodeError, checks.Mismatch) as e:
         got, problem = None, e
-    if got == want or blocks_have_wrong_sizes(student, reference):
+    if got == want or keras_models.own_blocks_differ(
+        student, reference, "DenseNet121", BLOCKS, input_shape=SHAPE, classes=1000
+    ):
         return
     if problem is not None:
         raise problem

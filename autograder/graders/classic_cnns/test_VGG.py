@@ -132,30 +132,6 @@ def test_other_arguments(student, reference, answering, arch):
                                "use Input(input_shape), Dense(fc_units, ...) and Dense(classes, ...).")  # fmt: skip
 
 
-def blocks_have_wrong_sizes(student, reference, conv_arch, **kwargs):
-    """Does the student's own vgg_block differ from the reference's in size (parameters or output shape) at the
-    sizes this VGG uses?"""
-    log = []
-    real = inner_calls.Recorder(reference.vgg_block, lambda a: reference.vgg_block(**a), log)
-    with inner_calls.patched(reference.VGG, vgg_block=real):
-        reference.VGG(conv_arch, **kwargs)
-    for _, arguments in log:
-        shape = tuple(arguments["X"].shape[1:])
-        sizes = {"num_convs": arguments["num_convs"], "filters": arguments["filters"]}
-        ref = keras_models.reference_block_model(reference, "vgg_block", shape, **sizes)
-        try:
-            block = keras_models.block_model(student, "vgg_block", shape, **sizes)
-            got = (
-                keras_models.model_counts(student, block),
-                tuple(student.getattr(student.getattr(block, "output"), "shape")),
-            )
-        except (checks.StudentCodeError, checks.Mismatch):
-            return True
-        if got != (keras_models.reference_counts(ref), tuple(ref.output.shape)):
-            return True
-    return False
-
-
 @pytest.mark.points(1)
 def test_parameter_count(student, reference, skeleton, expected_counts):
     """With your own vgg_block, VGG16's blocks on 32x32x3 images (10 classes, fc_units=64) have the reference's parameter count (a difference caused by vgg_block costs points there, not here)."""
@@ -168,7 +144,9 @@ def test_parameter_count(student, reference, skeleton, expected_counts):
         got = keras_models.model_counts(student, model)
     except (checks.StudentCodeError, checks.Mismatch) as e:
         got, problem = None, e
-    if got == want or blocks_have_wrong_sizes(student, reference, VGG16, **kwargs):
+    if got == want or keras_models.own_blocks_differ(
+        student, reference, "VGG", ("vgg_block",), VGG16, keep=("num_convs", "filters"), **kwargs
+    ):
         return
     if problem is not None:
         raise problem
