@@ -24,7 +24,6 @@ not saved (the next run looks again), and never stops the rest of the class.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import difflib
 import hashlib
 import json
@@ -32,7 +31,6 @@ import logging
 import os
 import sys
 import tempfile
-import threading
 import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -41,7 +39,7 @@ from pathlib import Path
 from . import intake
 from .assignments import Assignment, AssignmentError, available
 from .catalogue import FILE as CATALOGUE
-from .grader_server import WarmGrader
+from .grader_server import WarmGraders
 from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
 from .notebook import NotebookError
 from .reports import atomic_write, write_student_outputs
@@ -469,23 +467,17 @@ def grade_class(
 
         # One warm grader per worker thread (grader_server.py): pytest, NumPy and the
         # assignment's heavy modules are imported once, each submission's grader is a fork.
-        local, warm_graders = threading.local(), []
+        warm_graders = WarmGraders(assignment.grader_preload())
 
         def work(student: str) -> dict:
             notebook, _ = todo[student]
-            warm = None
-            if options.warm:
-                if not hasattr(local, "warm"):
-                    local.warm = WarmGrader(assignment.grader_preload())
-                    warm_graders.append(local.warm)
-                warm = local.warm
+            warm = warm_graders.for_this_thread() if options.warm else None
             return grade_notebook(assignment, notebook, student, warm=warm, **plugin_options)
 
         workers = options.workers
         if workers == "auto":
             workers = auto_workers(assignment.limits(memory_bytes=options.memory_bytes()).memory_bytes)[0]
-        with contextlib.ExitStack() as stack, cf.ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
-            stack.callback(lambda: [w.close() for w in warm_graders])
+        with warm_graders, cf.ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
             futures = {pool.submit(work, s): s for s in todo}
             for future in cf.as_completed(futures):
                 student = futures[future]

@@ -27,6 +27,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -142,6 +143,33 @@ class WarmGrader:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+
+
+class WarmGraders:
+    """One ``WarmGrader`` per thread of a pool, started on first use; ``close`` stops them all."""
+
+    def __init__(self, modules: list[str]):
+        self.modules = list(modules)
+        self.local = threading.local()
+        self.started: list[WarmGrader] = []
+        self.lock = threading.Lock()
+
+    def for_this_thread(self) -> WarmGrader:
+        if not hasattr(self.local, "grader"):
+            self.local.grader = WarmGrader(self.modules)
+            with self.lock:
+                self.started.append(self.local.grader)
+        return self.local.grader
+
+    def close(self) -> None:
+        for grader in self.started:
+            grader.close()
+
+    def __enter__(self) -> WarmGraders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def student_message(excinfo: pytest.ExceptionInfo) -> str:
     return f"The grader could not check your answer (it got {type(e).__name__} while reading your result)."
 
 
-def check_points(assignment: Assignment, items: list[pytest.Item], only_some: bool) -> None:
+def check_tests_add_up(assignment: Assignment, items: list[pytest.Item], only_some: bool) -> None:
     """Each graded function's tests add up to its declared points (all graded functions, unless
     the run grades only some); otherwise the grader author's mistake stops the run, named."""
     declared = assignment.points()
@@ -186,7 +186,7 @@ class GradingRun:
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         only_some = not any(Path(a).is_dir() for a in self.config.args)  # test files named: some graders
-        check_points(self.assignment(), items, only_some)
+        check_tests_add_up(self.assignment(), items, only_some)
         for item in items:
             self.records[item.nodeid] = {
                 "function": grade_id_of(item),

@@ -20,7 +20,7 @@ from pathlib import Path
 from autograder.assignments import Assignment
 from autograder.batch import Layout, Options, grade_class
 from autograder.catalogue import GRADER_FILE, LOOPBACK_PORT, Attack, Catalogue, load
-from autograder.grader_server import WarmGrader
+from autograder.grader_server import WarmGraders
 from autograder.grading import grade_notebook
 from autograder.results import StudentResult
 from autograder.submissions import build_submission, reference_answers, write_submission
@@ -129,21 +129,12 @@ def grade_catalogue(assignment: Assignment, root: Path, listener: LoopbackListen
     assert not report.failed, report.failed
     results = dict(report.results)
 
-    local, warm = threading.local(), []  # a warm grader per thread, as a batch has
-
     def grade_some(student: str) -> StudentResult:
-        if not hasattr(local, "warm"):
-            local.warm = WarmGrader(assignment.grader_preload())
-            warm.append(local.warm)
         nb, only = partial[student]
         path = write_submission(nb, root / "partial", student, assignment.name)
-        raw = grade_notebook(assignment, path, student, warm=local.warm, only=only)
+        raw = grade_notebook(assignment, path, student, warm=warm.for_this_thread(), only=only)
         return StudentResult.parse(raw, student, assignment.name)
 
-    try:
-        with cf.ThreadPoolExecutor(max_workers=2) as pool:
-            results.update(zip(partial, pool.map(grade_some, partial), strict=True))
-    finally:
-        for grader in warm:
-            grader.close()
+    with WarmGraders(assignment.grader_preload()) as warm, cf.ThreadPoolExecutor(max_workers=2) as pool:
+        results.update(zip(partial, pool.map(grade_some, partial), strict=True))
     return GradedClass(assignment, catalogue, results, root / "feedback")
