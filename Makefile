@@ -18,7 +18,8 @@ $(STAMP): requirements.txt pyproject.toml
 demo: $(STAMP)  ## release and grade the bundled example class
 	$(BIN)/autograder demo
 
-test: $(STAMP)  ## the whole test suite
+test: $(STAMP)  ## the whole test suite (installs the Debian packages it needs when run as root)
+	sh tools/debian-packages
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

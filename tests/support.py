@@ -13,3 +13,21 @@ __all__ = [
     "reference_answers",
     "write_submission",
 ]
+
+
+def need_program(path: str, package: str) -> str:
+    """The path of a program from a Debian package a test needs (``tools/debian-packages``
+    installs it). Missing: on CI (CI=true) the test fails; elsewhere it is skipped, saying why."""
+    import glob
+    import os
+    import shutil
+
+    import pytest
+
+    found = shutil.which(path) or next(iter(sorted(glob.glob(path))), None)
+    if found:
+        return found
+    message = f"{path} not found: install Debian's {package} (as root, `sh tools/debian-packages` does it)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
