@@ -10,8 +10,14 @@ itself never runs a grader, a reference or student code). What it imports is
 ``PRELOAD`` plus the assignment's ``[grader] preload`` (assignment.toml); TensorFlow
 may be imported before a fork but not used (it starts its thread pools on first use).
 
+It also keeps a warm *sandbox*: a sandbox template (``sandbox/warm.py``) for the
+assignment being graded, which has imported NumPy and the same heavy modules inside the
+sandbox, so that each submission's sandboxed worker is a fork too (with its own fresh
+namespaces, limits and memory cgroup), not a new interpreter that imports Keras again.
+
 Protocol, one JSON object per line: the client writes ``{"args": [...], "cwd": DIR,
-"log": FILE}``; the server answers ``{"pid": N}`` once the child runs, then ``{"rc": N}``
+"log": FILE, "sandbox": KEY}`` (KEY: ``grading.sandbox_template``, or null for cold
+sandboxes); the server answers ``{"pid": N}`` once the child runs, then ``{"rc": N}``
 when it has exited (its output is in ``log``). The client kills the child on a time-out
 (``WarmGrader.run``); if the server itself dies, the client starts a new one.
 
@@ -30,6 +36,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from .sandbox import warm
 
 # Always worth importing before the fork: what every grader run imports anyway.
 PRELOAD = ("numpy", "pytest", "autograder.plugin")
@@ -50,13 +58,16 @@ def serve(modules: list[str]) -> None:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints can't corrupt the protocol
     protocol.write('{"ready": true}\n')
+    templates = Templates()
     for line in sys.stdin:
         request = json.loads(line)
+        template = templates.get(request.get("sandbox"))
         pid = os.fork()
         if pid == 0:  # the child: one submission's grader run
             code = 3
             try:
                 protocol.close()
+                warm.use_template(template)
                 os.chdir(request["cwd"])
                 log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 os.dup2(log, 1)
@@ -73,6 +84,37 @@ def serve(modules: list[str]) -> None:
         protocol.write(json.dumps({"pid": pid}) + "\n")
         _, status = os.waitpid(pid, 0)
         protocol.write(json.dumps({"rc": os.waitstatus_to_exitcode(status)}) + "\n")
+
+
+class Templates:
+    """The server's sandbox template (``sandbox/warm.py``): one at a time, for the assignment
+    being graded, started on the first request that asks for it (from this, the main thread:
+    the sandbox's parent-death signal follows the thread that started it) and again if it
+    dies. One that fails to start is not tried again: its sandboxes start cold."""
+
+    def __init__(self) -> None:
+        self.current: warm.SandboxTemplate | None = None
+        self.failed: set[tuple] = set()
+
+    def get(self, key: dict | None) -> warm.SandboxTemplate | None:
+        if not key:
+            return None
+        wanted = warm.SandboxTemplate(Path(key["dir"]), key["env"], key["modules"])
+        if self.current is not None and self.current.key() == wanted.key() and self.current.alive():
+            return self.current
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+        if wanted.key() in self.failed:
+            return None
+        try:
+            wanted.start()
+        except Exception:  # noqa: BLE001 - WorkerDied, OSError: grade with cold sandboxes
+            self.failed.add(wanted.key())
+            wanted.close()
+            return None
+        self.current = wanted
+        return wanted
 
 
 class WarmGrader:
@@ -113,16 +155,18 @@ class WarmGrader:
         line, self.buffer = self.buffer.split(b"\n", 1)
         return json.loads(line)
 
-    def run(self, args: list[str], cwd: Path, timeout: float) -> tuple[int, str]:
+    def run(self, args: list[str], cwd: Path, timeout: float, sandbox: dict | None = None) -> tuple[int, str]:
         """pytest ``args`` in a forked child, in ``cwd``: (exit code, its output). A child still
-        running after ``timeout`` seconds is killed, and TimeoutError raised."""
+        running after ``timeout`` seconds is killed, and TimeoutError raised. ``sandbox``
+        (``grading.sandbox_template``): the sandbox template its workers fork from."""
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         assert self.proc is not None and self.proc.stdin is not None
         log = Path(cwd) / "grader-output.txt"
         deadline = time.monotonic() + timeout
         try:
-            self.proc.stdin.write((json.dumps({"args": args, "cwd": str(cwd), "log": str(log)}) + "\n").encode())
+            request = {"args": args, "cwd": str(cwd), "log": str(log), "sandbox": sandbox}
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
             pid = self._read(START_TIMEOUT)["pid"]
         except (OSError, ValueError, KeyError, TimeoutError) as e:
             self.close()

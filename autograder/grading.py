@@ -60,12 +60,24 @@ def grader_command(assignment: Assignment, notebook: Path, student: str, results
     return cmd
 
 
-def run_grader(cmd: list[str], cwd: str, warm: WarmGrader | None) -> tuple[int, str]:
-    """Run one grader process: forked from ``warm`` if given (``grader_server.py``), else started
-    cold. (exit code, output); subprocess.TimeoutExpired or TimeoutError after GRADING_TIMEOUT."""
+def sandbox_template(assignment: Assignment, options: dict) -> dict | None:
+    """What a warm grader's sandbox template is for (``sandbox/warm.py``): the folder the
+    sandbox mounts, the worker's environment and the modules to import once. None (start
+    every sandbox cold) without namespaces, where a template could not give each worker
+    its own files."""
+    if options.get("isolation") != "namespaces":
+        return None
+    preload = [m for m in assignment.grader_preload() if not m.startswith("autograder")]  # (not in the sandbox)
+    return {"dir": str(assignment.release_dir), "env": assignment.limits().env, "modules": ["numpy", *preload]}
+
+
+def run_grader(cmd: list[str], cwd: str, warm: WarmGrader | None, sandbox: dict | None = None) -> tuple[int, str]:
+    """Run one grader process: forked from ``warm`` if given (``grader_server.py``; its sandboxes
+    then fork from a template for ``sandbox``), else started cold. (exit code, output);
+    subprocess.TimeoutExpired or TimeoutError after GRADING_TIMEOUT."""
     if warm is not None:
         try:
-            return warm.run(cmd[3:], Path(cwd), GRADING_TIMEOUT)  # cmd[3:]: pytest's own arguments
+            return warm.run(cmd[3:], Path(cwd), GRADING_TIMEOUT, sandbox)  # cmd[3:]: pytest's own arguments
         except ServerDied as e:  # it is restarted for the next submission; this one is graded cold
             log.warning("%s; grading this submission in a fresh process", e)
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=GRADING_TIMEOUT, cwd=cwd)
@@ -84,9 +96,10 @@ def grade_notebook(
     """
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         results = Path(tmp) / "results.json"
+        sandbox = sandbox_template(assignment, options) if warm is not None else None
         cmd = grader_command(assignment, Path(notebook).absolute(), student, results, options)  # (links: refused)
         try:
-            returncode, output = run_grader(cmd, tmp, warm)
+            returncode, output = run_grader(cmd, tmp, warm, sandbox)
         except (subprocess.TimeoutExpired, TimeoutError):
             raise GradingError(
                 f"grading {student} did not finish within {GRADING_TIMEOUT} s",

@@ -36,6 +36,7 @@ from . import stand_ins as stand_in_gate
 from .notebook import Submission
 from .sandbox.harness.wire import RemoteRef
 from .sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+from .sandbox.warm import Forked
 from .text import clean
 
 MAX_RESTARTS = 12
@@ -87,6 +88,7 @@ class StudentSession:
         self.cell_notes: dict[int, str] = {}  # cell -> what went wrong loading it
         self.defined: dict[str, str] | None = None  # names the notebook defines (first load)
         self.restarts = 0
+        self.starts: Counter = Counter()  # sandboxes started: "warm" (from a template) or "cold"
         self.strikes: Counter = Counter()
         self.output_bytes = 0
         self.spent = 0.0  # seconds of the budget used so far
@@ -123,8 +125,14 @@ class StudentSession:
             return
         self.worker = WorkerProcess(self.assignment_dir, self.limits, self.isolate)
         self.worker.spawn()
+        self._count_start()
         self._starter = threading.Thread(target=self._load, args=(self.worker,), name="sandbox-load", daemon=True)
         self._starter.start()
+
+    def _count_start(self) -> None:
+        """Count how the worker just started: forked from a warm grader's template, or cold."""
+        if self.worker is not None and self.worker.proc is not None:
+            self.starts["warm" if isinstance(self.worker.proc, Forked) else "cold"] += 1
 
     def _load(self, worker: WorkerProcess) -> None:
         started = time.monotonic()
@@ -170,6 +178,7 @@ class StudentSession:
                 raise StudentCodeError("unavailable", self.unavailable) from None
             finally:
                 self._timed(started)
+                self._count_start()
             if self._run_cells():
                 break
         self._loaded()

@@ -12,6 +12,7 @@ from autograder.assignments import Assignment
 from autograder.batch import Layout, Options, grade_class
 from autograder.grader_server import ServerDied, WarmGrader
 from autograder.grading import run_grader
+from autograder.sandbox.isolation import isolation_mode
 from autograder.submissions import build_submission, write_submission
 
 # Each run appends to a list in a module the server imported, then checks it is alone in it.
@@ -91,9 +92,13 @@ def test_warm_and_cold_grading_give_the_same_results(tmp_path):
     a = Assignment("cnn_step_by_step")
     for student, perfect in (("ada", True), ("ben", False)):
         write_submission(build_submission(a, perfect=perfect), tmp_path / "submitted", student, a.name)
-    results = {}
+    results, starts = {}, {}
     for warm in (True, False):
         report = grade_class(a, Layout.beside(tmp_path / "submitted"), Options(workers=2, warm=warm, force=True))
         assert report.failed == {}
         results[warm] = {s: (r.score, r.functions, r.errors) for s, r in report.results.items()}
+        starts[warm] = {s: r.extra["sandbox_starts"] for s, r in report.results.items()}
     assert results[True] == results[False] and results[True]["ada"][0] == 100 and results[True]["ben"][0] == 0
+    if isolation_mode("auto") == "namespaces":  # warm graders fork each sandbox from a template
+        assert all(set(s) == {"warm"} for s in starts[True].values()), starts
+    assert all(set(s) == {"cold"} for s in starts[False].values()), starts

@@ -15,6 +15,10 @@ namespaces, which util-linux ``unshare`` and bubblewrap rely on too.
                                      loads the seccomp filter (when the spec has one)
                                      └─fork─> worker (exec /venv/bin/python harness/worker.py)
 
+A warm grader's sandbox template (``"template": true``; ``warm.py``, ``harness/template.py``)
+is built the same way, except that init keeps its capabilities inside the new user
+namespace and sets no limits: the template confines each worker it forks.
+
 The worker sees no graders, no reference solutions, no gradebook and no network (its
 network namespace has only a loopback device that is down). When init exits, the
 kernel kills every process left in the pid namespace, so nothing outlives grading.
@@ -24,38 +28,43 @@ a new session apply. Which memory mechanisms apply, and why: ``memory.py``.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import resource
 import signal
 import sys
 
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
-CLONE_NEWCGROUP = 0x02000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
-MS_REC, MS_PRIVATE, MS_RELATIME = 16384, 1 << 18, 1 << 21
-PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 22, 24, 38
-SECCOMP_MODE_FILTER = 2
+# The confinement primitives, shared with the sandbox template (harness/template.py);
+# process.py puts the harness folder on the launcher's path (from the spec, not argv).
+from confine import (
+    CLONE_NEWCGROUP,
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    CLONE_NEWUSER,
+    CLONE_NEWUTS,
+    MS_BIND,
+    MS_NOATIME,
+    MS_NODEV,
+    MS_NODIRATIME,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_RELATIME,
+    MS_REMOUNT,
+    PR_SET_NO_NEW_PRIVS,
+    PR_SET_PDEATHSIG,
+    check,
+    drop_privileges,
+    libc,
+    load_seccomp,
+    mount,
+    set_limits,
+)  # fmt: skip
+
 # statvfs flags that a bind remount inside a user namespace must keep ("locked" flags)
 _LOCKED = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME, 2048: MS_NODIRATIME, 4096: MS_RELATIME}
-NOBODY = 65534
-
-libc = ctypes.CDLL(None, use_errno=True)
-
-
-def check(result: int, what: str) -> None:
-    if result != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def mount(src: str | None, dst: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    def enc(s):
-        return s.encode() if s is not None else None
-
-    check(libc.mount(enc(src), enc(dst), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {dst}")
 
 
 def bind_readonly(src: str, dst: str) -> None:
@@ -111,22 +120,6 @@ def build_root(spec: dict) -> None:
     os.chdir(spec["cwd"])
 
 
-def drop_privileges(spec: dict) -> None:
-    """Lose every capability for good, and become 'nobody' when the map allows it."""
-    for cap in range(64):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails harmlessly past the last cap
-    if spec["drop_to_nobody"]:
-        os.setgroups([])
-        os.setresgid(NOBODY, NOBODY, NOBODY)
-        os.setresuid(NOBODY, NOBODY, NOBODY)  # leaving uid 0 clears all capabilities
-    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-
-
-def set_limits(limits: dict) -> None:
-    for name, value in limits.items():
-        resource.setrlimit(getattr(resource, "RLIMIT_" + name.upper()), (value, value))
-
-
 def join_cgroup(spec: dict) -> None:
     """Enter the sandbox's memory cgroup before anything is forked, so all of it counts."""
     if spec.get("cgroup_procs"):
@@ -136,22 +129,6 @@ def join_cgroup(spec: dict) -> None:
         except OSError as e:
             print(f"sandbox setup failed: joining the memory cgroup: {e}", file=sys.stderr, flush=True)
             os._exit(70)
-
-
-class SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
-
-
-class SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
-
-
-def load_seccomp(program: list | None) -> None:
-    """Install the grader's classic BPF filter (memory.seccomp_program); needs no_new_privs."""
-    if program:
-        rows = (SockFilter * len(program))(*(SockFilter(*row) for row in program))
-        prog = SockFprog(len(program), rows)
-        check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
 
 
 def exec_worker(spec: dict) -> None:
@@ -164,10 +141,14 @@ def run_init(spec: dict) -> None:
         check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
         build_root(spec)
         libc.sethostname(b"sandbox", 7)
-        drop_privileges(spec)
-        check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
-        set_limits(spec["limits"])
-        load_seccomp(spec.get("seccomp"))
+        if not spec.get("template"):
+            drop_privileges(spec["drop_to_nobody"])
+            check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
+            set_limits(spec["limits"])
+            load_seccomp(spec.get("seccomp"))
+        # else: a sandbox template (harness/template.py) keeps its capabilities in this user
+        # namespace, to give each submission's worker fresh mounts; it confines each worker
+        # itself, with the same calls, before any student code runs.
     except BaseException as e:  # report set-up failures on stderr, which the grader shows
         print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
         os._exit(70)

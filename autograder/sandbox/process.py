@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import shutil
 import signal
@@ -17,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import memory
+from . import memory, warm
 from .harness import wire
 
 HARNESS_DIR = Path(__file__).parent / "harness"
 LAUNCHER = Path(__file__).parent / "launcher.py"
 GiB = 2**30
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -121,8 +123,10 @@ def python_paths() -> list[str]:
 _VENV = "/venv"
 # Run as `python -I -c _LAUNCH_STUB`: reads the spec (one JSON line), then the launcher's
 # source, from a pipe, so neither the spec's host paths nor the launcher's path is in argv.
+# The launcher imports its kernel calls from the harness (confine.py), found through the spec.
 _LAUNCH_STUB = (
-    "import json;f=open({fd},'rb');spec=json.loads(f.readline());g={{'__name__':'sandbox_launcher'}};"
+    "import json,sys;f=open({fd},'rb');spec=json.loads(f.readline());sys.path.insert(0,spec['harness']);"
+    "g={{'__name__':'sandbox_launcher'}};"
     "exec(compile(f.read(),'launcher.py','exec'),g);f.close();g['main'](spec)"
 )
 
@@ -151,9 +155,10 @@ class WorkerProcess:
         self.assignment_dir = Path(assignment_dir)
         self.limits = limits
         self.isolate = isolate
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen | warm.Forked | None = None
         self.capture: OutputCapture | None = None
         self._dirs: list[str] = []
+        self.extra_fds: tuple[int, ...] = ()  # descriptors the launcher passes on (a template's control socket)
 
     # --- life cycle -------------------------------------------------------------------
 
@@ -168,6 +173,13 @@ class WorkerProcess:
         Call this from a thread that outlives the worker (normally the main thread):
         the launcher's parent-death signal fires when the spawning *thread* exits.
         """
+        template = warm.current_template()
+        if self.isolate and template is not None and template.serves(self.assignment_dir, self.limits.env):
+            try:
+                return self._spawn_from(template)
+            except warm.TemplateUnavailable as e:  # the cold way still works
+                log.warning("sandbox template unavailable (%s); starting this sandbox cold", e)
+                self.kill()
         try:
             spec = self._spec()
         except OSError as e:  # e.g. the memory cgroup could not be made: start nothing
@@ -185,7 +197,7 @@ class WorkerProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            pass_fds=(spec_r, spec["sync_w"], spec["sync_r"]),
+            pass_fds=(spec_r, spec["sync_w"], spec["sync_r"], *self.extra_fds),
             start_new_session=True,
             env={"PATH": "/usr/bin:/bin"},
         )
@@ -208,6 +220,28 @@ class WorkerProcess:
         finally:
             os.close(sync[0][0])
             os.close(sync[1][1])
+
+    def _spawn_from(self, template: warm.SandboxTemplate) -> None:
+        """Fork this worker from a warm sandbox template (``warm.py``): the same confinement,
+        a fresh /tmp, /dev/shm, /proc and pid namespace, and its own memory cgroup."""
+        memory_spec = self._memory()
+        spec = {
+            "cwd": "/assignment",
+            "limits": self._rlimits(),
+            "tmp_bytes": self.limits.tmp_bytes,
+            "drop_to_nobody": os.geteuid() == 0,
+            **memory_spec,
+        }
+        self.proc = template.fork(spec, self.limits.startup_timeout)
+        if memory_spec["cgroup_procs"]:  # before "go": everything the worker does counts
+            try:
+                Path(memory_spec["cgroup_procs"]).write_text(str(self.proc.pid))
+            except OSError as e:
+                raise warm.TemplateUnavailable(f"cannot move the worker into its memory cgroup: {e}") from None
+        self.proc.go()
+        self.capture = OutputCapture(self.proc.stderr.fileno(), self.limits.output_bytes)
+        self.capture.start()
+        self.reader = wire.FrameReader(self.proc.stdout.fileno())
 
     def wait_ready(self, timeout: float | None = None) -> None:
         """Wait for the worker's first message; WorkerDied if it never comes."""
@@ -255,9 +289,9 @@ class WorkerProcess:
             "shm_bytes": self.limits.shm_bytes,
         }
 
-    def _spec(self) -> dict:
+    def _rlimits(self) -> dict:
         limits = self.limits
-        rlimits = {
+        return {
             "as": limits.memory_bytes,
             "nproc": limits.max_processes,
             "fsize": limits.file_bytes,
@@ -265,12 +299,17 @@ class WorkerProcess:
             "cpu": limits.cpu_seconds,
             "nofile": 256,
         }
+
+    def _spec(self) -> dict:
+        limits = self.limits
+        rlimits = self._rlimits()
         if self.isolate:
             root = tempfile.mkdtemp(prefix="autograder-root-")
             self._dirs.append(root)
             python, aliases = _worker_python()
             return {
                 "isolate": True,
+                "harness": str(HARNESS_DIR),
                 "root": root,
                 "ro_binds": ["/usr", "/etc", *python_paths()],
                 "ro_binds_at": [[str(HARNESS_DIR), "/harness"], [str(self.assignment_dir), "/assignment"]],
@@ -291,6 +330,7 @@ class WorkerProcess:
         env = worker_env(limits) | {"HOME": work, "MPLCONFIGDIR": os.path.join(work, ".mpl")}
         return {
             "isolate": False,
+            "harness": str(HARNESS_DIR),
             "cwd": work,
             "limits": rlimits,
             "argv": [sys.executable, "-I", os.path.join(work, ".harness", "worker.py")],
@@ -305,9 +345,12 @@ class WorkerProcess:
         """Kill the worker and everything it started. Safe to call twice."""
         if self.proc is not None:
             try:
-                # the whole session; with namespaces, killing the launcher takes init
-                # (and so the whole pid namespace) down with it via PDEATHSIG
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                # the whole session; with namespaces, killing the launcher (or a template's
+                # keeper) takes init, and so the whole pid namespace, down with it via PDEATHSIG
+                if isinstance(self.proc, warm.Forked):
+                    self.proc.kill()
+                else:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
             self.proc.wait()
@@ -409,3 +452,22 @@ class WorkerProcess:
 
     def __exit__(self, *exc: Any) -> None:
         self.kill()
+
+
+class TemplateProcess(WorkerProcess):
+    """The launcher's usual sandbox, running harness/template.py instead of the worker
+    (``warm.py``): it keeps its capabilities in its user namespace and sets no limits,
+    and hands on ``control_fd``, the socket it takes fork requests on."""
+
+    def __init__(self, assignment_dir: Path, limits: Limits, control_fd: int, modules: list[str]):
+        super().__init__(assignment_dir, limits, isolate=True)
+        self.extra_fds = (control_fd,)
+        self.modules = list(modules)
+
+    def _memory(self) -> dict:  # the template's own pages are no submission's; each worker gets a cgroup
+        return {"cgroup_procs": None, "seccomp": None, "shm_bytes": self.limits.shm_bytes}
+
+    def _spec(self) -> dict:
+        spec = super()._spec()
+        argv = [spec["argv"][0], "-I", "/harness/template.py", str(self.extra_fds[0]), *self.modules]
+        return {**spec, "template": True, "argv": argv}

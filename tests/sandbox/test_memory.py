@@ -8,6 +8,7 @@ small tmpfs mounts). The measured drops are printed (``pytest -s``) as "memory-f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
 import threading
@@ -16,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import memory
+from autograder.sandbox import memory, warm
 from autograder.sandbox.isolation import probe
 from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess
+from tests.sandbox import warm_template
 
 pytestmark = pytest.mark.skipif(not probe()[0], reason="needs user namespaces")  # see test_sandbox
 
@@ -164,14 +166,19 @@ def sandbox_limits(path: str) -> Limits:
     return limits
 
 
-@pytest.fixture(params=["cgroup", "fallback"])
-def path(request, monkeypatch):
-    """The memory mechanism under test: a memory cgroup, or the fallback without one."""
+@pytest.fixture(params=["cgroup", "fallback", "warm"])
+def path(request, monkeypatch, empty):
+    """The memory mechanism under test: a memory cgroup, the fallback without one, or a
+    memory cgroup around a worker forked from a sandbox template (``warm.py``)."""
     if request.param == "fallback":
         monkeypatch.setenv(memory.FORCE_NO_CGROUP, "1")
     else:
         require_cgroup()
-    return request.param
+    if request.param != "warm":
+        yield request.param
+        return
+    with warm_template(empty):
+        yield request.param
 
 
 def require_cgroup() -> None:
@@ -186,6 +193,7 @@ def attack(empty: Path, source: str, limits: Limits, isolate: bool = True) -> tu
     """Run one attack in a fresh worker: the reply (or why the worker died), the host's
     memory during it, and the most its cgroup ever held (0 without one)."""
     with WorkerProcess(empty, limits, isolate=isolate) as worker:
+        assert isinstance(worker.proc, warm.Forked) == (warm.current_template() is not None and isolate)
         assert run(worker, "import numpy")["ok"]  # its memory is the worker's, not the attack's
         with HostMemory() as host:
             try:
@@ -238,12 +246,14 @@ def test_twice_the_limit_is_stopped(empty, name, path):
         assert error["type"] in ("MemoryError", "OSError") and "memory" in error["message"].lower(), error
 
 
-def test_processes_together_are_bounded_by_the_cgroup(empty):
+@pytest.mark.parametrize("start", ["cold", "warm"])
+def test_processes_together_are_bounded_by_the_cgroup(empty, start):
     """Do four processes, each under RLIMIT_AS, hold twice the limit together? (Only a cgroup stops this.)"""
     require_cgroup()
-    outcome = stopped_within_bound(
-        empty, "anonymous, 4 processes", "cgroup", code(ACROSS_PROCESSES), sandbox_limits("cgroup")
-    )
+    with warm_template(empty) if start == "warm" else contextlib.nullcontext():
+        outcome = stopped_within_bound(
+            empty, "anonymous, 4 processes", "cgroup", code(ACROSS_PROCESSES), sandbox_limits("cgroup")
+        )
     text = outcome if isinstance(outcome, str) else outcome["error"]["message"]
     assert "-9" in text or "SIGKILL" in text, outcome  # the kernel's OOM kill, inside the sandbox
 

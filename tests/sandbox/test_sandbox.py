@@ -3,6 +3,7 @@ effect from outside (the host's /proc, a real socket, the real repository files)
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import textwrap
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from autograder.sandbox import warm
 from autograder.sandbox.isolation import probe
 from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+from tests.sandbox import warm_template
 from tests.support import REPO
 
 pytestmark = pytest.mark.skipif(not probe()[0], reason="needs user namespaces")  # see test_isolation_is_available
@@ -35,12 +38,16 @@ def host_processes_with(token: str) -> list[int]:
     return found
 
 
-@pytest.fixture
-def worker(tmp_path):
-    w = WorkerProcess(tmp_path, Limits(memory_bytes=512 * 2**20, max_processes=32), isolate=True)
-    w.start()
-    yield w
-    w.kill()
+@pytest.fixture(params=["cold", "warm"])
+def worker(request, tmp_path):
+    """A sandboxed worker started cold (its own launcher) or warm (forked from a sandbox
+    template, as a warm grader's are): every attack below must fail the same way on both."""
+    with warm_template(tmp_path) if request.param == "warm" else contextlib.nullcontext():
+        w = WorkerProcess(tmp_path, Limits(memory_bytes=512 * 2**20, max_processes=32), isolate=True)
+        w.start()
+        assert isinstance(w.proc, warm.Forked) == (request.param == "warm")
+        yield w
+        w.kill()
 
 
 def test_isolation_is_available():

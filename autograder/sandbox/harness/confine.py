@@ -1,0 +1,84 @@
+"""The kernel calls that confine a sandbox process: mounts, privileges, limits, seccomp.
+
+Standard library only (ctypes), and importable on both sides of the boundary: the
+launcher (``launcher.py``, on the host, before the sandbox exists) and the sandbox
+template (``template.py``, inside it, before each submission's worker) both confine
+with these, so the two paths into a sandbox cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+CLONE_NEWCGROUP = 0x02000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_NOATIME, MS_NODIRATIME, MS_BIND = 32, 1024, 2048, 4096
+MS_REC, MS_PRIVATE, MS_RELATIME = 16384, 1 << 18, 1 << 21
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 24, 38
+SECCOMP_MODE_FILTER = 2
+NOBODY = 65534
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def mount(src: str | None, dst: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    def enc(s):
+        return s.encode() if s is not None else None
+
+    check(libc.mount(enc(src), enc(dst), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {dst}")
+
+
+def unshare(flags: int) -> None:
+    check(libc.unshare(flags), "unshare")
+
+
+def die_with_parent(sig: int) -> None:
+    check(libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0), "pdeathsig")
+
+
+def dumpable() -> None:
+    """Undo the kernel's "not dumpable" mark that leaving root sets, as an execve does: a
+    worker forked (not exec'd) after the uid change can then read its own /proc entries."""
+    check(libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+
+
+def drop_privileges(to_nobody: bool) -> None:
+    """Lose every capability for good, and become 'nobody' when the map allows it."""
+    for cap in range(64):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # fails harmlessly past the last cap
+    if to_nobody:
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)  # leaving uid 0 clears all capabilities
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def set_limits(limits: dict) -> None:
+    for name, value in limits.items():
+        resource.setrlimit(getattr(resource, "RLIMIT_" + name.upper()), (value, value))
+
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+def load_seccomp(program: list | None) -> None:
+    """Install the grader's classic BPF filter (memory.seccomp_program); needs no_new_privs."""
+    if program:
+        rows = (SockFilter * len(program))(*(SockFilter(*row) for row in program))
+        prog = SockFprog(len(program), rows)
+        check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")

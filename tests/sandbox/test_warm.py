@@ -1,0 +1,197 @@
+"""Warm sandboxes (``sandbox/warm.py``): does nothing pass from one student's worker to the
+next when both are forked from one template that has imported NumPy and Keras?
+
+Student A does everything a submission could do to leave state behind; student B, the
+next worker from the same template, must see none of it. (The attacks on the sandbox
+itself run on warm workers too: test_sandbox.py and test_memory.py are parametrised.)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import textwrap
+
+import pytest
+
+from autograder.assignments import Assignment
+from autograder.sandbox import warm
+from autograder.sandbox.isolation import probe
+from autograder.sandbox.process import Limits, WorkerProcess
+from tests.sandbox import warm_template
+from tests.support import REPO
+
+pytestmark = pytest.mark.skipif(not probe()[0], reason="needs user namespaces")
+
+KERAS = Assignment("keras_resnet", root=REPO)
+
+
+@pytest.fixture(scope="module")
+def template():
+    """One template with Keras imported, for the keras_resnet folder, as a warm grader starts it."""
+    with warm_template(KERAS.release_dir, KERAS.limits().env, ("numpy", "keras")) as t:
+        yield t
+
+
+def start(template: warm.SandboxTemplate) -> WorkerProcess:
+    worker = WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True)
+    worker.start()
+    assert isinstance(worker.proc, warm.Forked), "the worker was started cold, not from the template"
+    return worker
+
+
+def run(worker: WorkerProcess, code: str) -> dict:
+    reply = worker.request({"op": "exec_cell", "index": 0, "source": textwrap.dedent(code)}, 60)
+    assert reply["ok"], reply
+    return reply
+
+
+def value(worker: WorkerProcess, expression: str):
+    """The value of ``expression`` in the worker (sent back as data)."""
+    run(worker, f"__probe = lambda: {expression}")
+    reply = worker.request({"op": "call", "name": "__probe", "args": [], "kwargs": {}}, 60)
+    assert reply["ok"], reply
+    return reply["value"]
+
+
+STUDENT_A = """
+    import builtins, os, sys, time, random
+    import numpy as np
+    import keras
+
+    LEAKED = "from student A"
+    builtins.LEAKED_BUILTIN = 1
+    np.allclose = lambda *a, **k: True            # a monkey-patch of a pre-imported module
+    sys.modules["keras"].LEAKED = True
+    sys.path.insert(0, "/tmp/leak")
+    open("/tmp/a.txt", "w").write("A was here")
+    open("/dev/shm/a", "w").write("A was here")
+    if os.fork() == 0:                            # a process left running
+        time.sleep(600)
+        os._exit(0)
+    first_draws = (np.random.rand(), random.random())
+    np.random.seed(1234)
+    for _ in range(5):
+        keras.layers.Conv2D(1, 1)                 # Keras's global name counters
+    keras.utils.set_random_seed(7)
+"""
+
+
+def test_nothing_passes_from_one_student_to_the_next(template):
+    """After student A ran in a worker forked from the template, does student B, forked next,
+    see any of A's globals, patches, files, processes, random state or Keras names?"""
+    a = start(template)
+    try:
+        run(a, STUDENT_A)
+        a_draws = value(a, "list(first_draws)")
+        assert value(a, "keras.layers.Conv2D(1, 1).name") == "conv2d_5"  # A's counters did move
+        assert value(a, "sorted(p for p in os.listdir('/proc') if p.isdigit())") == ["1", "2", "3"]
+    finally:
+        a.kill()
+    b = start(template)
+    try:
+        seen = value(
+            b,
+            """{
+            "global": "LEAKED" in globals(),
+            "builtin": hasattr(__import__("builtins"), "LEAKED_BUILTIN"),
+            "allclose": __import__("numpy").allclose(1, 2),
+            "keras attribute": hasattr(__import__("keras"), "LEAKED"),
+            "sys.path": "/tmp/leak" in __import__("sys").path,
+            "tmp": __import__("os").listdir("/tmp"),
+            "shm": __import__("os").listdir("/dev/shm"),
+            "processes": sorted(p for p in __import__("os").listdir("/proc") if p.isdigit()),
+        }""",
+        )
+        assert seen == {
+            "global": False,
+            "builtin": False,
+            "allclose": False,
+            "keras attribute": False,
+            "sys.path": False,
+            "tmp": [],
+            "shm": [],
+            "processes": ["1", "2"],  # init and B's worker: nothing of A's, not the template
+        }
+        run(b, "import numpy as np, random, keras")
+        b_draws = value(b, "[np.random.rand(), random.random()]")
+        assert b_draws[0] != a_draws[0], "NumPy's global generator was not reseeded: both students drew the same"
+        assert b_draws[1] != a_draws[1], "random was not reseeded"
+        assert value(b, "keras.layers.Conv2D(1, 1).name") == "conv2d"
+    finally:
+        b.kill()
+
+
+CONFINEMENT = """{
+    "status": {k: v for k, v in (l.split(":\\t", 1) for l in open("/proc/self/status").read().splitlines())
+               if k in ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs",
+                        "Seccomp")},
+    "rlimits": {n: __import__("resource").getrlimit(getattr(__import__("resource"), n))
+                for n in ("RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_NOFILE")},
+    # mount point -> options of the one on top (a warm worker's fresh /tmp, /dev/shm and /proc
+    # lie over the template's; without capabilities it can't unmount them)
+    "mounts": {l.split()[1]: l.split()[3] for l in open("/proc/self/mounts")},
+    "hostname": __import__("socket").gethostname(),
+    "interfaces": sorted(n for _, n in __import__("socket").if_nameindex()),
+    "cwd": __import__("os").getcwd(),
+}"""
+
+
+def test_a_worker_is_confined_as_a_cold_one_is(template):
+    """Is a warm worker confined exactly as a cold one: uid, capabilities, seccomp, rlimits,
+    mounts, network and host name; and is it in its own memory cgroup?"""
+    warm_worker = start(template)
+    try:
+        warm_view = value(warm_worker, CONFINEMENT)
+        if warm_worker._cgroup is not None:  # the keeper, init and the worker are all in it
+            pids = [int(p) for p in open(warm_worker._cgroup.procs_file).read().split()]
+            assert warm_worker.proc.pid in pids and len(pids) >= 3, pids
+    finally:
+        warm_worker.kill()
+    warm.use_template(None)
+    try:
+        with WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True) as cold_worker:
+            cold_view = value(cold_worker, CONFINEMENT)
+    finally:
+        warm.use_template(template)
+    assert warm_view["status"]["Uid"].split()[0] == "65534" and warm_view["status"]["CapEff"] == "0" * 16
+    for key in warm_view:
+        assert warm_view[key] == cold_view[key], (key, warm_view[key], cold_view[key])
+
+
+def test_the_template_outlives_a_student_who_attacks_it(template):
+    """Can a student kill, signal or read the template (or the keeper) from inside?"""
+    worker = start(template)
+    try:
+        run(
+            worker,
+            """
+            import os, signal
+            for pid in (-1, 1):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            """,
+        )
+    except Exception:
+        pass  # killing everything it can see may take the worker itself down
+    finally:
+        worker.kill()
+    assert template.alive()
+    worker = start(template)  # still warm
+    worker.kill()
+
+
+def test_a_dead_template_means_a_cold_sandbox(tmp_path):
+    """When the template has died, does the next sandbox start cold, and work?"""
+    with warm_template(tmp_path) as t:
+        os.kill(t.process.proc.pid, signal.SIGKILL)
+        t.process.proc.wait()
+        worker = WorkerProcess(tmp_path, Limits(), isolate=True)
+        worker.start()
+        try:
+            assert not isinstance(worker.proc, warm.Forked)
+            assert worker.request({"op": "exec_cell", "index": 0, "source": "x = 1"}, 30)["ok"]
+        finally:
+            worker.kill()
