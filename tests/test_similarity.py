@@ -1,0 +1,187 @@
+"""Similar answer cells (autograder/similarity.py) and the ``[report]`` table that sets the threshold.
+
+Is a lightly disguised copy flagged? Are independently written correct answers (the
+reference and the catalogue's differently written ones) not? Does the threshold decide?
+Is the untouched release never flagged? No grading here: answers are compared as text.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from autograder import batch, similarity
+from autograder.assignments import Assignment, AssignmentError, check_config
+from autograder.graders.cnn_step_by_step.catalogue import CORRECT
+from autograder.notebook import cell_role, grade_id_of, read_notebook
+from tests.support import reference_answers
+
+A = Assignment("cnn_step_by_step")
+STARTER = {grade_id_of(c): c["source"] for c in read_notebook(A.release_notebook)["cells"] if cell_role(c) == "answer"}
+REFERENCE = reference_answers(A)
+
+# The reference's conv_forward, lightly disguised: every variable renamed, comments and blank
+# lines added, a new docstring, and the shape unpacking split differently across lines.
+DISGUISED = '''def conv_forward(prev, weights, bias, settings):
+    """My convolution. Slides the filters, written from scratch by me."""
+    # read the shapes
+
+    (count, rows_in, cols_in, chans_in) = prev.shape
+    (size, size, chans_in, filters) = weights.shape   # filter size, filters
+    step = settings["stride"]
+    border = settings["pad"]
+
+    # output size
+    rows = (rows_in - size + 2 * border) // step + 1
+    cols = (cols_in - size + 2 * border) // step + 1
+    out = np.zeros((count, rows, cols, filters))
+
+    padded = zero_pad(prev, border)
+    for n in range(count):
+        image = padded[n]  # one example
+        for r in range(rows):
+            top = r * step
+            bottom = top + size
+            for q in range(cols):
+                left = q * step
+                right = left + size
+                window = image[top:bottom, left:right, :]
+                for k in range(filters):
+                    # one filter at a time
+                    out[n, r, q, k] = conv_single_step(window, weights[:, :, :, k], bias[:, :, :, k])
+
+    cache = (prev, weights, bias, settings)
+    return out, cache
+'''
+
+# Half the reference's conv_forward kept, the loop rewritten with np.tensordot: between the
+# thresholds below.
+HALF_REWRITTEN = """def conv_forward(A_prev, W, b, hparameters):
+    (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
+    (f, f, n_C_prev, n_C) = W.shape
+    stride = hparameters["stride"]
+    pad = hparameters["pad"]
+
+    n_H = (n_H_prev - f + 2 * pad) // stride + 1
+    n_W = (n_W_prev - f + 2 * pad) // stride + 1
+    Z = np.zeros((m, n_H, n_W, n_C))
+
+    A_prev_pad = zero_pad(A_prev, pad)
+    for h in range(n_H):
+        for w in range(n_W):
+            patch = A_prev_pad[:, h * stride:h * stride + f, w * stride:w * stride + f, :]
+            Z[:, h, w, :] = np.tensordot(patch, W, axes=([1, 2, 3], [0, 1, 2])) + b.reshape(-1)
+    cache = (A_prev, W, b, hparameters)
+    return Z, cache
+"""
+
+
+def pairs(answers: dict, threshold: float = similarity.DEFAULT_THRESHOLD) -> dict:
+    return {(p.function, p.first, p.second): p for p in similarity.similar_pairs(answers, STARTER, threshold)}
+
+
+def test_a_lightly_disguised_copy_is_flagged():
+    """Do renamed variables, new comments, blank lines and another docstring hide nothing?"""
+    found = pairs({"ada": REFERENCE, "ben": {"conv_forward": DISGUISED}})
+    assert set(found) == {("conv_forward", "ada", "ben")}
+    assert found["conv_forward", "ada", "ben"].similarity > 0.95
+
+
+def test_independent_correct_answers_are_not_flagged():
+    """Are the reference and the catalogue's differently written correct answers (loops,
+    tensordot, einsum, sliding windows), each one student's, never a pair at the default?"""
+    answers = {"reference": dict(REFERENCE)}
+    for variant in CORRECT:
+        answers.setdefault(variant.name, {})[variant.function] = variant.source
+    functions = {v.function for v in CORRECT}
+    assert len(functions) >= 6 and len(answers) >= 15  # enough genuinely different answers to mean something
+    assert pairs(answers) == {}
+    # the most alike of them still share well under the threshold
+    top = max(p.similarity for p in similarity.similar_pairs(answers, STARTER, 0.01))
+    assert 0.2 < top < similarity.DEFAULT_THRESHOLD
+
+
+def test_the_threshold_decides():
+    """Is a half-rewritten copy flagged at 0.5 but not at the default 0.8, and the disguised copy at both?"""
+    answers = {"ada": REFERENCE, "ben": {"conv_forward": DISGUISED}, "cy": {"conv_forward": HALF_REWRITTEN}}
+    low, default = pairs(answers, 0.5), pairs(answers)
+    assert ("conv_forward", "ada", "cy") in low and ("conv_forward", "ada", "cy") not in default
+    assert ("conv_forward", "ada", "ben") in low and ("conv_forward", "ada", "ben") in default
+    assert 0.5 <= low["conv_forward", "ada", "cy"].similarity < 0.8
+
+
+def test_the_untouched_release_is_never_flagged():
+    """Are two untouched releases (and a release against a full answer) never similar, at any threshold?"""
+    assert pairs({"ada": STARTER, "ben": STARTER, "cy": REFERENCE}, threshold=0.01) == {}
+    for function, source in STARTER.items():
+        fingerprint = similarity._fingerprint(source, similarity.boilerplate_of(source))
+        assert fingerprint.token_coverage == 0, function  # all of it is boilerplate
+
+
+def test_docstrings_and_comments_are_removed_before_comparing():
+    source = 'def f(x):\n    """Doc."""\n    # a comment\n\n    y = x + 1  # why\n    "a bare string"\n    return y\n'
+    assert similarity.normalise(source) == "def f(x):\n    y = x + 1\n    return y"
+    assert similarity.normalise("def f(:\n  # broken") == "def f(:\n  # broken"  # compared as written
+
+
+def test_short_answers_are_not_compared():
+    """Is a one-line answer, identical in two notebooks, too short to be a pair?"""
+    answers = {s: {"create_mask_from_window": "def create_mask_from_window(x):\n    return x == np.max(x)\n"}
+               for s in ("ada", "ben")}  # fmt: skip
+    assert pairs(answers, threshold=0.01) == {}
+
+
+def test_pairs_are_per_function_and_sorted():
+    answers = {"ada": REFERENCE, "ben": REFERENCE, "cy": {"conv_forward": DISGUISED}}
+    found = similarity.similar_pairs(answers, STARTER)
+    assert [p.function for p in found] == sorted((p.function for p in found), key=list(STARTER).index)
+    forward = [(p.first, p.second) for p in found if p.function == "conv_forward"]
+    assert sorted(forward) == sorted(itertools.combinations(["ada", "ben", "cy"], 2))
+
+
+# --- [report] in assignment.toml ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({"similarity": 0}, r"report.similarity must be a fraction above 0 and at most 1 .* not 0$"),
+        ({"similarity": 1.5}, r"report.similarity must be a fraction .* not 1.5"),
+        ({"similarity": "high"}, r"report.similarity must be a fraction .* not the text 'high'"),
+        ({"similarity": True}, r"report.similarity must be a fraction .* not the boolean true"),
+        ({"threshold": 0.8}, r"unknown key report.threshold; \[report\] allows similarity"),
+    ],
+)
+def test_report_table_is_checked(table, message):
+    """Does each mistake in [report] name the file, the key and what is allowed?"""
+    path = Path("/course/autograder/graders/x/assignment.toml")
+    with pytest.raises(AssignmentError, match=message) as e:
+        check_config({"report": table}, path)
+    assert str(e.value).startswith(f"{path}: ")
+
+
+def test_report_must_be_a_table():
+    with pytest.raises(AssignmentError, match=r"report must be a table \[report\]"):
+        check_config({"report": 0.8}, Path("assignment.toml"))
+
+
+def test_a_report_table_is_accepted_and_read(tmp_path, monkeypatch):
+    check_config({"report": {"similarity": 1}}, Path("assignment.toml"))
+    monkeypatch.setattr(Assignment, "config", lambda self: {"report": {"similarity": 0.6}})
+    assert A.report() == {"similarity": 0.6}
+
+
+def test_report_table_does_not_force_re_grading(tmp_path):
+    """Is assignment.toml with a [report] table the same to the fingerprint as without it?"""
+    toml = A.declaration.read_text()
+    plain, with_report = tmp_path / "a" / "assignment.toml", tmp_path / "b" / "assignment.toml"
+    for path, text in ((plain, toml), (with_report, toml + "\n[report]\nsimilarity = 0.6  # stricter\n")):
+        path.parent.mkdir()
+        path.write_text(text)
+    assert batch._decisive_bytes(plain) == batch._decisive_bytes(with_report)
+    changed = tmp_path / "c" / "assignment.toml"
+    changed.parent.mkdir()
+    changed.write_text(toml.replace("call_timeout = 5", "call_timeout = 6"))
+    assert batch._decisive_bytes(changed) != batch._decisive_bytes(plain)  # (the comparison can fail)
