@@ -26,3 +26,15 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "source"
 c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.db", ".*"]
+
+# Seconds per cell when nbgrader itself runs a notebook (`nbgrader autograde`, `nbgrader validate`,
+# formgrader). nbgrader's default, 30 s, stops the training cells, and a stopped cell scores the
+# whole notebook 0. Measured on the reference notebooks in full mode, slowest cell (whole notebook),
+# on a 2-core machine shared with other jobs (load average about 8): conv_net 289 s (336 s; about
+# 10 s on an idle machine, the rest is NumPy's BLAS threads fighting for busy cores), keras_resnet
+# 77 s (222 s), classic_cnns 53 s (94 s), cnn_step_by_step 5 s, normalization 2 s.
+# 900 s is three times the slowest of those; a cell that hangs costs fifteen minutes, not forever.
+# tests/test_plain_nbgrader.py runs autograde and validate on every assignment with this file.
+# `autograder grade` doesn't read this: it runs cells in its sandbox with the per-assignment
+# limits in autograder/graders/<name>/assignment.toml (cell_timeout).
+c.Execute.timeout = 900

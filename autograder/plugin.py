@@ -24,7 +24,7 @@ import pytest
 
 from .assignments import Assignment
 from .intake import read_submission
-from .kit import checks
+from .kit import checks, explain
 from .kit.fixtures import assignment_of
 from .notebook import NotebookError, plan_submission, read_notebook
 from .sandbox.isolation import isolation_mode
@@ -94,6 +94,8 @@ def points_of(item: pytest.Item) -> float:
 def student_message(excinfo: pytest.ExceptionInfo) -> str:
     """The reason a test failed, as a student may see it (never grader internals)."""
     e = excinfo.value
+    if isinstance(e, StudentCodeError) and e.kind == "exception":
+        return explain.student_error(str(e))  # a known NumPy or Keras error, in a sentence
     if isinstance(e, (StudentCodeError, checks.Mismatch)):
         return str(e)
     if isinstance(e, AssertionError):
@@ -243,7 +245,7 @@ class GradingRun:
             fn["score"] += record["worth"] if record["passed"] else 0.0
         errors = list(self.bad_input)
         if self.session is not None:
-            errors.extend(self.session.notes)
+            errors.extend(explain.student_error(note) for note in self.session.notes)
             if summary := self.session.output_summary():
                 errors.append(summary)
         return {
@@ -258,4 +260,6 @@ class GradingRun:
             "seconds": round(time.monotonic() - self.started, 2),
             # of which waiting on the student's code (the budget it used)
             "student_seconds": round(self.session.spent, 2) if self.session else 0.0,
+            # sandboxes started for it: forked from a warm grader's template, or cold (sandbox/warm.py)
+            "sandbox_starts": dict(self.session.starts) if self.session else {},
         }

@@ -5,10 +5,19 @@ assert fails with no explanation (pytest's assertion text would reveal hidden te
 code and expected values, so it never reaches feedback). Messages here describe *what*
 is wrong (type, shape, how many entries, how far off) and never print expected values,
 unless a grader passes ``reveal=True`` for a value the instructor chooses to show.
+
+The order of a comparison is fixed: type, then shape, then dtype kind, then values, so
+an array of the wrong shape is reported as a shape (``layout`` names its axes) and is
+never subtracted from the expected one (where NumPy would broadcast or raise). A grader
+may describe the realistic bugs of a case (``known_bugs``, e.g. ``misread_keys`` for a
+hyperparameter read from the wrong key): a wrong answer equal to one of them gets that
+bug's hint. Those only change the message, never the verdict, and are computed only
+once the answer is already wrong.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -49,11 +58,74 @@ def array(value: Any, what: str, hint: str | None = None) -> np.ndarray:
     return value
 
 
-def shape(value: Any, expected_shape: tuple, what: str, hint: str | None = None) -> np.ndarray:
+# Known wrong answers for one case: (the array a known bug gives, the hint naming that
+# bug), computed only when the student's answer is wrong (see ``misread_keys``).
+KnownBugs = Callable[[], Iterable[tuple[np.ndarray, str]]]
+
+
+def shape(value: Any, expected_shape: tuple, what: str, hint: str | None = None, layout: str | None = None,
+          known_bugs: KnownBugs | None = None) -> np.ndarray:  # fmt: skip
+    """An array of exactly this shape, or a Mismatch naming the shape it has.
+
+    ``layout`` names the axes, e.g. "(N, F, H', W')": the message then says which of them
+    are wrong. ``known_bugs``: a wrong shape that one of them gives gets that bug's hint
+    instead of ``hint``. Neither changes what passes.
+    """
     a = array(value, what, hint)
-    if a.shape != tuple(expected_shape):
-        raise Mismatch(f"{what} has shape {a.shape}, but should have shape {tuple(expected_shape)}.", hint)
-    return a
+    expected_shape = tuple(expected_shape)
+    if a.shape == expected_shape:
+        return a
+    message = f"{what} has shape {a.shape}, but should have shape {expected_shape}"
+    names = [n.strip() for n in layout.strip("()").split(",")] if layout else []
+    if len(names) == len(expected_shape):
+        message += f" = {layout} for this input"
+        if a.ndim == len(names):
+            wrong = [n for n, got, want in zip(names, a.shape, expected_shape, strict=True) if got != want]
+            message += f": {_listing(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong"
+        else:
+            message += f": it has {a.ndim} axes instead of {len(names)}"
+    bugs = [text for wrong, text in _known(known_bugs) if wrong.shape == a.shape]
+    raise Mismatch(message + ".", " Or: ".join(bugs) if bugs else hint)
+
+
+def _listing(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _known(known_bugs: KnownBugs | None) -> list[tuple[np.ndarray, str]]:
+    try:
+        return [(np.asarray(wrong), text) for wrong, text in (known_bugs() if known_bugs else [])]
+    except Exception:  # a hint is never worth turning the student's Mismatch into a grader error
+        return []
+
+
+def misread_keys(compute: Callable[[dict], Any], params: dict, what: str, neutral: Mapping[str, Any],
+                 name: str = "hparameters") -> KnownBugs:  # fmt: skip
+    """Known bugs of a layer's hyperparameters, for ``shape`` and ``close``: each key in
+    ``neutral`` read from another key of ``params``, or ignored (its ``neutral`` value).
+
+    ``compute(params)`` is the reference's answer for other parameters; parameters it
+    refuses (a stride of 0) are skipped. Nothing is computed until the check fails.
+    """
+
+    def bugs() -> list[tuple[np.ndarray, str]]:
+        found = []
+        for key in (k for k in params if k in neutral):
+            variants = []  # (the value key gets, the bug), each value once: ignored first, then misread
+            if params[key] != neutral[key]:
+                variants.append((neutral[key], f"{what} is what it would be with {key} = {neutral[key]}, "
+                                               f"as if {name}[{key!r}] were not used."))  # fmt: skip
+            variants += [(params[o], f"{what} is what it would be with {key} = {params[o]} ({name}[{o!r}]): "
+                                     f"is {key} read from {name}[{key!r}]?")
+                         for o in params if o != key and params[o] not in (params[key], neutral[key])]  # fmt: skip
+            for value, text in variants:
+                try:
+                    found.append((np.asarray(compute({**params, key: value})), text))
+                except Exception:  # the reference refuses these parameters: no bug gives this answer
+                    continue
+        return found
+
+    return bugs
 
 
 def floating(value: Any, what: str, dtype: Any = None) -> np.ndarray:
@@ -74,11 +146,15 @@ def close(
     atol: float = 1e-8,
     hint: str | None = None,
     reveal: bool = False,
+    layout: str | None = None,
+    known_bugs: KnownBugs | None = None,
 ) -> None:
-    """Actual matches expected (same shape, all entries close)."""
+    """Actual matches expected: the shape first (see ``shape`` for ``layout`` and
+    ``known_bugs``), then real numbers, then every entry close. Wrong values that a
+    known bug gives get that bug's hint."""
     expected = np.asarray(expected)
     EXPECTED_SEEN.append(expected)
-    a = shape(actual, expected.shape, what, hint)
+    a = shape(actual, expected.shape, what, hint, layout, known_bugs)
     if a.dtype.kind not in "biuf":
         raise Mismatch(f"{what} has dtype {a.dtype}; expected real numbers.", hint)
     if not np.all(np.isfinite(a)):
@@ -101,7 +177,10 @@ def close(
                        f"(largest error about {magnitude}).{where}")  # fmt: skip
         if reveal:
             message += f" Expected {np.array2string(expected, precision=4)}."
-        raise Mismatch(message, hint)
+        bugs = [text for wrong, text in _known(known_bugs)
+                if wrong.shape == a.shape and wrong.dtype.kind in "biuf" and not np.allclose(wrong, expected)
+                and np.allclose(a.astype(np.float64), wrong, rtol=rtol, atol=atol)]  # fmt: skip
+        raise Mismatch(message, " Or: ".join(bugs) if bugs else hint)
 
 
 def scalar(value: Any, what: str, hint: str | None = None) -> float:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .checks import EXPECTED_SEEN, Mismatch, close, floating, shape
+from .checks import EXPECTED_SEEN, KnownBugs, Mismatch, close, floating, shape
 from .tolerances import Tolerances
 
 Index = tuple[int, ...]
@@ -71,20 +71,24 @@ def coordinates(rng: np.random.Generator, shape_: tuple[int, ...], k: int = 8) -
 
 
 def check(tolerances: Tolerances, actual: Any, numerical: np.ndarray, expected: np.ndarray, what: str,
-          hint: str | None = None, at: Sequence[Index] | None = None) -> None:  # fmt: skip
+          hint: str | None = None, at: Sequence[Index] | None = None, layout: str | None = None,
+          known_bugs: KnownBugs | None = None) -> None:  # fmt: skip
     """A gradient matches the numerical gradient (``tolerances.numeric``) and the reference's (``tight``).
 
-    With ``at``, ``numerical`` holds the numerical gradient at those indices only.
+    The shape is checked first (an array of another shape is never subtracted from the
+    expected one), then the dtype kind, then the values. With ``at``, ``numerical`` holds
+    the numerical gradient at those indices only. ``layout`` and ``known_bugs`` only
+    change the message (see ``checks.shape`` and ``checks.close``).
     """
+    shape(actual, np.shape(expected), what, hint, layout, known_bugs)
     grad = floating(actual, what)
     if at is None:
-        close(grad, numerical, what, hint=hint, **tolerances.numeric)
+        close(grad, numerical, what, hint=hint, known_bugs=known_bugs, **tolerances.numeric)
     else:
-        shape(grad, np.shape(expected), what, hint)
         EXPECTED_SEEN.append(np.asarray(numerical))
         mine = np.array([grad[i] for i in at], dtype=np.float64)
         bad = [i for i, a, n in zip(at, mine, numerical, strict=True) if not np.isclose(a, n, **tolerances.numeric)]
         if bad:
             raise Mismatch(f"{what} disagrees with a numerical gradient at {len(bad)} of the {len(at)} entries "
                            f"checked, the first at index {bad[0]}.", hint)  # fmt: skip
-    close(grad, expected, what, hint=hint, **tolerances.tight)
+    close(grad, expected, what, hint=hint, known_bugs=known_bugs, **tolerances.tight)

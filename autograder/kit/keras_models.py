@@ -254,6 +254,9 @@ def block_model(student, name: str, input_shape: tuple, twice: bool = False, **k
     return student.call("Model", inputs=X, outputs=Y).value
 
 
+IMAGE_LAYOUT = "(batch, height, width, channels)"  # a block's output, named axis by axis when its shape is wrong
+
+
 def reference_block_model(reference: Any, name: str, input_shape: tuple, twice: bool = False, **kwargs: Any) -> Any:
     import keras
 
@@ -274,7 +277,7 @@ def block_matches_reference(student, reference, rng, name: str, input_shape: tup
     X = rng.standard_normal((4, *input_shape)).astype(np.float32)
     what = f"the output of your block (training={kwargs['training']}) with the reference's weights"
     actual = call_layer(student, model, X, what)
-    checks.close(actual, np.asarray(ref_model(X)), what, hint=hint, **tol)
+    checks.close(actual, np.asarray(ref_model(X)), what, hint=hint, layout=IMAGE_LAYOUT, **tol)
 
 
 def own_blocks_differ(student, reference, composite: str, blocks: tuple[str, ...], *args: Any,

@@ -13,6 +13,8 @@ NAMES = ("Z", "cache")
 CACHE = ("A_prev", "W", "b", "hparameters")
 WINDOW_HINT = ("window (h, w) starts at (h*stride, w*stride) of the padded input and is f wide; "
                "n_H = floor((n_H_prev - f + 2*pad) / stride) + 1.")  # fmt: skip
+LAYOUT = "(m, n_H, n_W, n_C)"
+NEUTRAL = {"stride": 1, "pad": 0}  # the value of each hyperparameter that changes nothing
 
 
 def inputs(rng, m, n_H_prev, n_W_prev, n_C_prev, f, n_C, stride, pad, dtype=np.float64):
@@ -20,6 +22,12 @@ def inputs(rng, m, n_H_prev, n_W_prev, n_C_prev, f, n_C, stride, pad, dtype=np.f
     W = rng.standard_normal((f, f, n_C_prev, n_C)).astype(dtype)
     b = rng.standard_normal((1, 1, 1, n_C)).astype(dtype)
     return A_prev, W, b, {"stride": stride, "pad": pad}
+
+
+def misread(reference, args):
+    """Known bugs of this case, named when the student's Z is theirs: stride or pad read
+    from the other's key, or not used (a wrong Z that fits no bug gets the test's hint)."""
+    return checks.misread_keys(lambda hp: reference.conv_forward(*args[:3], hp)[0], args[3], "Z", NEUTRAL)
 
 
 def forward(student, *args, **kwargs):
@@ -30,7 +38,8 @@ def forward(student, *args, **kwargs):
 def check_case(student, reference, args, hint=WINDOW_HINT):
     s, p = args[3]["stride"], args[3]["pad"]
     (Z, _), _ = forward(student, *args)
-    checks.close(Z, reference.conv_forward(*args)[0], f"Z (stride {s}, pad {p})", hint=hint)
+    checks.close(Z, reference.conv_forward(*args)[0], f"Z (stride {s}, pad {p})", hint=hint, layout=LAYOUT,
+                 known_bugs=misread(reference, args))  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -40,8 +49,9 @@ def test_output_shape(student, reference, rng):
         args = inputs(rng, 1, w.H, w.W, 1, f=w.kh, n_C=1, stride=w.stride, pad=w.pad)
         (Z, _), _ = forward(student, *args)
         expected = reference.conv_forward(*args)[0]
-        checks.shape(Z, expected.shape, f"Z ({w})", hint=WINDOW_HINT)
-        checks.close(Z, expected, f"Z ({w})", hint=WINDOW_HINT)
+        bugs = misread(reference, args)
+        checks.shape(Z, expected.shape, f"Z ({w})", hint=WINDOW_HINT, layout=LAYOUT, known_bugs=bugs)
+        checks.close(Z, expected, f"Z ({w})", hint=WINDOW_HINT, known_bugs=bugs)
 
 
 @pytest.mark.points(3)
@@ -92,7 +102,7 @@ def test_returns_float64(student, reference, rng):
     args = inputs(rng, 1, 4, 3, 2, f=2, n_C=2, stride=1, pad=0)
     (Z, _), _ = forward(student, *args)
     checks.floating(Z, "Z", dtype=np.float64)
-    checks.close(Z, reference.conv_forward(*args)[0], "Z")
+    checks.close(Z, reference.conv_forward(*args)[0], "Z", layout=LAYOUT, known_bugs=misread(reference, args))
 
 
 @pytest.mark.points(2)
@@ -109,6 +119,7 @@ def test_does_not_modify_inputs(student, reference, rng):
     args = inputs(rng, 2, 4, 3, 2, f=2, n_C=2, stride=2, pad=1)
     copies = [a.copy() for a in args[:3]] + [dict(args[3])]
     (Z, _), result = forward(student, *copies, return_args=True)
-    checks.close(Z, reference.conv_forward(*args)[0], "Z (stride 2, pad 1)", hint=WINDOW_HINT)
+    checks.close(Z, reference.conv_forward(*args)[0], "Z (stride 2, pad 1)", hint=WINDOW_HINT, layout=LAYOUT,
+                 known_bugs=misread(reference, args))  # fmt: skip
     for before, after, name in zip(args, result.args, CACHE, strict=True):
         checks.unchanged(before, after, name)

@@ -39,7 +39,7 @@ def test_output_shape(student, reference, distinct):
         A_prev, hp = distinct(1, w.H, w.W, 2), {"f": w.kh, "stride": w.stride}
         (A, _), _ = forward(student, A_prev, hp, "max")
         expected = reference.pool_forward(A_prev, hp, mode="max")[0]
-        checks.shape(A, expected.shape, f"A ({w})", hint=WINDOW_HINT)
+        checks.shape(A, expected.shape, f"A ({w})", hint=WINDOW_HINT, layout="(m, n_H, n_W, n_C)")
         checks.close(A, expected, f"A ({w})", hint=WINDOW_HINT)
 
 

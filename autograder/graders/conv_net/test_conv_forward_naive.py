@@ -9,6 +9,8 @@ NAMES = ("out", "cache")
 CACHE = ("x", "w", "b", "conv_param")
 WINDOW_HINT = ("window (i, j) of the padded input starts at row i * stride and column j * stride and is HH x WW; "
                "H' = 1 + (H + 2 * pad - HH) // stride and W' = 1 + (W + 2 * pad - WW) // stride.")  # fmt: skip
+LAYOUT = "(N, F, H', W')"
+NEUTRAL = {"stride": 1, "pad": 0}  # the value of each hyperparameter that changes nothing
 
 
 def inputs(rng, N, C, H, W, F, HH, WW, stride, pad, dtype=np.float64):
@@ -16,6 +18,13 @@ def inputs(rng, N, C, H, W, F, HH, WW, stride, pad, dtype=np.float64):
     w = rng.standard_normal((F, C, HH, WW)).astype(dtype)
     b = rng.standard_normal(F).astype(dtype)
     return x, w, b, {"stride": stride, "pad": pad}
+
+
+def misread(reference, args):
+    """Known bugs of this case, named when the student's out is theirs: stride or pad read
+    from the other's key, or not used (a wrong out that fits no bug gets the test's hint)."""
+    return checks.misread_keys(lambda cp: reference.conv_forward_naive(*args[:3], cp)[0], args[3], "out", NEUTRAL,
+                               name="conv_param")  # fmt: skip
 
 
 def forward(student, *args, **kwargs):
@@ -26,7 +35,8 @@ def forward(student, *args, **kwargs):
 def check_case(student, reference, args, hint=WINDOW_HINT):
     s, p = args[3]["stride"], args[3]["pad"]
     (out, _), _ = forward(student, *args)
-    checks.close(out, reference.conv_forward_naive(*args)[0], f"out (stride {s}, pad {p})", hint=hint)
+    checks.close(out, reference.conv_forward_naive(*args)[0], f"out (stride {s}, pad {p})", hint=hint,
+                 layout=LAYOUT, known_bugs=misread(reference, args))  # fmt: skip
 
 
 @pytest.mark.points(2)
@@ -36,8 +46,9 @@ def test_output_shape(student, reference, rng):
         args = inputs(rng, 1, 1, w.H, w.W, F=1, HH=w.kh, WW=w.kw, stride=w.stride, pad=w.pad)
         (out, _), _ = forward(student, *args)
         expected = reference.conv_forward_naive(*args)[0]
-        checks.shape(out, expected.shape, f"out ({w})", hint=WINDOW_HINT)
-        checks.close(out, expected, f"out ({w})", hint=WINDOW_HINT)
+        bugs = misread(reference, args)
+        checks.shape(out, expected.shape, f"out ({w})", hint=WINDOW_HINT, layout=LAYOUT, known_bugs=bugs)
+        checks.close(out, expected, f"out ({w})", hint=WINDOW_HINT, known_bugs=bugs)
 
 
 @pytest.mark.points(3)
@@ -95,7 +106,8 @@ def test_returns_float64(student, reference, rng):
     args = inputs(rng, 1, 2, 4, 3, F=2, HH=2, WW=2, stride=1, pad=0)
     (out, _), _ = forward(student, *args)
     checks.floating(out, "out", dtype=np.float64)
-    checks.close(out, reference.conv_forward_naive(*args)[0], "out")
+    checks.close(out, reference.conv_forward_naive(*args)[0], "out", layout=LAYOUT,
+                 known_bugs=misread(reference, args))  # fmt: skip
 
 
 @pytest.mark.points(1)
@@ -112,6 +124,7 @@ def test_does_not_modify_inputs(student, reference, rng):
     args = inputs(rng, 2, 2, 4, 3, F=2, HH=2, WW=2, stride=2, pad=1)
     copies = [a.copy() for a in args[:3]] + [dict(args[3])]
     (out, _), result = forward(student, *copies, return_args=True)
-    checks.close(out, reference.conv_forward_naive(*args)[0], "out (stride 2, pad 1)", hint=WINDOW_HINT)
+    checks.close(out, reference.conv_forward_naive(*args)[0], "out (stride 2, pad 1)", hint=WINDOW_HINT,
+                 layout=LAYOUT, known_bugs=misread(reference, args))  # fmt: skip
     for before, after, name in zip(args, result.args, CACHE, strict=True):
         checks.unchanged(before, after, name)

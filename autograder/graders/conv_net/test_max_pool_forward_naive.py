@@ -36,7 +36,7 @@ def test_output_shape(student, reference, distinct):
         x, pool_param = distinct(1, 2, w.H, w.W), pool(w.kh, w.kw, w.stride)
         (out, _), _ = forward(student, x, pool_param)
         expected = reference.max_pool_forward_naive(x, pool_param)[0]
-        checks.shape(out, expected.shape, f"out ({w})", hint=WINDOW_HINT)
+        checks.shape(out, expected.shape, f"out ({w})", hint=WINDOW_HINT, layout="(N, C, H', W')")
         checks.close(out, expected, f"out ({w})", hint=WINDOW_HINT)
 
 
