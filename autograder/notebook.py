@@ -12,6 +12,12 @@ usual nbgrader way:
     extra   a code cell without nbgrader metadata (a student's own cell). Runs, so
             helpers a student defined are there; if it fails it is skipped.
 
+Manually graded cells (``manual_cells``) are nbgrader's "manually graded answer"
+(solution and grade, markdown or code: a written answer) and "manually graded task"
+(task, with points). They never run (a code one is "locked" above): they are kept in
+the autograded notebook and shown in the feedback, and the instructor grades them in
+formgrader.
+
 Nothing here runs code: it only parses JSON and Python syntax. Notebooks are plain
 dicts (nbformat v4 layout, ``source`` joined into one string). We don't import nbformat
 here: its JSON-schema validator takes ~4 s to import, once per graded submission.
@@ -215,6 +221,47 @@ def cell_role(cell: dict) -> str | None:
     if meta.get("locked") or meta.get("grade"):
         return "locked"
     return "extra"
+
+
+@dataclass(frozen=True)
+class ManualCell:
+    """A manually graded cell: its points (nbgrader metadata) and kind ("answer" or "task")."""
+
+    grade_id: str
+    points: float
+    kind: str  # "answer": the student writes in it; "task": the instructor's task, answered elsewhere
+    cell_type: str  # markdown or code
+
+
+def manual_kind(cell: dict) -> str | None:
+    """ "answer" (nbgrader's manually graded answer), "task" (manually graded task), or None."""
+    meta = nbgrader_meta(cell)
+    if meta.get("task"):
+        return "task"
+    if meta.get("grade") and meta.get("solution"):
+        return "answer"
+    return None
+
+
+def manual_cells(nb: Notebook) -> dict[str, ManualCell]:
+    """grade_id -> ManualCell, for every manually graded cell of ``nb``, in notebook order.
+
+    Read the points from the instructor's notebook only: a student's copy of the
+    metadata is the student's to edit.
+    """
+    out = {}
+    for cell in nb["cells"]:
+        kind, grade_id = manual_kind(cell), grade_id_of(cell)
+        if kind and grade_id:
+            points = nbgrader_meta(cell).get("points", 0)
+            points = float(points) if isinstance(points, (int, float)) and not isinstance(points, bool) else 0.0
+            out[grade_id] = ManualCell(grade_id, points, kind, str(cell.get("cell_type")))
+    return out
+
+
+def manual_sources(nb: Notebook) -> dict[str, str]:
+    """grade_id -> the cell's source, for every manually graded cell (the last of an id wins)."""
+    return {gid: cell["source"] for cell in nb["cells"] if manual_kind(cell) and (gid := grade_id_of(cell))}
 
 
 def template_cells(release_nb: Notebook) -> tuple[dict[str, str], list[str]]:

@@ -5,6 +5,12 @@ and each feedback page stays under ``text.PAGE_LIMIT`` bytes (shortened, visibly
 it would not). ``notebook`` is always the grader's private copy of the submission, or
 None when the submission was refused.
 
+Manually graded cells (written answers and tasks: ``StudentResult.manual``) are shown in
+the feedback with the student's text (escaped, like everything a student wrote) and
+their points, or "needs manual grading"; while any is ungraded the score reads
+"100 + up to 5 manual / 105", and the CSV's ``status`` column and the JSON's ``status``
+key say "needs manual grading" rather than "final".
+
 The CSV and the JSON are the class's: a run that grades only some students (``--student``,
 or a folder with a few) merges into them, replacing those students' rows and keeping
 the others' (``read_csv``, ``read_json``; ``OutputError`` if a file can't be merged into).
@@ -21,7 +27,15 @@ from pathlib import Path
 import jinja2
 
 from .intake import EXCHANGE_FILES
-from .notebook import Notebook, NotebookError, cell_role, grade_id_of, read_notebook, write_notebook
+from .notebook import (
+    Notebook,
+    NotebookError,
+    cell_role,
+    grade_id_of,
+    manual_sources,
+    read_notebook,
+    write_notebook,
+)
 from .results import StudentResult, public_json
 from .text import CODE_LIMIT, MAX_ERRORS, MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED, clean, clean_messages, clean_tree
 
@@ -61,17 +75,39 @@ def answers_of(notebook: Path | None, limit: int | None = CODE_LIMIT) -> dict[st
     return {gid: clean(c["source"], limit) for c in nb["cells"] if cell_role(c) == "answer" and (gid := grade_id_of(c))}
 
 
+def written_of(notebook: Path | None) -> dict[str, str]:
+    """grade_id -> the text of each manually graded cell of the student's notebook (cleaned)."""
+    try:
+        nb = read_notebook(notebook) if notebook is not None else {"cells": []}
+    except NotebookError:
+        return {}
+    return {gid: clean(src, None) for gid, src in manual_sources(nb).items()}
+
+
 def feedback_html(result: StudentResult, notebook: Path | None) -> str:
     """The student's feedback page, at most ``PAGE_LIMIT`` bytes of valid HTML."""
     answers = answers_of(notebook, None)
+    written = written_of(notebook) if result.manual else {}
     graded_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
-    def render(functions: dict, errors: list[str], shown_answers: dict, notice: str) -> str:
+    def render(functions: dict, errors: list[str], shown_answers: dict, notice: str, code: int | None = None) -> str:
+        manual = {
+            clean(gid): {
+                "score": m.score,
+                "max_score": m.max_score,
+                "kind": m.kind,
+                # None: the notebook has no such cell; a shortened page shows only that it was there
+                "text": (clean(written[gid], code) if code != 0 else TRUNCATED) if gid in written else None,
+            }
+            for gid, m in result.manual.items()
+        }
         return _TEMPLATES.get_template("feedback.html.j2").render(
             assignment=clean(result.assignment, 256),
             student=clean(result.student, 256),
             score=result.score,
             max_score=result.max_score,
+            pending=result.manual_pending if result.needs_manual_grading else 0,  # "+ up to 5 manual"
+            manual=manual,
             late=result.late.describe() if result.late else "",  # "raw 80, submitted 2 h 10 min late: −8"
             errors=errors,
             functions=functions,
@@ -111,6 +147,7 @@ def feedback_html(result: StudentResult, notebook: Path | None) -> str:
             clean_messages(list(result.errors), message, max_errors),
             {gid: clean(src, code) for gid, src in answers.items()} if code else {},
             notice,
+            code,
         )
         if len(page.encode("utf-8")) <= PAGE_LIMIT:
             return page
@@ -120,6 +157,7 @@ def feedback_html(result: StudentResult, notebook: Path | None) -> str:
         [],
         {},
         f"The details of this page did not fit in {PAGE_LIMIT // 1_000_000} MB and were left out ({TRUNCATED}).",
+        0,
     )
 
 
@@ -181,6 +219,9 @@ def write_student_outputs(
 
 CSV_HEAD = ["student", "score", "max_score"]  # then one column per function, then "errors"
 CSV_LATE = ["raw_score", "late_penalty"]  # last, under a late policy (score is then the final score)
+# last of all, for an assignment with manually graded cells: the manual points given so far
+# (part of score), those still to be graded, and "final" or "needs manual grading"
+CSV_MANUAL = ["manual_score", "manual_pending", "status"]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -209,10 +250,12 @@ def write_csv(
     """Write the CSV: ``results``' rows, and the rows of ``keep`` (``read_csv``) of everyone else.
 
     Returns how many rows were kept from ``keep``. Under a late policy (a result with
-    ``late``, or kept rows that have them) the columns ``CSV_LATE`` come last.
+    ``late``, or kept rows that have them) the columns ``CSV_LATE`` come last; with
+    manually graded cells, ``CSV_MANUAL`` after them.
     """
     late = any(r.late for r in results.values()) or any(CSV_LATE[0] in row for row in keep)
-    header = [*CSV_HEAD, *functions, "errors", *(CSV_LATE if late else ())]
+    manual = any(r.manual for r in results.values()) or any(CSV_MANUAL[-1] in row for row in keep)
+    header = [*CSV_HEAD, *functions, "errors", *(CSV_LATE if late else ()), *(CSV_MANUAL if manual else ())]
     rows = {}
     for row in keep:  # by column name: a column the assignment no longer has is dropped
         rows[row.get("student") or ""] = [_cell(row.get(column) or "") for column in header]
@@ -222,6 +265,8 @@ def write_csv(
         rows[_cell(student)] = [_cell(student), fmt(r.score), fmt(r.max_score), *scores, str(len(r.errors))]
         if late:  # without a due date, the raw score is the final one
             rows[_cell(student)] += [fmt(r.late.raw_score), fmt(r.late.penalty)] if r.late else [fmt(r.score), "0"]
+        if manual:  # score counts the manual points given; status says whether more may come
+            rows[_cell(student)] += [fmt(r.manual_score), fmt(r.manual_pending), r.status]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with tmp.open("w", newline="", encoding="utf-8") as f:

@@ -4,9 +4,13 @@
     FunctionResult   one graded function: score, max_score, its tests
     StudentResult    one submission: the functions, the problems found (errors), whether
                      the notebook was bad input, timings (``extra``), when it was
-                     submitted (``timestamp``) and, under a late policy, its raw score
-                     and penalty (``late``)
+                     submitted (``timestamp``), under a late policy its raw score
+                     and penalty (``late``), and its manually graded cells (``manual``)
     Late             what a late policy did to one score: raw score, penalty, hours late
+    ManualResult     one manually graded cell: its points and the instructor's score (None
+                     until graded in formgrader)
+    ManualGrades     the assignment's manual cells and the gradebook's scores; ``apply``
+                     adds them to a result
     LatePolicy       the due date and assignment.toml's ``[late]``; ``apply`` turns a
                      raw result into a final one
 
@@ -23,6 +27,19 @@ A late penalty is applied when results are finished (``LatePolicy.apply``), neve
 results.json keeps the raw grade, so a new due date needs no re-grading (editing
 assignment.toml does: the whole file is in the fingerprint).
 ``score`` is then the final score, ``late.raw_score`` the graded one.
+
+Manually graded cells (written answers, tasks: ``ManualResult``) are the same kind of
+thing: the instructor's scores come from nbgrader's gradebook (``Grade.manual_score``,
+set in formgrader) when results are finished (``ManualGrades.apply``, before the late
+policy), and are never saved nor fingerprinted, so grading a written answer needs no
+re-grading. Then ``max_score`` counts every manual cell's points and ``score`` the
+manual points given so far; until every manual cell has a score the result says
+``needs manual grading`` (``status``) and ``manual_pending`` points may still come.
+
+Decision: the late penalty applies to the whole submission, manual points included,
+as nbgrader's late-submission plugins do (they take points off the notebook's total).
+A percentage penalty (of the max score) is the same before and after manual grading;
+only a penalty capped at the score, or the cutoff's "everything", grows with it.
 """
 
 from __future__ import annotations
@@ -203,6 +220,52 @@ def _late_of(raw: dict) -> Late | None:
                 None if hours is None else float(hours))  # fmt: skip
 
 
+NEEDS_MANUAL = "needs manual grading"
+FINAL = "final"
+
+
+@dataclass(frozen=True)
+class ManualResult:
+    """One manually graded cell: ``max_score`` from the instructor's notebook, ``score`` from the
+    gradebook (formgrader's manual score plus extra credit), None until it is graded."""
+
+    max_score: float
+    score: float | None = None
+    kind: str = "answer"  # "answer" (a written answer) or "task" (nbgrader's manually graded task)
+
+    def public(self) -> dict:
+        return {"score": self.score, "max_score": self.max_score, "kind": self.kind}
+
+    @classmethod
+    def parse(cls, raw: object, grade_id: str) -> ManualResult:
+        if not isinstance(raw, dict) or raw.get("kind", "answer") not in ("answer", "task"):
+            raise ValueError(f"manual cell {grade_id!r} is not a manual score")
+        score = raw.get("score")
+        return cls(_number(raw.get("max_score")), None if score is None else _number(score), raw.get("kind", "answer"))
+
+
+@dataclass(frozen=True)
+class ManualGrades:
+    """The assignment's manually graded cells and what the gradebook holds for them.
+
+    ``cells``: grade_id -> (points, kind), from the instructor's notebook (as checked by
+    ``Assignment.check_points``). ``scores``: student -> grade_id -> the score given in
+    formgrader; a cell without one is still to be graded.
+    """
+
+    cells: Mapping[str, tuple[float, str]]
+    scores: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def apply(self, result: StudentResult) -> StudentResult:
+        """``result`` (autograded only) with every manual cell, its score if given, in the totals."""
+        given = self.scores.get(result.student, {})
+        manual = {gid: ManualResult(points, given.get(gid), kind) for gid, (points, kind) in self.cells.items()}
+        scored = sum(m.score for m in manual.values() if m.score is not None)
+        return replace(result, score=round(result.score + scored, 9),
+                       max_score=round(result.max_score + sum(m.max_score for m in manual.values()), 9),
+                       manual=manual)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class StudentResult:
     assignment: str
@@ -220,9 +283,37 @@ class StudentResult:
     # What the late policy did (LatePolicy.apply, when results are finished); None without
     # a due date. Never saved either: results.json keeps the raw grade.
     late: Late | None = None
+    # The manually graded cells (ManualGrades.apply, when results are finished), with the
+    # instructor's scores from the gradebook; empty when the assignment has none. Never saved.
+    manual: dict[str, ManualResult] = field(default_factory=dict)
 
     KNOWN = ("assignment", "student", "score", "max_score", "errors", "bad_input", "functions")
     LATE_KEYS = ("raw_score", "late_penalty", "hours_late")  # in --json output only (public)
+    MANUAL_KEYS = ("status", "manual_pending", "manual")  # in --json output only, with manual cells
+
+    @property
+    def manual_pending(self) -> float:
+        """Points of the manual cells not graded yet (that ``score`` may still gain)."""
+        return round(sum(m.max_score for m in self.manual.values() if m.score is None), 9)
+
+    @property
+    def manual_score(self) -> float:
+        """Points given so far to the manual cells (part of ``score``)."""
+        return round(sum(m.score for m in self.manual.values() if m.score is not None), 9)
+
+    @property
+    def needs_manual_grading(self) -> bool:
+        return any(m.score is None for m in self.manual.values())
+
+    @property
+    def status(self) -> str:
+        """ "needs manual grading" while a manual cell has no score, else "final"."""
+        return NEEDS_MANUAL if self.needs_manual_grading else FINAL
+
+    def total(self) -> str:
+        """The score as people read it: "104", or "100 + up to 5 manual" while manual grading is pending."""
+        pending = f" + up to {self.manual_pending:g} manual" if self.needs_manual_grading else ""
+        return f"{self.score:g}{pending}"
 
     @classmethod
     def parse(cls, raw: object, student: str, assignment: str) -> StudentResult:
@@ -237,12 +328,16 @@ class StudentResult:
         errors = raw.get("errors", [])
         if not isinstance(errors, list):
             raise ValueError("errors is not a list")
-        known = (*cls.KNOWN, *cls.LATE_KEYS)
+        known = (*cls.KNOWN, *cls.LATE_KEYS, *cls.MANUAL_KEYS)
         extra = {clean(k): clean_tree(v) for k, v in raw.items() if k not in known}  # timings and the like
         score = _number(raw.get("score"))
+        manual = raw.get("manual", {})  # a --json entry read back (public); results.json has none
+        if not isinstance(manual, dict):
+            raise ValueError("manual is not an object")
         return cls(assignment, student, score, _number(raw.get("max_score")), functions,
                    tuple(clean_messages(errors)), raw.get("bad_input") is True, extra,
-                   late=_late_of(raw))  # fmt: skip
+                   late=_late_of(raw),
+                   manual={clean(g): ManualResult.parse(m, g) for g, m in manual.items()})  # fmt: skip
 
     @classmethod
     def unscored(cls, skeleton: Mapping[str, FunctionResult], student: str, assignment: str,
@@ -272,12 +367,24 @@ class StudentResult:
         """This student's entry of the documented ``--json`` output: exactly its keys.
 
         Under a late policy, ``score`` is the final score and ``raw_score``, ``late_penalty``
-        and ``hours_late`` follow it; without one, none of them is there.
+        and ``hours_late`` follow it; without one, none of them is there. With manually
+        graded cells, ``status``, ``manual_pending`` and ``manual`` follow ``max_score``;
+        without any, none of them is there.
         """
+        manual = (
+            {
+                "status": self.status,
+                "manual_pending": self.manual_pending,
+                "manual": {gid: m.public() for gid, m in self.manual.items()},
+            }
+            if self.manual
+            else {}
+        )
         return {
             "score": self.score,
             **(self.late.record() if self.late else {}),
             "max_score": self.max_score,
+            **manual,
             "errors": list(self.errors),
             "functions": {
                 gid: {
