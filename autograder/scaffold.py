@@ -119,7 +119,7 @@ def notebook(name: str) -> dict:
             assert isinstance(out, np.ndarray), f"relu should return a NumPy array, not a {type(out).__name__}"
             assert out.shape == (1, 3), f"relu(x) has shape {out.shape}; it should keep x's shape (1, 3)"
             assert np.array_equal(out, [[0.0, 0.0, 2.5]]), "relu should zero the negative entries and keep the rest"
-            print("✅ relu passes the visible checks")
+            print("✅ relu: visible checks passed. The hidden checks grade more cases, so this is not the final grade.")
         """,
             "test_relu",
             grade=True,
@@ -192,11 +192,13 @@ modules = []
 [tolerances]
 tight = {{rtol = 1e-6, atol = 1e-8}}
 
-# What the fidelity suite (tests/test_fidelity.py) asks of catalogue.py.
+# What the fidelity suite (tests/test_fidelity.py) asks of catalogue.py, and the share of
+# its mutants the visible checks must catch (tests/test_visible_checks.py; at least 0.8).
 [fidelity]
 min_mutants = 1
 min_correct = 1
 min_tests = 3
+visible_checks = 0.8
 """
 
 GRADER = '''\

@@ -135,6 +135,8 @@ def test_stand_ins_must_be_lists_of_names(toml):
         ("[fidelity]\nmin_mutant = 3\n", "unknown key fidelity.min_mutant; [fidelity] allows min_mutants"),
         ("[fidelity]\nmin_mutants = 2.5\n", "fidelity.min_mutants must be a whole number (0 or more), not 2.5"),
         ('[fidelity]\nmutants_graded_on = "some"\n', "fidelity.mutants_graded_on must be one of 'all', 'dependents'"),
+        ("[fidelity]\nvisible_checks = 0.5\n", "fidelity.visible_checks must be a fraction from 0.8 to 1"),
+        ('[fidelity]\nvisible_checks = "most"\n', "fidelity.visible_checks must be a fraction from 0.8 to 1"),
         ('[grader]\npreloads = ["keras"]\n', "unknown key grader.preloads; [grader] allows preload"),
         ('[grader]\npreload = "keras"\n', 'grader.preload must be a list of module names, such as ["keras"]'),
         ('[grader]\npreload = ["os; rm -rf /"]\n', "grader.preload must be a list of module names"),
