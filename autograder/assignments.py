@@ -26,7 +26,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from .kit.tolerances import KEYS, Tolerances
-from .notebook import cell_role, nbgrader_meta, read_notebook
+from .notebook import ManualCell, cell_role, manual_cells, nbgrader_meta, read_notebook
 from .sandbox.process import GiB, Limits
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -182,6 +182,10 @@ class Assignment:
         """The late policy (``[late]``, checked by ``check_config``); {} if there is none."""
         return dict(self.config().get("late", {}))
 
+    def report(self) -> dict[str, float]:
+        """The class report's settings (``[report]``, checked by ``check_config``); {} if there is none."""
+        return dict(self.config().get("report", {}))
+
     def fidelity(self) -> dict:
         """The fidelity suite's minimums for this assignment, with their defaults."""
         return {**FIDELITY_DEFAULTS, **self.config().get("fidelity", {})}
@@ -209,6 +213,18 @@ class Assignment:
             if meta.get("grade") and str(meta.get("grade_id", "")).startswith("test_"):
                 out[meta["grade_id"][len("test_") :]] = float(meta.get("points", 0))
         return out
+
+    def manual_cells(self) -> dict[str, ManualCell]:
+        """The manually graded cells (written answers, tasks) of the instructor's notebook, in order."""
+        return manual_cells(read_notebook(self.source_notebook))
+
+    def manual_points(self) -> dict[str, float]:
+        """Points of each manually graded cell: assignment.toml's ``[manual]``, else the notebook's
+        metadata (``check_points`` holds them to each other)."""
+        declared = self.config().get("manual")
+        if declared is not None:
+            return {k: float(v) for k, v in declared.items()}
+        return {gid: c.points for gid, c in self.manual_cells().items()}
 
     def points_table(self) -> dict[str, float] | None:
         """The points table students read in the notebook's introduction, or None if it has none.
@@ -258,7 +274,40 @@ class Assignment:
                         f"{self.source_notebook}: {function} is worth {declared[function]:g} points in "
                         f"{self.declaration}, but {shown} in {where}; make them agree"
                     )
+        self._check_manual_points(table)
         return declared
+
+    def _check_manual_points(self, table: dict[str, float] | None) -> None:
+        """Manually graded cells' points agree: the notebook's metadata, ``[manual]`` (required
+        once the assignment declares ``[points]``) and the points table if it lists them."""
+        cells = {gid: c.points for gid, c in self.manual_cells().items()}
+        for gid in cells:  # test_ and setup ids mean autograder cells; a function's id is its answer cell
+            if gid.startswith(("test_", "setup")) or gid in self.graded_ids():
+                raise AssignmentError(
+                    f"{self.source_notebook}: the manually graded cell {gid} has a grade_id that autograding "
+                    f"uses (test_..., setup... or a graded function's name); rename it, e.g. written_{gid}"
+                )
+        conf = self.config()
+        declared = conf.get("manual")
+        if declared is None and not (cells and "points" in conf):
+            return  # no manual cells, or an assignment that declares no points: the notebook's metadata
+        example = "\n".join(["[manual]", *(f"{g} = {p:g}" for g, p in cells.items())])
+        if set(declared or {}) != set(cells):
+            missing, extra = sorted(set(cells) - set(declared or {})), sorted(set(declared or {}) - set(cells))
+            raise AssignmentError(
+                f"{self.declaration}: [manual] must list every manually graded cell (written answer or task) "
+                f"of {self.source_notebook} once, with its points"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; not a manually graded cell there: {', '.join(extra)}" if extra else "")
+                + (f". For this notebook:\n{example}" if cells else "; remove the [manual] table")
+            )
+        for gid, points in cells.items():
+            for where, found in (("assignment.toml's [manual]", declared), ("the notebook's points table", table)):
+                if found is not None and gid in found and float(found[gid]) != points:
+                    raise AssignmentError(
+                        f"{self.source_notebook}: the manually graded cell {gid} is worth {points:g} points in "
+                        f"nbgrader's metadata, but {float(found[gid]):g} in {where}; make them agree"
+                    )
 
 
 # --- assignment.toml: what it may contain ----------------------------------------------
@@ -275,8 +324,13 @@ FIDELITY_DEFAULTS: dict[str, object] = {
     "min_correct": 1,  # differently written correct answers
     "min_tests": 3,  # tests per graded function, for partial credit
     "mutants_graded_on": "all",  # or "dependents": only the mutant's function and its callers
+    # the share of the catalogue's mutants the notebook's visible checks must catch
+    # (tests/test_visible_checks.py): the figure measured when it was last raised, never below 0.8
+    "visible_checks": 0.8,
 }
-FIDELITY_TYPES = {"min_mutants": int, "min_correct": int, "min_tests": int, "mutants_graded_on": ("all", "dependents")}
+VISIBLE_CHECKS_MINIMUM = 0.8
+FIDELITY_TYPES = {"min_mutants": int, "min_correct": int, "min_tests": int, "mutants_graded_on": ("all", "dependents"),
+                  "visible_checks": float}  # fmt: skip
 
 TABLES = {
     "limits": "the sandbox's limits",
@@ -284,11 +338,14 @@ TABLES = {
     "stand_ins": "function = [graded functions it may call]",
     "helpers": 'modules = ["helper.py", ...], shipped to students',
     "tolerances": "name = {rtol = ..., atol = ...}",
-    "fidelity": "min_mutants, min_correct, min_tests (whole numbers) and mutants_graded_on ('all' or 'dependents')",
+    "fidelity": "min_mutants, min_correct, min_tests (whole numbers), mutants_graded_on ('all' or 'dependents') "
+    "and visible_checks (a fraction from 0.8 to 1)",
     "grader": 'preload = ["keras", ...] (modules the warm grader imports once) and answers = "reference" or '
     '"per test" (who answers stand-in calls)',
     "late": "penalty_per_hour or penalty_per_day and max_penalty (fractions of the max score, 0 to 1), "
     "cutoff_hours and grace_minutes (numbers, 0 or more)",
+    "manual": "manually graded cell (grade_id) = its points (written answers and tasks, graded in formgrader)",
+    "report": "similarity (the class report's threshold for similar answer cells: a fraction above 0, at most 1)",
 }
 
 # [late]: the late policy (results.LatePolicy), applied once a due date is known.
@@ -360,6 +417,9 @@ def check_config(conf: dict, path: Path) -> None:
     for function, value in conf.get("points", {}).items():
         if not (_number(value) and value >= 0):
             fail(f"points.{function} must be a number of points (0 or more), not {_shown(value)}")
+    for cell, value in conf.get("manual", {}).items():
+        if not (_number(value) and value >= 0):
+            fail(f"manual.{cell} must be a number of points (0 or more), such as {cell} = 5, not {_shown(value)}")
     for key, value in conf.get("helpers", {}).items():
         if key != "modules":
             fail(f"unknown key helpers.{key}; [helpers] allows modules (a list of file or folder names)")
@@ -391,6 +451,9 @@ def check_config(conf: dict, path: Path) -> None:
             fail(f"fidelity.{key} must be one of {', '.join(repr(k) for k in kind)}, not {_shown(value)}")
         if kind is int and not (_number(value, whole=True) and value >= 0):
             fail(f"fidelity.{key} must be a whole number (0 or more), not {_shown(value)}")
+        if kind is float and not (_number(value) and VISIBLE_CHECKS_MINIMUM <= value <= 1):
+            fail(f"fidelity.{key} must be a fraction from {VISIBLE_CHECKS_MINIMUM} to 1 (the share of the "
+                 f"catalogue's mutants the visible checks catch), not {_shown(value)}")  # fmt: skip
     for key, value in conf.get("late", {}).items():
         if key not in LATE_KEYS:
             fail(f"unknown key late.{key}; [late] allows {TABLES['late']}")
@@ -400,6 +463,12 @@ def check_config(conf: dict, path: Path) -> None:
             fail(f"late.{key} must be a number (0 or more), not {_shown(value)}")
     if "penalty_per_hour" in conf.get("late", {}) and "penalty_per_day" in conf.get("late", {}):
         fail("give late.penalty_per_hour or late.penalty_per_day, not both")
+    for key, value in conf.get("report", {}).items():
+        if key != "similarity":
+            fail(f"unknown key report.{key}; [report] allows {TABLES['report']}")
+        if not (_number(value) and 0 < value <= 1):
+            fail(f"report.similarity must be a fraction above 0 and at most 1 (0.8 flags pairs sharing 80% of "
+                 f"their code), not {_shown(value)}")  # fmt: skip
 
 
 def available(root: Path | None = None) -> list[str]:

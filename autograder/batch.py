@@ -43,7 +43,7 @@ from .grader_server import WarmGraders
 from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
 from .notebook import NotebookError
 from .reports import atomic_write, write_student_outputs
-from .results import FunctionResult, LatePolicy, StudentResult
+from .results import FunctionResult, LatePolicy, ManualGrades, StudentResult
 from .sandbox.isolation import isolation_mode
 from .text import clean, clean_id
 
@@ -68,8 +68,14 @@ class Options:
     budget: float | None = None  # seconds for all of one submission's code (Limits.budget_seconds)
     force: bool = False
     warm: bool = True  # fork grader processes from a warm grader (False: start each one cold)
+    # grade on Dask (distributed.py): a scheduler's address (tcp://HOST:8786), or "local:N" for a
+    # LocalCluster of N worker processes; None: this machine's threads (``workers``). Not in the fingerprint
+    dask: str | None = None
     # the late policy and its due date (pipeline.grade); applied to finished results, never in the fingerprint
     late: LatePolicy | None = None
+    # the manually graded cells and their scores from the gradebook (pipeline.grade); added to
+    # finished results before the late policy, never in the fingerprint
+    manual: ManualGrades | None = None
 
     def memory_bytes(self) -> int | None:
         return int(self.memory_gib * 2**30) if self.memory_gib else None
@@ -295,15 +301,24 @@ def _tree(folder: Path) -> list[Path]:
     return sorted(p for p in files if not _CACHES.intersection(p.relative_to(folder).parts))
 
 
+# Files of the package that only read finished results (the class report, its similarity
+# check and the LMS exports): they can't change a grade, so editing them grades no one again.
+READS_RESULTS_ONLY = ("class_report.py", "similarity.py", "exports.py", "templates/class_report.html.j2")
+
+
 def package_files() -> list[Path]:
-    """The grading package's files: all but the assignments' own graders (each is hashed alone)."""
+    """The grading package's files: all but the assignments' own graders (each is hashed alone)
+    and the modules that only read results (``READS_RESULTS_ONLY``)."""
     graders = PACKAGE_DIR / "graders"
-    return [p for p in _tree(PACKAGE_DIR) if p.parent == graders or graders not in p.parents]
+    readers = {PACKAGE_DIR / name for name in READS_RESULTS_ONLY}
+    files = [p for p in _tree(PACKAGE_DIR) if p.parent == graders or graders not in p.parents]
+    return [p for p in files if p not in readers]
 
 
 # Tables of assignment.toml that never decide a raw grade: the late policy is applied to
-# each saved grade when a run finishes, so changing it must not grade anyone again.
-NOT_DECISIVE = ("late",)
+# each saved grade when a run finishes, and [report] only shapes the class report, so
+# changing either must not grade anyone again.
+NOT_DECISIVE = ("late", "report")
 
 
 def _decisive_bytes(path: Path) -> bytes:
@@ -393,15 +408,59 @@ def skeleton_of(assignment: Assignment, results: dict[str, StudentResult]) -> di
         return {gid: FunctionResult(0.0, 0.0) for gid in assignment.graded_ids()}
 
 
+class LocalPool:
+    """Grades in this process's threads, one submission per thread, each with its warm grader.
+
+    A pool for ``grade_class`` has ``submit(student, notebook)`` (a concurrent.futures.Future
+    of the results dict) and ``as_completed(futures)``; distributed.DaskPool is the other one.
+    """
+
+    def __init__(self, assignment: Assignment, workers: int, warm: bool, plugin_options: dict):
+        self.assignment, self.warm, self.plugin_options = assignment, warm, plugin_options
+        # One warm grader per worker thread (grader_server.py): pytest, NumPy and the
+        # assignment's heavy modules are imported once, each submission's grader is a fork.
+        self.graders = WarmGraders(assignment.grader_preload())
+        self.threads = cf.ThreadPoolExecutor(max_workers=max(1, workers))
+
+    def work(self, student: str, notebook: Path) -> dict:
+        warm = self.graders.for_this_thread() if self.warm else None
+        return grade_notebook(self.assignment, notebook, student, warm=warm, **self.plugin_options)
+
+    def submit(self, student: str, notebook: Path) -> cf.Future:
+        return self.threads.submit(self.work, student, notebook)
+
+    as_completed = staticmethod(cf.as_completed)
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self.graders:
+            self.threads.shutdown()
+
+
+def grading_pool(assignment: Assignment, options: Options, plugin_options: dict):
+    """Where the submissions are graded: a distributed.DaskPool (``options.dask``) or a LocalPool."""
+    if options.dask:
+        from .distributed import DaskPool  # imports dask only when asked for
+
+        return DaskPool(options.dask, assignment, options, plugin_options)
+    workers = options.workers
+    if workers == "auto":
+        workers = auto_workers(assignment.limits(memory_bytes=options.memory_bytes()).memory_bytes)[0]
+    return LocalPool(assignment, int(workers), options.warm, plugin_options)
+
+
 def grade_class(
     assignment: Assignment,
     layout: Layout,
     options: Options,
     on_result: Callable[[str, StudentResult], None] | None = None,
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Callable[[str, StudentResult], None] | None = None,
     students: Collection[str] | None = None,
 ) -> Report:
-    """Grade every submission (or only ``students``, by id); ``on_result`` runs in this thread after each save."""
+    """Grade every submission (or only ``students``, by id); ``on_result`` and then ``on_progress`` run in
+    this thread once per student, after the save."""
     name = assignment.name
     found = discover(layout.submitted, name)
     if students is not None:
@@ -419,6 +478,8 @@ def grade_class(
         result = replace(result, errors=(*result.errors, *extra), timestamp=stamp.timestamp)
         # The late policy (pipeline.grade sets it for the run) turns the raw grade, saved
         # as graded, into the final one; the gradebook (on_result) still gets raw scores per cell.
+        if options.manual is not None:  # written answers: the points given in formgrader, or pending
+            result = options.manual.apply(result)
         if options.late is not None:
             result = options.late.apply(result)
         report.results[student] = result
@@ -431,7 +492,7 @@ def grade_class(
         if on_result:
             on_result(student, result)
         if on_progress:
-            on_progress(student)
+            on_progress(student, result)
 
     shared = shared_digest(assignment, options)  # once: the same for every student
     with tempfile.TemporaryDirectory(prefix="autograder-intake-") as private:
@@ -465,21 +526,9 @@ def grade_class(
         isolation = isolation_mode(options.isolation) if todo else options.isolation
         plugin_options = {**options.plugin_options(), "isolation": isolation, "isolation_checked": True}
 
-        # One warm grader per worker thread (grader_server.py): pytest, NumPy and the
-        # assignment's heavy modules are imported once, each submission's grader is a fork.
-        warm_graders = WarmGraders(assignment.grader_preload())
-
-        def work(student: str) -> dict:
-            notebook, _ = todo[student]
-            warm = warm_graders.for_this_thread() if options.warm else None
-            return grade_notebook(assignment, notebook, student, warm=warm, **plugin_options)
-
-        workers = options.workers
-        if workers == "auto":
-            workers = auto_workers(assignment.limits(memory_bytes=options.memory_bytes()).memory_bytes)[0]
-        with warm_graders, cf.ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
-            futures = {pool.submit(work, s): s for s in todo}
-            for future in cf.as_completed(futures):
+        with grading_pool(assignment, options, plugin_options) as pool:
+            futures = {pool.submit(s, todo[s][0]): s for s in todo}
+            for future in pool.as_completed(futures):
                 student = futures[future]
                 notebook, fp = todo[student]
                 try:

@@ -1,5 +1,6 @@
-"""The ``autograder`` command: new, release, grade, demo. Each verb parses its arguments and
-calls the API (``scaffold``, ``release``, ``pipeline``); this module only presents.
+"""The ``autograder`` command: new, release, grade, export, report, demo. Each verb parses its
+arguments and calls the API (``scaffold``, ``release``, ``pipeline``, ``exports``,
+``class_report``); this module only presents.
 
 The course is the folder ``autograder`` runs in, or the nearest parent with
 ``autograder/graders/`` (the way git finds its root), or ``--course DIR``. When that is
@@ -20,6 +21,7 @@ import argparse
 import logging
 import re
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,10 +30,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from . import assignments, batch, pipeline, reports
+from . import assignments, batch, gradebook, pipeline, reports
 from .assignments import Assignment, AssignmentError
 from .notebook import NotebookError
 from .release import ReleaseError
+from .results import StudentResult
 from .text import clean, terminal
 
 console = Console(highlight=False)
@@ -69,6 +72,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_grading_options(p)
 
+    p = sub.add_parser("export", help="export graded results for an LMS: a Canvas CSV, Gradescope results.json")
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment name, e.g. cnn_step_by_step")
+    p.add_argument("submissions", metavar="SUBMISSIONS", type=Path, help="the folder that was graded (submitted/)")
+    p.add_argument("--canvas", type=Path, metavar="PATH", help="write a Canvas gradebook import CSV")
+    p.add_argument("--canvas-id", metavar="ID", help="the Canvas assignment's id: the column is 'ASSIGNMENT (ID)'")
+    p.add_argument("--gradescope", type=Path, metavar="DIR", help="write DIR/<student>/results.json (Gradescope)")
+    p.add_argument("--gradescope-results", type=Path, metavar="PATH",
+                   help="write one student's Gradescope results.json here (in a Gradescope autograder)")  # fmt: skip
+    p.add_argument("--student", action="append", metavar="NAME", help="export only this student (repeatable)")
+    p.add_argument("--csv", type=Path, metavar="PATH", help="the grades CSV (default: grades/ASSIGNMENT.csv)")
+    p.add_argument("--gradebook", metavar="URL", help="gradebook for names and emails (default: gradebook.db)")
+
+    p = sub.add_parser("report", help="write the class report: scores, checks, mistakes, time, errors, late work, "
+                       "similar answers")  # fmt: skip
+    p.add_argument("assignment", metavar="ASSIGNMENT", help="assignment name, e.g. cnn_step_by_step")
+    p.add_argument("submissions", metavar="SUBMISSIONS", type=Path, help="the folder that was graded (submitted/)")
+    p.add_argument("--out", type=Path, metavar="PATH", help="the page (default: reports/ASSIGNMENT.html beside "
+                   "SUBMISSIONS)")  # fmt: skip
+    p.add_argument("--similarity", type=similarity_arg, metavar="T", help="list answer cells sharing at least this "
+                   "fraction of their code, 0 to 1 (default: [report] similarity in assignment.toml, "
+                   "else 0.8)")  # fmt: skip
+    p.add_argument("--due", type=due_arg, metavar="WHEN", help="due date for the late policy, as for grade "
+                   "(default: the assignment's duedate in the gradebook)")  # fmt: skip
+    p.add_argument("--gradebook", metavar="URL", help="gradebook to read the due date from (default: gradebook.db "
+                   "beside SUBMISSIONS, if there is one)")  # fmt: skip
+
     p = sub.add_parser("demo", help="release and grade the bundled example class (examples/)")
     p.add_argument("--workers", type=workers_arg, default="auto", help="submissions graded in parallel: N or auto "
                    "(default: auto, from the cores and the memory)")  # fmt: skip
@@ -105,9 +134,39 @@ def due_arg(text: str) -> datetime:
     return due.astimezone(UTC).replace(tzinfo=None) if due.tzinfo else due
 
 
+def scheduler_arg(text: str) -> str:
+    if "://" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Dask scheduler address: e.g. tcp://HOST:8786")
+    return text
+
+
+def dask_local_arg(text: str) -> int:
+    n = workers_arg(text)
+    if n == "auto":
+        raise argparse.ArgumentTypeError("--dask-local takes a number of worker processes, e.g. --dask-local 2")
+    return n
+
+
+def similarity_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a similarity threshold: give a fraction above 0, at most 1, e.g. 0.8"
+        )
+    return value
+
+
 def add_grading_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=workers_arg, default="auto", help="submissions graded in parallel: N or auto "
                    "(default: auto, one per core as memory allows, printed)")  # fmt: skip
+    dask = p.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", type=scheduler_arg, metavar="ADDRESS", help="grade on this dask.distributed "
+                      "cluster, e.g. tcp://HOST:8786; workers need the course at the same path (docs/distributed.md)")  # fmt: skip
+    dask.add_argument("--dask-local", type=dask_local_arg, metavar="N", help="grade on a Dask LocalCluster of N "
+                      "worker processes started for this run")  # fmt: skip
     p.add_argument("--json", type=Path, metavar="PATH", help="also write all results as JSON (documented schema)")
     p.add_argument(
         "--feedback", type=Path, metavar="DIR", help="feedback folder (default: feedback/ beside SUBMISSIONS)"
@@ -183,6 +242,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         memory_gib=args.memory_gib,
         budget=args.budget,
         force=args.force,
+        dask=args.scheduler or (f"local:{args.dask_local}" if args.dask_local else None),
     )
     layout = batch.Layout.beside(args.submissions, args.feedback)
     return grade_and_report(assignment, layout, options, args)
@@ -202,24 +262,83 @@ def announce_isolation(requested: str, limits=None) -> str:
     return mode
 
 
+def duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 / 60:02.0f} min"
+
+
+def pace(elapsed: float, done: int, total: int | None) -> str:
+    """The rate so far and what the rest would take at it: "1.4 s/submission, about 10 s left"."""
+    if not done:
+        return ""
+    per = elapsed / done
+    left = f", about {duration(per * (total - done))} left" if total and done < total else ""
+    return f"{per:.1f} s/submission{left}"
+
+
+class GradingProgress:
+    """A rich bar (count, rate, time left) on a terminal; otherwise one plain line per graded
+    student, so CI logs and batch jobs show progress. Student ids go through ``terminal``."""
+
+    def __init__(self, console: Console, name: str):
+        self.console, self.total, self.done, self.started = console, None, 0, time.monotonic()
+        self.bar = None
+        if console.is_terminal:
+            self.bar = Progress(
+                TextColumn("grading [bold]{task.fields[current]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[pace]}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
+            self.task = self.bar.add_task("grading", total=None, current=name, pace="")
+
+    def start(self, total: int) -> None:
+        self.total, self.started = total, time.monotonic()
+        if self.bar:
+            self.bar.update(self.task, total=total)
+
+    def step(self, student: str, result: StudentResult) -> None:
+        self.done += 1
+        now = pace(time.monotonic() - self.started, self.done, self.total)
+        if self.bar:
+            self.bar.update(self.task, advance=1, current=terminal(student, 80), pace=now)
+            return
+        score = f"{reports.fmt(result.score)}/{reports.fmt(result.max_score)}"
+        self.console.print(
+            f"graded {self.done}/{self.total or '?'} {terminal(student, 80)} {score}" + (f" ({now})" if now else ""),
+            soft_wrap=True,  # one line each, however narrow the log
+        )
+
+    def __enter__(self) -> GradingProgress:
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar:
+            self.bar.stop()
+
+
 def grade_and_report(
     assignment: Assignment, layout: batch.Layout, options: batch.Options, args: argparse.Namespace
 ) -> int:
     """Grade through the pipeline, with a progress bar; then the table and where everything went."""
     limits = assignment.limits(memory_bytes=options.memory_bytes())
     options.isolation = announce_isolation(options.isolation, limits)
-    if options.workers == "auto":
+    if options.dask:
+        where = options.dask.removeprefix("local:")
+        where = f"a LocalCluster of {where} worker processes" if options.dask.startswith("local:") else where
+        console.print(Text(f"workers: the Dask cluster's ({where}); each checked to have the same course"))
+    elif options.workers == "auto":
         options.workers, why = batch.auto_workers(limits.memory_bytes)
         console.print(Text(f"workers: {options.workers} (auto: {why}; --workers N to choose)"))
-    with Progress(
-        TextColumn("grading [bold]{task.fields[current]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("grading", total=None, current=assignment.name)
+    with GradingProgress(console, assignment.name) as progress:
         outcome = pipeline.grade(
             assignment,
             layout,
@@ -229,8 +348,8 @@ def grade_and_report(
             json=getattr(args, "json", None),
             students=getattr(args, "student", None),
             due=getattr(args, "due", None),
-            on_start=lambda n: progress.update(task, total=n),
-            on_progress=lambda s: progress.update(task, advance=1, current=terminal(s, 80)),
+            on_start=progress.start,
+            on_progress=progress.step,
         )
     report = outcome.report
     print_summary(assignment, report)
@@ -238,7 +357,8 @@ def grade_and_report(
     kept_note = f" (and the rows of {outcome.kept} students graded before, kept)" if outcome.kept else ""
     console.print(Text(f"feedback:   {layout.feedback}/<student>/{assignment.name}/{assignment.name}.html"))
     console.print(Text(f"grades:     {outcome.csv}{kept_note}{json_note}"))
-    console.print(Text(f"gradebook:  {outcome.gradebook}"))
+    console.print(Text(f"gradebook:  {gradebook.shown(outcome.gradebook)}"))  # (never its password)
+    console.print(Text(f"report:     {outcome.class_report or 'not written (see the warning above)'}"))
     if outcome.late is not None:
         late = sum(1 for r in report.results.values() if r.late is not None and (r.late.hours_late or 0) > 0)
         console.print(Text(f"due:        {outcome.late.due:%Y-%m-%d %H:%M} UTC (from {outcome.due_from}); "
@@ -274,11 +394,59 @@ def print_summary(assignment: Assignment, report: batch.Report) -> None:
         note = clean(r.errors[0], 300) if r.errors else ""
         if len(r.errors) > 1:
             note += f" (+{len(r.errors) - 1} more)"
-        score = f"{reports.fmt(r.score)} / {reports.fmt(r.max_score)}"
+        pending = f" + up to {reports.fmt(r.manual_pending)} manual" if r.needs_manual_grading else ""
+        score = f"{reports.fmt(r.score)}{pending} / {reports.fmt(r.max_score)}"
         table.add_row(Text(clean(student, 200)), score, f"{pct:.0f}", Text(note))  # Text: never markup
     console.print(table)
     if report.reused:
         console.print(f"({len(report.reused)} unchanged since the last run, not graded again; --force re-grades)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .exports import ExportError, export
+
+    if not (args.canvas or args.gradescope or args.gradescope_results):
+        err_console.print("[red]error:[/] nothing to export: give --canvas PATH, --gradescope DIR or "
+                          "--gradescope-results PATH")  # fmt: skip
+        return 1
+    name = Assignment(args.assignment, root=course_of(args)).check().name
+    try:
+        done = export(name, batch.Layout.beside(args.submissions), grades_csv=args.csv, gradebook=args.gradebook,
+                      canvas=args.canvas, canvas_id=args.canvas_id, gradescope=args.gradescope,
+                      gradescope_results_path=args.gradescope_results, students=args.student)  # fmt: skip
+    except ExportError as e:
+        err_console.print(f"[red]error:[/] {terminal(e)}")
+        return 1
+    if done.canvas:
+        console.print(Text(f"canvas:     {done.canvas} ({done.students} students)"))
+    if args.gradescope:
+        console.print(Text(f"gradescope: {args.gradescope}/<student>/results.json ({done.students} students)"))
+    if args.gradescope_results:
+        console.print(Text(f"gradescope: {args.gradescope_results}"))
+    if done.without_detail and (args.gradescope or args.gradescope_results):
+        names = ", ".join(clean(s, 100) for s in done.without_detail)
+        console.print(Text(f"note: no saved results match the CSV for {names} (refused, or graded differently "
+                           f"since): their results.json has the score only"))  # fmt: skip
+    if done.without_score:
+        names = ", ".join(clean(s, 100) for s in done.without_score)
+        console.print(Text(f"note: no numeric score in the CSV for {names}: left blank"))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import class_report
+    from .results import LatePolicy
+
+    assignment = Assignment(args.assignment, root=course_of(args)).check()
+    layout = batch.Layout.beside(args.submissions)
+    if not layout.submitted.is_dir():
+        raise batch.BatchError(f"submissions folder {layout.submitted} does not exist; give the folder that was graded")
+    due = args.due if args.due is not None else class_report.gradebook_due(assignment, layout, args.gradebook)
+    late = LatePolicy.of(assignment.late(), due)
+    path, report = class_report.write(assignment, layout, args.out, late=late, threshold=args.similarity)
+    console.print(Text(f"report: {path} ({len(report.results)} students, {len(report.pairs)} pairs of similar "
+                       f"answers at {report.threshold:.0%} or more)"))  # fmt: skip
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -290,7 +458,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    commands = {"new": cmd_new, "release": cmd_release, "grade": cmd_grade, "demo": cmd_demo}
+    commands = {"new": cmd_new, "release": cmd_release, "grade": cmd_grade, "export": cmd_export,
+                "report": cmd_report, "demo": cmd_demo}  # fmt: skip
     try:
         return commands[args.command](args)
     except (AssignmentError, batch.BatchError, NotebookError, ReleaseError, RuntimeError) as e:

@@ -2,8 +2,10 @@
 
     discover the submissions (or the ``students`` asked for) -> read the class's CSV and
     JSON -> open the gradebook -> the due date (``due``, else the gradebook's) and the late
-    policy (assignment.toml's ``[late]``) -> grade (batch.grade_class: intake, sandboxed grading,
-    saved results, feedback) -> merge into the CSV and JSON
+    policy (assignment.toml's ``[late]``) -> the manual scores given in formgrader (written
+    answers: read before grading, added to each result, never fingerprinted) -> grade
+    (batch.grade_class: intake, sandboxed grading, saved results, feedback) -> merge into the CSV and JSON
+    -> the class report (class_report.py)
 
 Everything that can make the run fail (the layout, unknown students, files that can't be
 merged into, the gradebook) is checked before any grading starts.
@@ -15,15 +17,16 @@ back an ``Outcome`` (typed results: ``results.py``).
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import batch, reports
+from . import batch, class_report, reports
 from .assignments import Assignment
 from .gradebook import GradebookError, GradebookWriter, check_url, default_url
-from .results import LatePolicy
+from .results import LatePolicy, ManualGrades, StudentResult
 
 
 @dataclass
@@ -35,6 +38,7 @@ class Outcome:
     kept: int = 0  # students graded before, not now, kept in the CSV
     late: LatePolicy | None = None  # the late policy applied, with its due date; None without a due date
     due_from: str = ""  # where the due date came from: "--due", "the gradebook" or ""
+    class_report: Path | None = None  # the class report (class_report.py); None if it failed (logged)
 
 
 def grade(
@@ -48,7 +52,7 @@ def grade(
     students: list[str] | None = None,
     due: datetime | None = None,
     on_start: Callable[[int], None] | None = None,
-    on_progress: Callable[[str], None] | None = None,
+    on_progress: Callable[[str, StudentResult], None] | None = None,
 ) -> Outcome:
     """Grade the submissions of ``assignment`` in ``layout`` and record the grades everywhere.
 
@@ -58,7 +62,7 @@ def grade(
     due date, else the gradebook's ``duedate`` for the assignment, if it has one; with a due
     date, assignment.toml's ``[late]`` turns each raw score into the final one (the saved
     results and the gradebook stay raw). ``on_start(n)`` is told
-    how many students there are, ``on_progress(student)`` each time one is done.
+    how many students there are, ``on_progress(student, result)`` each time one is done.
     """
     found = batch.discover(layout.submitted, assignment.name)
     if not found:
@@ -88,6 +92,11 @@ def grade(
         late = LatePolicy.of(assignment.late(), due)
         if late is not None:  # for batch.grade_class's finish; not in the fingerprint, so no re-grading
             options = dataclasses.replace(options, late=late)
+        manual = assignment.manual_cells()
+        if manual:  # written answers: the scores given in formgrader so far, read once, before grading
+            points = assignment.manual_points()
+            cells = {gid: (points.get(gid, c.points), c.kind) for gid, c in manual.items()}
+            options = dataclasses.replace(options, manual=ManualGrades(cells, writer.manual_scores()))
         if on_start:
             on_start(len(found))
         report = batch.grade_class(
@@ -98,4 +107,9 @@ def grade(
     kept = reports.write_csv(csv_path, report.results, assignment.graded_ids(), previous_csv)
     if json:
         reports.write_json(json, assignment.name, report.results, previous_json)
-    return Outcome(report, csv_path, json, db_url, kept, late, due_from)
+    try:  # last, for the whole class; every grade is written by now, so a failure here only loses the page
+        page, _ = class_report.write(assignment, layout, late=late, manual=options.manual, current=report.results)
+    except Exception as e:
+        logging.getLogger(__name__).warning("the class report was not written: %s: %s", type(e).__name__, e)
+        page = None
+    return Outcome(report, csv_path, json, db_url, kept, late, due_from, class_report=page)

@@ -159,6 +159,9 @@ def package(tmp_path, monkeypatch) -> Path:
         "sandbox/process.py",
         "sandbox/harness/worker.py",
         "sandbox/harness/wire.py",
+        "sandbox/harness/template.py",
+        "sandbox/harness/confine.py",
+        "sandbox/warm.py",
         "templates/feedback.html.j2",
         "graders/pytest.ini",
     ],
@@ -183,6 +186,16 @@ def test_what_the_package_fingerprint_leaves_out(tmp_path, package):
     assert batch.fingerprint(assignment, "0" * 64, options) == before
     (package / "new_module.py").write_text("X = 1\n")
     assert batch.fingerprint(assignment, "0" * 64, options) != before
+
+
+@pytest.mark.parametrize("rel", batch.READS_RESULTS_ONLY)
+def test_modules_that_only_read_results_are_not_in_the_fingerprint(tmp_path, package, rel):
+    """Does editing the class report or the exports (which only read finished results) re-grade no one?"""
+    assignment, options = copy_course(tmp_path / "course"), Options()
+    before = batch.fingerprint(assignment, "0" * 64, options)
+    assert (package / rel).is_file(), f"{rel} is listed in READS_RESULTS_ONLY but does not exist"
+    append(rel, "\n# edited\n")(package)
+    assert batch.fingerprint(assignment, "0" * 64, options) == before
 
 
 def test_the_fingerprint_is_deterministic_and_shared_once(tmp_path):
