@@ -309,7 +309,8 @@ def test_every_output_file_is_valid_utf8_without_escapes_or_nul(hostile_class):
     names = set(snapshot)
     assert "out.json" in names and f"grades/{NAME}.csv" in names and "gradebook.db (text)" in names
     assert f"autograded/metadata/{NAME}/{NB}" in names and f"autograded/ada/{NAME}/results.json" in names
-    assert len([n for n in names if n.endswith(".html")]) == len(REFUSED) + len(GRADED)
+    assert f"reports/{NAME}.html" in names  # the class report, with everyone's hostile text in it
+    assert len([n for n in names if n.endswith(".html")]) == len(REFUSED) + len(GRADED) + 1
     for name, data in snapshot.items():
         assert_clean_file(name, data)
 
