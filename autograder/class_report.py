@@ -65,6 +65,9 @@ _TEMPLATES = jinja2.Environment(
 )
 TOP_MISTAKES = 25  # most common failure messages listed
 SLOWEST = 10  # submissions listed by time
+# similar pairs listed per function, most similar first; the rest are counted (a class that
+# copied one posted answer would otherwise list every pair of its students: ~45,000 for 300)
+PAIRS_PER_FUNCTION = 50
 
 
 def default_path(assignment: Assignment, layout: batch.Layout) -> Path:
@@ -315,7 +318,13 @@ def context(report: ClassReport) -> dict:
         for s, r in sorted(results.items()) if r.late is not None and r.late.hours_late
     ]  # fmt: skip
     no_time = sorted(s for s, r in results.items() if r.late is not None and r.late.hours_late is None)
-    shown = {(p.first, p.function) for p in report.pairs} | {(p.second, p.function) for p in report.pairs}
+    listed, unlisted = [], Counter()
+    for p in report.pairs:  # (sorted by function, then most similar first)
+        if sum(1 for q in listed[-PAIRS_PER_FUNCTION:] if q.function == p.function) < PAIRS_PER_FUNCTION:
+            listed.append(p)
+        else:
+            unlisted[p.function] += 1
+    shown = {(p.first, p.function) for p in listed} | {(p.second, p.function) for p in listed}
     code = {key: clean(report.answers.get(key[0], {}).get(key[1], ""), CODE_LIMIT) for key in shown}
     scores = [r.score for r in results.values()]
     max_scores = {r.max_score for r in results.values()}
@@ -347,7 +356,8 @@ def context(report: ClassReport) -> dict:
         "no_time": no_time,
         "threshold": report.threshold,
         "min_tokens": similarity.MIN_TOKENS,
-        "pairs": report.pairs,
+        "pairs": listed,
+        "unlisted": sorted(unlisted.items()),
         "code": code,
         "fmt": fmt,
         "pct": lambda x: f"{100 * x:.0f}%",

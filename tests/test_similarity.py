@@ -141,6 +141,23 @@ def test_pairs_are_per_function_and_sorted():
     assert sorted(forward) == sorted(itertools.combinations(["ada", "ben", "cy"], 2))
 
 
+def test_a_class_that_copied_one_answer_lists_the_most_similar_pairs_and_counts_the_rest(monkeypatch):
+    """Twelve students with the reference's answers are 66 pairs per function: with a cap of
+    5, does the page list 5 per function and say how many more there are?"""
+    from autograder import class_report
+
+    monkeypatch.setattr(class_report, "PAIRS_PER_FUNCTION", 5)
+    answers = {f"s{i:02d}": dict(REFERENCE) for i in range(12)}
+    pairs = similarity.similar_pairs(answers, STARTER)
+    functions = sorted({p.function for p in pairs})
+    assert functions and all(sum(p.function == f for p in pairs) == 66 for f in functions)
+    report = class_report.ClassReport(A, {}, pairs=pairs, answers=answers)
+    page = class_report.context(report)
+    assert [sum(p.function == f for p in page["pairs"]) for f in functions] == [5] * len(functions)
+    assert page["unlisted"] == [(f, 61) for f in functions]
+    assert "… and 61 more pairs for <code>" in class_report.render(report)
+
+
 # --- [report] in assignment.toml ---------------------------------------------------------
 
 

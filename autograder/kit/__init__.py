@@ -2,7 +2,11 @@
 
     checks        comparisons with failure messages written for students (never the
                   expected values): array, shape, floating, close, scalar, unchanged,
-                  parts, cache
+                  parts, cache; shapes are checked before values, axis by axis
+                  (``layout``), and ``known_bugs`` (e.g. ``misread_keys``) name a
+                  realistic bug when the answer matches it
+    explain       framework errors (NumPy, Keras, TensorFlow) raised by student code,
+                  translated into a sentence naming the likely cause
     gradients     centred differences (whole arrays or sparse coordinates) and the
                   gradient check against them and the reference
     tolerances    the named tolerances an assignment declares (tight, numeric, float32)
