@@ -8,6 +8,7 @@ REPO = Path(__file__).resolve().parents[1]  # the course these tests grade (this
 
 __all__ = [
     "REPO",
+    "copy_parts",
     "Variant",
     "build_submission",
     "reference_answers",
@@ -31,3 +32,18 @@ def need_program(path: str, package: str) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+def copy_parts(root: Path, parts: list[str]) -> Path:
+    """These parts of the course (folders or files, relative to REPO) copied under ``root``,
+    without Python's caches: a course of its own for a test that edits or fingerprints it."""
+    import shutil
+
+    for rel in parts:
+        src, dst = REPO / rel, root / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(src, dst)
+    return root

@@ -25,7 +25,7 @@ from autograder import batch, cli, distributed, pipeline
 from autograder.assignments import Assignment
 from autograder.batch import Layout, Options
 from autograder.gradebook import default_url
-from tests.support import REPO, build_submission, write_submission
+from tests.support import build_submission, copy_parts, write_submission
 
 NAME = "cnn_step_by_step"
 COPIED = [f"autograder/graders/{NAME}", f"source/{NAME}", f"release/{NAME}", "requirements.txt"]
@@ -44,14 +44,7 @@ class FrozenPackage(WorkerPlugin):
 
 
 def copy_course(root: Path) -> Path:
-    for rel in COPIED:
-        src, dst = REPO / rel, root / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(src, dst)
-    return root
+    return copy_parts(root, COPIED)
 
 
 @pytest.fixture(scope="module")

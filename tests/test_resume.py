@@ -18,7 +18,7 @@ import pytest
 from autograder import batch
 from autograder.assignments import Assignment
 from autograder.batch import Layout, Options, grade_class
-from tests.support import REPO, build_submission, write_submission
+from tests.support import build_submission, copy_parts, write_submission
 
 NAME = "cnn_step_by_step"
 COPIED = [f"autograder/graders/{NAME}", f"source/{NAME}", f"release/{NAME}", "requirements.txt"]
@@ -26,13 +26,7 @@ COPIED = [f"autograder/graders/{NAME}", f"source/{NAME}", f"release/{NAME}", "re
 
 def copy_course(root: Path) -> Assignment:
     """The parts of the course that grading cnn_step_by_step reads, copied under ``root``."""
-    for rel in COPIED:
-        src, dst = REPO / rel, root / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        else:
-            shutil.copy2(src, dst)
+    copy_parts(root, COPIED)
     # a data file beside the graders, as an assignment with stored cases would have
     (root / "autograder" / "graders" / NAME / "cases.json").write_text('{"seed": 1}\n')
     return Assignment(NAME, root=root)

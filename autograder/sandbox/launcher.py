@@ -60,6 +60,7 @@ from confine import (
     libc,
     load_seccomp,
     mount,
+    reap_until,
     set_limits,
 )  # fmt: skip
 
@@ -155,14 +156,7 @@ def run_init(spec: dict) -> None:
     worker = os.fork()
     if worker == 0:
         exec_worker(spec)
-    while True:  # reap everything; leave when the worker is gone
-        try:
-            pid, status = os.wait()
-        except ChildProcessError:
-            os._exit(70)
-        if pid == worker:
-            code = os.waitstatus_to_exitcode(status)
-            os._exit(128 - code if code < 0 else code)  # exiting kills the whole namespace
+    reap_until(worker)  # exiting kills the whole namespace
 
 
 def main(spec: dict) -> None:

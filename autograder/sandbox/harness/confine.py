@@ -82,3 +82,16 @@ def load_seccomp(program: list | None) -> None:
         rows = (SockFilter * len(program))(*(SockFilter(*row) for row in program))
         prog = SockFprog(len(program), rows)
         check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
+
+
+def reap_until(pid: int) -> None:
+    """As a pid namespace's init: reap every child, and when ``pid`` (the worker) is gone,
+    exit with its status (128 + the signal that killed it), which kills the namespace."""
+    while True:
+        try:
+            child, status = os.wait()
+        except ChildProcessError:
+            os._exit(70)
+        if child == pid:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(128 - code if code < 0 else code)

@@ -103,14 +103,7 @@ def run_init(spec: dict, proto: int, output: int) -> None:
         run_worker(spec, proto, output)
     os.close(proto)
     os.close(output)
-    while True:  # reap everything; leave when the worker is gone (the namespace dies with us)
-        try:
-            child, status = os.wait()
-        except ChildProcessError:
-            os._exit(70)
-        if child == pid:
-            code = os.waitstatus_to_exitcode(status)
-            os._exit(128 - code if code < 0 else code)
+    confine.reap_until(pid)  # (the namespace dies with us)
 
 
 def run_keeper(spec: dict, proto: int, output: int, status: int) -> None:
