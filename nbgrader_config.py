@@ -38,3 +38,27 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # `autograder grade` doesn't read this: it runs cells in its sandbox with the per-assignment
 # limits in autograder/graders/<name>/assignment.toml (cell_timeout).
 c.Execute.timeout = 900
+
+# `nbgrader validate` ends with "Success! Your notebook passes all the tests." when every
+# visible check passes. Here the hidden checks grade more cases, so that would overclaim:
+# say what passed instead. nbgrader 0.9 writes the sentence in one method
+# (Validator._print_num_failed), so that method alone is replaced, and only its success
+# line. (The Validate button of a student's own Jupyter reads the student's config, not
+# this one: the notebooks' introductions and check cells say the same; see docs/students.md.)
+try:
+    from nbgrader.validator import Validator as _Validator
+
+    _print_num_failed = getattr(_Validator, "_autograder_original", _Validator._print_num_failed)
+
+    def _print_visible_checks_passed(self, num_failed):
+        if num_failed:
+            return _print_num_failed(self, num_failed)
+        self.stream.write(
+            "Success! Your notebook passes the visible checks. The hidden checks grade more cases, "
+            "so this is not your grade.\n"
+        )
+
+    _Validator._autograder_original = _print_num_failed
+    _Validator._print_num_failed = _print_visible_checks_passed
+except (ImportError, AttributeError):  # another nbgrader: its own sentence stays
+    pass
