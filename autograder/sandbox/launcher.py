@@ -43,18 +43,16 @@ from confine import (
     CLONE_NEWUSER,
     CLONE_NEWUTS,
     MS_BIND,
-    MS_NOATIME,
     MS_NODEV,
-    MS_NODIRATIME,
     MS_NOEXEC,
     MS_NOSUID,
     MS_PRIVATE,
     MS_RDONLY,
     MS_REC,
-    MS_RELATIME,
     MS_REMOUNT,
     PR_SET_NO_NEW_PRIVS,
     PR_SET_PDEATHSIG,
+    bind_readonly,
     check,
     drop_privileges,
     libc,
@@ -63,20 +61,6 @@ from confine import (
     reap_until,
     set_limits,
 )  # fmt: skip
-
-# statvfs flags that a bind remount inside a user namespace must keep ("locked" flags)
-_LOCKED = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME, 2048: MS_NODIRATIME, 4096: MS_RELATIME}
-
-
-def bind_readonly(src: str, dst: str) -> None:
-    if os.path.isdir(src):
-        os.makedirs(dst, exist_ok=True)
-    else:
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        open(dst, "a").close()
-    mount(src, dst, None, MS_BIND | MS_REC)
-    locked = sum(ms for st, ms in _LOCKED.items() if os.statvfs(dst).f_flag & st)
-    mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | locked)
 
 
 def build_root(spec: dict) -> None:

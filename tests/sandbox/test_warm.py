@@ -195,3 +195,40 @@ def test_a_dead_template_means_a_cold_sandbox(tmp_path):
             assert worker.request({"op": "exec_cell", "index": 0, "source": "x = 1"}, 30)["ok"]
         finally:
             worker.kill()
+
+
+def test_read_only_binds_under_tmp_stay_visible_under_the_fresh_tmp(tmp_path, monkeypatch):
+    """A course cloned under /tmp has its venv bound below the sandbox's /tmp: does a warm
+    worker, whose /tmp is a fresh tmpfs, still see it (read-only) and nothing else left there?"""
+    from autograder.sandbox import process
+
+    assert str(tmp_path).startswith("/tmp/"), "this test needs pytest's tmp_path under /tmp"
+    venv_like = tmp_path / "clone" / ".venv"
+    (venv_like / "lib").mkdir(parents=True)
+    (venv_like / "lib" / "module.py").write_text("VALUE = 42\n")
+    paths = process.python_paths()
+    monkeypatch.setattr(process, "python_paths", lambda: [*paths, str(venv_like)])
+    folder = tmp_path / "assignment"
+    folder.mkdir()
+    with warm_template(folder):
+        for _ in range(2):  # two students, one after the other, from one template
+            worker = WorkerProcess(folder, Limits(), isolate=True)
+            worker.start()
+            try:
+                assert isinstance(worker.proc, warm.Forked)
+                seen = value(
+                    worker,
+                    f"""{{
+                    "read": open("{venv_like}/lib/module.py").read(),
+                    "tmp": sorted(__import__("os").listdir("/tmp")),
+                    "left": __import__("os").path.exists("/tmp/left-by-first"),
+                }}""",
+                )
+                assert seen == {"read": "VALUE = 42\n", "tmp": [str(tmp_path).split("/")[2]], "left": False}
+                reply = worker.request(
+                    {"op": "exec_cell", "index": 0, "source": f"open('{venv_like}/lib/x.py', 'w')"}, 30
+                )
+                assert not reply["ok"] and reply["error"]["type"] in ("OSError", "PermissionError"), reply
+                run(worker, "open('/tmp/left-by-first', 'w').write('x')")
+            finally:
+                worker.kill()

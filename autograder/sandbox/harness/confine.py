@@ -38,6 +38,50 @@ def mount(src: str | None, dst: str, fstype: str | None, flags: int, data: str |
     check(libc.mount(enc(src), enc(dst), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {dst}")
 
 
+# statvfs flags that a bind remount inside a user namespace must keep ("locked" flags)
+_LOCKED = {2: MS_NOSUID, 4: MS_NODEV, 8: MS_NOEXEC, 1024: MS_NOATIME, 2048: MS_NODIRATIME, 4096: MS_RELATIME}
+MS_MOVE = 8192
+
+
+def bind_readonly(src: str, dst: str) -> None:
+    if os.path.isdir(src):
+        os.makedirs(dst, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        open(dst, "a").close()
+    mount(src, dst, None, MS_BIND | MS_REC)
+    locked = sum(ms for st, ms in _LOCKED.items() if os.statvfs(dst).f_flag & st)
+    mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | locked)
+
+
+def mount_points(under: str) -> list[str]:
+    """The mount points below ``under`` (not itself), outermost first, from /proc/self/mounts."""
+    points = []
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            point = line.split()[1]
+            for code in ("\\040", "\\011", "\\012", "\\134"):  # mounts escapes space, tab, newline, backslash
+                point = point.replace(code, chr(int(code[1:], 8)))
+            if point.startswith(under.rstrip("/") + "/"):
+                points.append(point)
+    return sorted(set(points), key=lambda p: p.count("/"))
+
+
+def fresh_tmpfs(path: str, options: str) -> None:
+    """A new, empty tmpfs on ``path``, keeping the read-only binds that lived below the old one
+    (the launcher puts /tmp's tmpfs first, so a venv in a clone under /tmp is bound on top)."""
+    staging = path.rstrip("/") + "/.fresh"  # on the old tmpfs, hidden once the new one is moved over it
+    os.makedirs(staging, exist_ok=True)
+    mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    kept: list[str] = []
+    for point in mount_points(path):
+        if point == staging or point.startswith(staging + "/") or any(point.startswith(k + "/") for k in kept):
+            continue  # (a bind below one already kept came along with it: MS_REC)
+        bind_readonly(point, staging + point[len(path.rstrip("/")) :])
+        kept.append(point)
+    mount(staging, path, None, MS_MOVE)
+
+
 def unshare(flags: int) -> None:
     check(libc.unshare(flags), "unshare")
 

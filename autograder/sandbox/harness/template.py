@@ -84,7 +84,7 @@ def run_init(spec: dict, proto: int, output: int) -> None:
         confine.die_with_parent(signal.SIGKILL)
         flags = confine.MS_NOSUID | confine.MS_NODEV
         confine.mount(None, "/", None, confine.MS_REC | confine.MS_PRIVATE)
-        confine.mount("tmpfs", "/tmp", "tmpfs", flags, f"mode=1777,size={spec['tmp_bytes']}")
+        confine.fresh_tmpfs("/tmp", f"mode=1777,size={spec['tmp_bytes']}")
         confine.mount("tmpfs", "/dev/shm", "tmpfs", flags, f"mode=1777,size={spec['shm_bytes']}")
         try:
             confine.mount("proc", "/proc", "proc", flags | confine.MS_NOEXEC)
