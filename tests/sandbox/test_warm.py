@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -232,3 +233,36 @@ def test_read_only_binds_under_tmp_stay_visible_under_the_fresh_tmp(tmp_path, mo
                 run(worker, "open('/tmp/left-by-first', 'w').write('x')")
             finally:
                 worker.kill()
+
+
+def test_a_worker_does_not_outlive_its_grader(tmp_path):
+    """A grader process that dies (killed on its time-out, say) while its warm worker runs an
+    endless loop: does the keeper see the grader's end close and take the whole sandbox down?"""
+    import json
+    import time
+
+    with warm_template(tmp_path):
+        report_r, report_w = os.pipe()
+        grader = os.fork()
+        if grader == 0:  # the grader: start a worker, set it looping, say who it is, and die
+            try:
+                worker = WorkerProcess(tmp_path, Limits(), isolate=True)
+                worker.start()
+                worker._send({"op": "exec_cell", "index": 0, "source": "while True:\n    pass\n"}, time.monotonic() + 5)
+                procs = worker._cgroup.procs_file if worker._cgroup is not None else None
+                os.write(report_w, json.dumps([isinstance(worker.proc, warm.Forked), worker.proc.pid, procs]).encode())
+            finally:
+                os._exit(0)  # no clean-up: the kernel closes its descriptors, as when it is killed
+        os.close(report_w)
+        forked, keeper, procs = json.loads(os.read(report_r, 4096))
+        os.waitpid(grader, 0)
+        assert forked, "the worker was started cold"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            os.path.exists(f"/proc/{keeper}") or (procs and Path(procs).read_text().split())
+        ):
+            time.sleep(0.05)
+        assert not os.path.exists(f"/proc/{keeper}"), "the keeper outlived its grader"
+        if procs:
+            assert Path(procs).read_text().split() == [], "processes of the sandbox outlived its grader"
+            Path(procs).parent.rmdir()  # (the dead grader could not remove its cgroup)

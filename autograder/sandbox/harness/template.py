@@ -20,7 +20,8 @@ the worker's protocol socket, its output pipe and an exit-status pipe. Then:
                                  └─fork─> worker: reseeds NumPy, then runs harness/worker.py's
                                           loop, exactly as a cold worker does after its imports
 
-The keeper writes the worker's exit status to the status pipe and exits. Nothing passes
+The keeper writes the worker's exit status to the status pipe and exits; if the grader
+goes first (the pipe's other end closes), the keeper kills init, and so the namespace. Nothing passes
 from one submission to the next: each worker is a fresh copy of a process that has only
 imported modules; its files, processes and SysV/POSIX IPC live in namespaces that die
 with it; Python's ``random`` reseeds itself after a fork and NumPy's global generator is
@@ -34,6 +35,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -106,6 +108,22 @@ def run_init(spec: dict, proto: int, output: int) -> None:
     confine.reap_until(pid)  # (the namespace dies with us)
 
 
+def wait_for(init: int, status: int) -> int:
+    """Wait for init to exit; if the grader goes first (its end of the status pipe closes),
+    kill init, and with it this submission's whole pid namespace. A cold sandbox dies with
+    its grader by the parent-death signal; a keeper's parent is the template, so it watches
+    the pipe instead. Its exit status, as init's."""
+    grader = select.poll()
+    grader.register(status, select.POLLERR)  # (a pipe's write end: POLLERR once the reader is gone)
+    while True:
+        done, wait_status = os.waitpid(init, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(wait_status)
+            return 128 - code if code < 0 else code
+        if grader.poll(100):
+            os.kill(init, signal.SIGKILL)
+
+
 def run_keeper(spec: dict, proto: int, output: int, status: int) -> None:
     """The template's child for one submission: waits for the cgroup, then starts init."""
     code = 70
@@ -122,9 +140,7 @@ def run_keeper(spec: dict, proto: int, output: int, status: int) -> None:
             run_init(spec, proto, output)
         os.close(proto)
         os.close(output)
-        _, wait_status = os.waitpid(pid, 0)
-        code = os.waitstatus_to_exitcode(wait_status)
-        code = 128 - code if code < 0 else code
+        code = wait_for(pid, status)
     except BaseException as e:  # noqa: BLE001
         try:
             os.write(output, f"sandbox setup failed: {e}\n".encode(errors="replace"))
