@@ -18,13 +18,16 @@ import pytest
 from autograder.assignments import Assignment
 from autograder.sandbox import warm
 from autograder.sandbox.isolation import probe
-from autograder.sandbox.process import Limits, WorkerProcess
+from autograder.sandbox.process import Limits, WorkerProcess, python_paths
 from tests.sandbox import warm_template
 from tests.support import REPO
 
 pytestmark = pytest.mark.skipif(not probe()[0], reason="needs user namespaces")
 
 KERAS = Assignment("keras_resnet", root=REPO)
+# What a fresh /tmp holds: the top folders of the read-only binds below it (the venv of a
+# course cloned under /tmp, as on CI), as in a cold sandbox; nothing when the course is elsewhere.
+BOUND_UNDER_TMP = sorted({p.split("/")[2] for p in python_paths() if p.startswith("/tmp/")})
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +113,7 @@ def test_nothing_passes_from_one_student_to_the_next(template):
             "allclose": False,
             "keras attribute": False,
             "sys.path": False,
-            "tmp": [],
+            "tmp": BOUND_UNDER_TMP,  # nothing but the read-only binds that live there (a clone's venv)
             "shm": [],
             "processes": ["1", "2"],  # init and B's worker: nothing of A's, not the template
         }
@@ -225,7 +228,8 @@ def test_read_only_binds_under_tmp_stay_visible_under_the_fresh_tmp(tmp_path, mo
                     "left": __import__("os").path.exists("/tmp/left-by-first"),
                 }}""",
                 )
-                assert seen == {"read": "VALUE = 42\n", "tmp": [str(tmp_path).split("/")[2]], "left": False}
+                tmp = sorted({str(tmp_path).split("/")[2], *BOUND_UNDER_TMP})
+                assert seen == {"read": "VALUE = 42\n", "tmp": tmp, "left": False}
                 reply = worker.request(
                     {"op": "exec_cell", "index": 0, "source": f"open('{venv_like}/lib/x.py', 'w')"}, 30
                 )
