@@ -271,7 +271,9 @@ class DaskPool:
 
         wanted = set(futures)
         theirs = [f for f, (ours, _) in self.pending.items() if ours in wanted]
-        for future in as_completed(theirs):
+        # (on this pool's own client's loop: without ``loop`` it takes the default client's, which
+        # in a process that holds another Client is that one, and waiting fails "bound to a different event loop")
+        for future in as_completed(theirs, loop=self.client.loop):
             ours, _ = self.pending.pop(future)
             try:
                 outcome = future.result()

@@ -139,8 +139,8 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_records_nobody_twice(cluste
     )
     assert killed["in_flight"] >= 1
     assert sorted(done) == sorted(local_scores)  # each student recorded once
-    assert {s: r.score for s, r in outcome.report.results.items()} == local_scores
     assert outcome.report.failed == {}
+    assert {s: r.score for s, r in outcome.report.results.items()} == local_scores
     with Gradebook(default_url(sub.parent)) as gb:
         rows = gb.find_assignment(NAME).submissions
         assert sorted(r.student_id for r in rows) == sorted(local_scores)  # one row each
