@@ -273,6 +273,8 @@ class DaskPool:
         theirs = [f for f, (ours, _) in self.pending.items() if ours in wanted]
         # (on this pool's own client's loop: without ``loop`` it takes the default client's, which
         # in a process that holds another Client is that one, and waiting fails "bound to a different event loop")
+        if not theirs:  # (nothing sent: a run where everyone was reused connects to no cluster)
+            return
         for future in as_completed(theirs, loop=self.client.loop):
             ours, _ = self.pending.pop(future)
             try:
