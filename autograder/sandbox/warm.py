@@ -79,7 +79,6 @@ class Forked:
 
     def __init__(self, pid: int, sock: socket.socket, output: int, status: int):
         self.pid = pid
-        self.sock = sock
         self.stdin = self.stdout = _End(sock.detach())
         self.stderr = _End(output)
         self._status = status
