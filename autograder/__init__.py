@@ -19,6 +19,7 @@ Layout of the package, one concern per module:
     batch.py        grade a class: parallel, resumable
     gradebook.py    nbgrader gradebook rows
     reports.py      feedback HTML, autograded notebook, CSV, JSON
+    inert.py        what instructors' tools render (the autograded notebook), made inert with nh3
     graders/        hidden graders, one folder per assignment
 """
 

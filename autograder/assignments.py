@@ -116,8 +116,8 @@ class Assignment:
         """The assignment's limits (assignment.toml), with command-line overrides."""
         limits = Limits()
         for key, value in self.config().get("limits", {}).items():
-            if key == "memory_gib":
-                limits.memory_bytes = int(value * GiB)
+            if key in GIB_LIMITS:
+                setattr(limits, GIB_LIMITS[key], int(value * GiB))
             elif key == "env":
                 limits.env = dict(value)
             else:
@@ -316,7 +316,8 @@ class Assignment:
 LIMIT_TYPES: dict[str, type] = {
     f.name: typing.get_type_hints(Limits)[f.name] for f in fields(Limits) if f.name != "env"
 }
-LIMIT_TYPES["memory_gib"] = float  # converted to memory_bytes
+GIB_LIMITS = {"memory_gib": "memory_bytes", "grader_memory_gib": "grader_memory_bytes"}  # converted to bytes
+LIMIT_TYPES.update(dict.fromkeys(GIB_LIMITS, float))
 
 # [fidelity]: what the fidelity suite (tests/test_fidelity.py) asks of the catalogue.
 FIDELITY_DEFAULTS: dict[str, object] = {
@@ -409,8 +410,9 @@ def check_config(conf: dict, path: Path) -> None:
             fail(f"unknown key limits.{key}; [limits] allows {_allowed_limits()}")
         elif not (_number(value, LIMIT_TYPES[key] is int) and value > 0):
             fail(f"limits.{key} must be {_limit_kind(key)} above 0, not {_shown(value)}")
-    if "memory_gib" in conf.get("limits", {}) and "memory_bytes" in conf.get("limits", {}):
-        fail("give limits.memory_gib or limits.memory_bytes, not both")
+    for gib, in_bytes in GIB_LIMITS.items():
+        if gib in conf.get("limits", {}) and in_bytes in conf.get("limits", {}):
+            fail(f"give limits.{gib} or limits.{in_bytes}, not both")
     for function, names in conf.get("stand_ins", {}).items():
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             fail(f"stand_ins.{function} must be a list of graded function names")

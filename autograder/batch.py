@@ -3,11 +3,13 @@
 The order of work for each student, and why:
 
     0. take the notebook in                      (intake.py; refused by type before read by value,
-                                                  and refused if it is another assignment's)
+                                                  and refused if it is another assignment's), and
+                                                  note when the grader first saw it (times.py's ledger)
     1. grade its private copy in a fresh grader process (grading.py; sandboxed student code)
     2. save results.json atomically             (before anything else: this is the grade)
     3. write the gradebook rows                  (idempotent: update, never add twice; with the
-                                                  submission time from nbgrader's timestamp.txt)
+                                                  submission time: times.resolve, from sources the
+                                                  student can't write, else timestamp.txt's claim)
     4. write feedback and the autograded notebook (with nbgrader's timestamp.txt and
                                                   submission_secret.txt beside them, for release_feedback)
 
@@ -36,7 +38,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import intake
+from . import intake, times
 from .assignments import Assignment, AssignmentError, available
 from .catalogue import FILE as CATALOGUE
 from .grader_server import WarmGraders
@@ -68,14 +70,23 @@ class Options:
     budget: float | None = None  # seconds for all of one submission's code (Limits.budget_seconds)
     force: bool = False
     warm: bool = True  # fork grader processes from a warm grader (False: start each one cold)
-    # grade on Dask (distributed.py): a scheduler's address (tcp://HOST:8786), or "local:N" for a
+    # grade on Dask (distributed.py): a scheduler's address (tls://HOST:8786), or "local:N" for a
     # LocalCluster of N worker processes; None: this machine's threads (``workers``). Not in the fingerprint
     dask: str | None = None
+    # a tls:// scheduler's credentials (dask_security.client_security): the course's CA, this client's
+    # certificate and key; None: Dask's config. insecure_scheduler: allow a tcp:// one (anyone reaching it runs code)
+    tls_ca_file: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    insecure_scheduler: bool = False
     # the late policy and its due date (pipeline.grade); applied to finished results, never in the fingerprint
     late: LatePolicy | None = None
     # the manually graded cells and their scores from the gradebook (pipeline.grade); added to
     # finished results before the late policy, never in the fingerprint
     manual: ManualGrades | None = None
+    # where submission times come from (times.py: --submission-times, --trust-student-timestamps,
+    # --released); never in the fingerprint
+    times: times.Sources = field(default_factory=times.Sources)
 
     def memory_bytes(self) -> int | None:
         return int(self.memory_gib * 2**30) if self.memory_gib else None
@@ -472,10 +483,14 @@ def grade_class(
     stamps: dict[str, intake.ExchangeFiles] = {}
     notes: dict[str, tuple[str, ...]] = {}  # student -> notes from intake (never saved: they are this run's)
 
+    seen: dict[str, times.Seen] = {}  # student -> when the grader first saw this notebook (its ledger)
+
     def finish(student: str, result: StudentResult, notebook: Path | None) -> None:
         stamp = stamps[student]
         extra = (*notes.get(student, ()), *stamp.notes)
-        result = replace(result, errors=(*result.errors, *extra), timestamp=stamp.timestamp)
+        due = options.late.due if options.late is not None else None
+        time = times.resolve(student, stamp.timestamp, stamp.timestamp_problem, seen.get(student), options.times, due)
+        result = replace(result, errors=(*result.errors, *extra), timestamp=time.when, time=time)
         # The late policy (pipeline.grade sets it for the run) turns the raw grade, saved
         # as graded, into the final one; the gradebook (on_result) still gets raw scores per cell.
         if options.manual is not None:  # written answers: the points given in formgrader, or pending
@@ -507,6 +522,9 @@ def grade_class(
                 report.refused.append(student)
                 continue
             notes[student] = taken.notes
+            # the grader's own record of when it first saw this notebook: a time the student can't write
+            ledger = layout.autograded / student / name / times.LEDGER
+            seen[student] = times.record_sighting(ledger, taken.digest, times.now())
             problem = wrong_assignment(assignment, graded, student, taken)
             if problem:
                 unscored[student] = problem

@@ -2,8 +2,10 @@
 
     gather   every student's result, from this run (``current``) or the saved
              autograded/<student>/<assignment>/results.json, with the late policy applied
-    answers  each graded student's answer cells, from the autograded notebook (the copy graded)
-    pairs    similar answer cells per function (similarity.py), against the release's starter code
+    located  each graded student's code per graded function, as the graders called it: the
+             definition in force once the cells that ran had run (definitions.py), read from
+             the autograded notebook (the copy graded) and the results' ``cells_run``
+    pairs    similar code per function (similarity.py), against the release's starter code
     render   statistics, three plots (matplotlib, as SVG images in data: URIs) and tables,
              through templates/class_report.html.j2 (jinja2, autoescape on)
 
@@ -18,15 +20,21 @@ Decisions, and why:
   there). Saved results are shown as saved, without re-checking their fingerprint
   (that needs the run's command-line limits); ``autograder grade`` brings them up to date.
 - **Late work as in grading.** Saved results are raw. Each is given its submission time
-  from nbgrader's ``timestamp.txt`` (beside the submission, else the copy beside the
-  autograded notebook) and the run's ``LatePolicy`` is applied, exactly as
-  ``batch.grade_class`` finishes a result; ``autograder report`` takes ``--due`` or the
-  gradebook's due date as ``grade`` does. So the report's scores are the CSV's.
+  as ``batch.grade_class`` gives it (``times.resolve``: the times file, the grader's ledger of
+  when it first saw the notebook, and nbgrader's ``timestamp.txt`` beside the submission,
+  else the copy beside the autograded notebook, only if trusted) and the run's ``LatePolicy``
+  is applied; ``autograder report`` takes ``--due`` or the gradebook's due date, and the
+  time options, as ``grade`` does. So the report's scores are the CSV's.
 - **Statistics over graded work.** The histogram counts every student (a refused notebook
   scores 0, as in the CSV), but the per-function and per-check figures and the common
   mistakes count only submissions the graders ran: a refused notebook's "not graded"
   would otherwise top every list. Students with a submission but no saved results (not
   graded yet, or their grader process failed) are listed apart, with what intake says.
+- **Bounded.** Locating and comparing share one time budget for the class
+  (``bounds.Bounds.similarity_seconds``); each notebook's reading and each student's code
+  are capped (``Bounds``), and the page shows at most ``Bounds.report_errors`` problems per
+  student, each at most ``Bounds.report_error_bytes``. A student past a cap is listed under
+  "Similar answers" with the reason; the others are still compared.
 - **Hostile text.** Student ids, messages, errors and code reach the page only through
   jinja2's autoescape (already cleaned by ``results.StudentResult.parse``). The plots hold
   no student text (scores, seconds, function names) and are embedded as ``<img>`` with a
@@ -43,6 +51,7 @@ import json
 import os
 import statistics
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -50,12 +59,13 @@ from pathlib import Path
 
 import jinja2
 
-from . import batch, intake, similarity
+from . import batch, definitions, intake, similarity, times
 from .assignments import Assignment
+from .bounds import BOUNDS, Bounds
 from .notebook import NotebookError, cell_role, grade_id_of, plan_submission, read_notebook
 from .reports import atomic_write, fmt
 from .results import NOT_GRADED, LatePolicy, ManualGrades, StudentResult, duration
-from .text import CODE_LIMIT, clean, clean_id
+from .text import CODE_LIMIT, TRUNCATED, clean, clean_id, clean_messages
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -65,9 +75,6 @@ _TEMPLATES = jinja2.Environment(
 )
 TOP_MISTAKES = 25  # most common failure messages listed
 SLOWEST = 10  # submissions listed by time
-# similar pairs listed per function, most similar first; the rest are counted (a class that
-# copied one posted answer would otherwise list every pair of its students: ~45,000 for 300)
-PAIRS_PER_FUNCTION = 50
 
 
 def default_path(assignment: Assignment, layout: batch.Layout) -> Path:
@@ -83,9 +90,15 @@ class ClassReport:
     results: dict[str, StudentResult]  # student -> final result (late policy applied)
     missing: dict[str, str] = field(default_factory=dict)  # student with a submission but no results -> why
     pairs: list[similarity.Pair] = field(default_factory=list)
-    answers: dict[str, dict[str, str]] = field(default_factory=dict)  # student -> grade_id -> answer cell
+    answers: dict[str, dict[str, str]] = field(default_factory=dict)  # student -> grade_id -> the code compared
     threshold: float = similarity.DEFAULT_THRESHOLD
     late: LatePolicy | None = None
+    # (student, grade_id) -> where the code compared was: "cell 45, outside its answer cell" (definitions.py)
+    where: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (student, grade_id or "") -> why it was not compared, or what else to know about it
+    similarity_notes: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    stopped: str = ""  # why locating or comparing stopped before the end ("" if it didn't)
+    bounds: Bounds = BOUNDS
 
 
 # --- gathering --------------------------------------------------------------------------
@@ -132,8 +145,10 @@ def gather(
     late: LatePolicy | None = None,
     manual: ManualGrades | None = None,
     current: Mapping[str, StudentResult] | None = None,
+    sources: times.Sources | None = None,
 ) -> ClassReport:
-    """Every student's result: ``current`` (this run's, finished) first, else the saved one, finished here."""
+    """Every student's result: ``current`` (this run's, finished) first, else the saved one, finished here
+    (``sources``: where submission times come from, as for grading)."""
     name = assignment.name
     current = dict(current or {})
     submitted = batch.discover(layout.submitted, name) if layout.submitted.is_dir() else {}
@@ -161,7 +176,10 @@ def gather(
             stamp = intake.exchange_files(layout.submitted, submitted[student], name)
         else:
             stamp = intake.exchange_files(layout.autograded, student, name)  # the copy beside the autograded notebook
-        result = replace(result, errors=(*result.errors, *stamp.notes), timestamp=stamp.timestamp)
+        seen = times.latest_sighting(layout.autograded / student / name / times.LEDGER)
+        due = late.due if late is not None else None
+        time = times.resolve(student, stamp.timestamp, stamp.timestamp_problem, seen, sources or times.Sources(), due)
+        result = replace(result, errors=(*result.errors, *stamp.notes), timestamp=time.when, time=time)
         if manual is not None:  # as batch.grade_class: manual points first, then the late policy
             result = manual.apply(result)
         results[student] = late.apply(result) if late is not None else result
@@ -172,27 +190,61 @@ def gather(
     return ClassReport(assignment, results, missing, late=late)
 
 
-def answers_of(path: Path, release: dict) -> dict[str, str]:
-    """grade_id -> the answer cell the grader ran (the last with that id), from a graded notebook; {} if unreadable."""
-    try:
-        nb = intake.read_submission(path)
-    except NotebookError:
-        return {}
-    return plan_submission(nb, release).answers
+def located_of(
+    path: Path, release: dict, result: StudentResult, graded: list[str], bounds: Bounds, safe: frozenset[str]
+) -> dict[str, definitions.Located]:
+    """grade_id -> where its code was when the graders called it, from a graded notebook and its results
+    (which cells ran: ``cells_run``); NotebookError if the notebook can't be read."""
+    nb = intake.read_submission(path)
+    ran = definitions.parse_ran(result.extra.get("cells_run"))
+    return definitions.locate(plan_submission(nb, release).cells, ran, graded, bounds, safe)
 
 
-def add_similarity(report: ClassReport, layout: batch.Layout, threshold: float) -> None:
-    """Each graded student's answers (from their autograded notebook), and the similar pairs among them."""
+def add_similarity(report: ClassReport, layout: batch.Layout, threshold: float, bounds: Bounds = BOUNDS) -> None:
+    """Each graded student's code as the graders called it (from their autograded notebook), and the
+    similar pairs among them; within ``bounds``: what is left out is in ``similarity_notes`` or ``stopped``."""
     name = report.assignment.name
     release = read_notebook(report.assignment.release_notebook)
     starter = {gid: c["source"] for c in release["cells"] if cell_role(c) == "answer" and (gid := grade_id_of(c))}
-    report.answers = {
-        s: answers_of(layout.autograded / s / name / f"{name}.ipynb", release)
-        for s, r in report.results.items()
-        if ran(r)
-    }
-    report.threshold = threshold
-    report.pairs = similarity.similar_pairs(report.answers, starter, threshold)
+    graded = [gid for gid in report.assignment.graded_ids() if gid in starter]
+    safe = definitions.safe_modules(report.assignment)
+    deadline = time.monotonic() + bounds.similarity_seconds
+    report.threshold, report.bounds = threshold, bounds
+    notes = report.similarity_notes
+    students = [s for s, r in sorted(report.results.items()) if ran(r)]
+    for i, student in enumerate(students):
+        if time.monotonic() > deadline:
+            report.stopped = f"{len(students) - i} of {len(students)} graded students were not read"
+            break
+        path = layout.autograded / student / name / f"{name}.ipynb"
+        try:
+            located = located_of(path, release, report.results[student], graded, bounds, safe)
+        except NotebookError as e:
+            notes[student, ""] = [f"not compared: its autograded notebook could not be read ({clean(str(e), 300)})"]
+            continue
+        # kept: the code to compare (within the cap) and where it was; never the parsed cells, which
+        # take many times their size in memory
+        report.answers[student] = {}
+        for gid, loc in located.items():
+            code = loc.code()
+            if why := similarity.too_large(code, bounds):
+                notes.setdefault((student, gid), []).append(why)
+            elif code:
+                report.answers[student][gid] = code
+                report.where[student, gid] = _where(loc)
+        of = {gid: loc.notes() for gid, loc in located.items()}
+        every = [n for n in next(iter(of.values()), []) if all(n in ns for ns in of.values())]
+        if every:  # (a cell too large to read concerns every function: said once, for the notebook)
+            notes[student, ""] = every
+        for gid, ns in of.items():
+            if kept := [n for n in ns if n not in every]:
+                notes[student, gid] = kept + notes.get((student, gid), [])
+    comparison = similarity.compare(report.answers, starter, threshold, bounds, deadline)
+    report.pairs = comparison.pairs
+    for key, why in comparison.skipped.items():
+        notes.setdefault(key, []).append(why)
+    if comparison.stopped and not report.stopped:
+        report.stopped = comparison.stopped
 
 
 def ran(result: StudentResult) -> bool:
@@ -309,23 +361,30 @@ def context(report: ClassReport) -> dict:
     }
     slowest = sorted(timed.items(), key=lambda kv: (-kv[1][0], kv[0]))[:SLOWEST]
     errored = [{"student": s, "score": r.score, "max_score": r.max_score, "bad_input": r.bad_input,
-                "errors": list(r.errors), "graded": ran(r)}
+                "errors": _shown_errors(r.errors, report.bounds), "graded": ran(r)}
                for s, r in sorted(results.items()) if r.errors or r.bad_input]  # fmt: skip
     late_rows = [
-        {"student": s, "submitted": r.timestamp.strftime("%Y-%m-%d %H:%M UTC") if r.timestamp else "",
-         "late_by": duration(r.late.hours_late), "raw": r.late.raw_score, "penalty": r.late.penalty,
+        {"student": s, "submitted": r.late.at.strftime("%Y-%m-%d %H:%M UTC") if r.late.at else "",
+         "late_by": duration(r.late.hours_late) if r.late.hours_late is not None else "?",
+         "raw": r.late.raw_score, "penalty": r.late.penalty,
          "score": r.score, "max_score": r.max_score, "what": r.late.describe()}
-        for s, r in sorted(results.items()) if r.late is not None and r.late.hours_late
+        for s, r in sorted(results.items()) if r.late is not None and (r.late.hours_late or r.late.review)
     ]  # fmt: skip
-    no_time = sorted(s for s, r in results.items() if r.late is not None and r.late.hours_late is None)
+    review = sorted(s for s, r in results.items() if r.late is not None and r.late.review)
     listed, unlisted = [], Counter()
     for p in report.pairs:  # (sorted by function, then most similar first)
-        if sum(1 for q in listed[-PAIRS_PER_FUNCTION:] if q.function == p.function) < PAIRS_PER_FUNCTION:
+        shown = report.bounds.pairs_listed
+        if sum(1 for q in listed[-shown:] if q.function == p.function) < shown:
             listed.append(p)
         else:
             unlisted[p.function] += 1
     shown = {(p.first, p.function) for p in listed} | {(p.second, p.function) for p in listed}
     code = {key: clean(report.answers.get(key[0], {}).get(key[1], ""), CODE_LIMIT) for key in shown}
+    where = {key: report.where.get(key, "") for key in shown}
+    similarity_notes = [
+        {"student": student, "function": function, "notes": clean_messages(notes, report.bounds.report_error_bytes)}
+        for (student, function), notes in sorted(report.similarity_notes.items())  # (notes quote module names)
+    ]
     scores = [r.score for r in results.values()]
     max_scores = {r.max_score for r in results.values()}
     return {
@@ -353,15 +412,37 @@ def context(report: ClassReport) -> dict:
         "missing": sorted(report.missing.items()),
         "due": f"{report.late.due:%Y-%m-%d %H:%M} UTC" if report.late else "",
         "late": late_rows,
-        "no_time": no_time,
+        "review": review,
         "threshold": report.threshold,
         "min_tokens": similarity.MIN_TOKENS,
         "pairs": listed,
         "unlisted": sorted(unlisted.items()),
         "code": code,
+        "where": where,
+        "similarity_notes": similarity_notes,
+        "stopped": report.stopped,
+        "compare_bytes": report.bounds.compare_bytes,
+        "similarity_seconds": report.bounds.similarity_seconds,
         "fmt": fmt,
         "pct": lambda x: f"{100 * x:.0f}%",
     }
+
+
+def _shown_errors(errors: tuple[str, ...], bounds: Bounds) -> list[str]:
+    """A student's problems as the page lists them (50 of 10 KB each would be 500 KB a student):
+    at most ``report_errors``, each at most ``report_error_bytes``; the rest counted."""
+    shown = clean_messages(list(errors), bounds.report_error_bytes, bounds.report_errors)
+    if len(errors) > bounds.report_errors:  # (clean_messages's last line counts the rest)
+        shown[-1] = f"{TRUNCATED}: {len(errors) - bounds.report_errors:,} more, all on the student's feedback page"
+    return shown
+
+
+def _where(located: definitions.Located) -> str:
+    """Where the code compared came from, as a pair's details say it: "cell 12, outside its answer cell"."""
+    if not located.definitions:
+        return ""
+    cells = " or ".join(dict.fromkeys(d.where for d in located.definitions))
+    return f"{cells}, outside its answer cell" if located.outside else cells
 
 
 def render(report: ClassReport) -> str:
@@ -377,6 +458,7 @@ def write(
     manual: ManualGrades | None = None,
     current: Mapping[str, StudentResult] | None = None,
     threshold: float | None = None,
+    sources: times.Sources | None = None,
 ) -> tuple[Path, ClassReport]:
     """Gather, compare and render the class report of ``assignment``; write it (atomically) to ``out``.
 
@@ -385,7 +467,7 @@ def write(
     """
     if threshold is None:
         threshold = float(assignment.report().get("similarity", similarity.DEFAULT_THRESHOLD))
-    report = gather(assignment, layout, late=late, manual=manual, current=current)
+    report = gather(assignment, layout, late=late, manual=manual, current=current, sources=sources)
     add_similarity(report, layout, threshold)
     path = Path(out) if out is not None else default_path(assignment, layout)
     atomic_write(path, render(report))

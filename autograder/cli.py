@@ -22,6 +22,7 @@ import logging
 import re
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,11 +31,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from . import assignments, batch, gradebook, pipeline, reports
+from . import assignments, batch, gradebook, pipeline, reports, times
 from .assignments import Assignment, AssignmentError
 from .notebook import NotebookError
 from .release import ReleaseError
-from .results import StudentResult
+from .results import StudentResult, review_message
 from .text import clean, terminal
 
 console = Console(highlight=False)
@@ -68,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--student",
         action="append",
         metavar="NAME",
-        help="grade only this student (repeatable); the CSV and JSON keep everyone else's rows",
+        help="grade only this student (repeatable; an id starting with - as --student=-x); the CSV and JSON keep "
+        "everyone else's rows",
     )
     add_grading_options(p)
 
@@ -97,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: the assignment's duedate in the gradebook)")  # fmt: skip
     p.add_argument("--gradebook", metavar="URL", help="gradebook to read the due date from (default: gradebook.db "
                    "beside SUBMISSIONS, if there is one)")  # fmt: skip
+    add_time_options(p)
 
     p = sub.add_parser("demo", help="release and grade the bundled example class (examples/)")
     p.add_argument("--workers", type=workers_arg, default="auto", help="submissions graded in parallel: N or auto "
@@ -136,7 +139,7 @@ def due_arg(text: str) -> datetime:
 
 def scheduler_arg(text: str) -> str:
     if "://" not in text:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a Dask scheduler address: e.g. tcp://HOST:8786")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Dask scheduler address: e.g. tls://HOST:8786")
     return text
 
 
@@ -164,9 +167,19 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
                    "(default: auto, one per core as memory allows, printed)")  # fmt: skip
     dask = p.add_mutually_exclusive_group()
     dask.add_argument("--scheduler", type=scheduler_arg, metavar="ADDRESS", help="grade on this dask.distributed "
-                      "cluster, e.g. tcp://HOST:8786; workers need the course at the same path (docs/distributed.md)")  # fmt: skip
+                      "cluster, e.g. tls://HOST:8786 with --tls-*; workers need the course at the same path "
+                      "(docs/distributed.md)")  # fmt: skip
     dask.add_argument("--dask-local", type=dask_local_arg, metavar="N", help="grade on a Dask LocalCluster of N "
-                      "worker processes started for this run")  # fmt: skip
+                      "worker processes started for this run (TLS with credentials made for the run, no dashboard)")  # fmt: skip
+    p.add_argument("--tls-ca-file", type=Path, metavar="PEM", help="with --scheduler tls://: the course's CA "
+                   "certificate, which signed the scheduler's and workers' (default: Dask's distributed.comm.tls.ca-file)")  # fmt: skip
+    p.add_argument("--tls-cert", type=Path, metavar="PEM", help="with --scheduler tls://: this client's certificate, "
+                   "signed by that CA (default: Dask's distributed.comm.tls.client.cert)")  # fmt: skip
+    p.add_argument("--tls-key", type=Path, metavar="PEM", help="with --scheduler tls://: this client's private key, "
+                   "mode 600 (default: in --tls-cert, or Dask's distributed.comm.tls.client.key)")  # fmt: skip
+    p.add_argument("--insecure-scheduler", action="store_true", help="allow a --scheduler tcp:// without TLS: "
+                   "anyone who can reach the cluster runs code as you and can change every grade; never on a shared "
+                   "host or network")  # fmt: skip
     p.add_argument("--json", type=Path, metavar="PATH", help="also write all results as JSON (documented schema)")
     p.add_argument(
         "--feedback", type=Path, metavar="DIR", help="feedback folder (default: feedback/ beside SUBMISSIONS)"
@@ -185,6 +198,7 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
         help='due date for the late policy, e.g. "2026-12-01 17:00" (UTC unless it ends in +HH:MM or Z); '
         "default: the assignment's duedate in the gradebook. Changing it needs no re-grading",
     )
+    add_time_options(p)
     p.add_argument("--timeout", type=float, metavar="S", help="seconds per call into student code (default: 5)")
     p.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per notebook cell (default: 30)")
     p.add_argument("--memory-gib", type=float, metavar="G", help="memory limit per sandbox in GiB (default: 2)")
@@ -232,6 +246,59 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_time_options(p: argparse.ArgumentParser) -> None:
+    """Where submission times come from (times.py): the student's timestamp.txt is trusted only if asked."""
+    p.add_argument("--submission-times", type=Path, metavar="CSV", help="the submission times to use: a CSV with "
+                   "the columns student and timestamp (e.g. from your LMS); a student without a row needs review")  # fmt: skip
+    p.add_argument("--trust-student-timestamps", action="store_true", help="use the time in each student's own "
+                   "timestamp.txt (nbgrader submit writes it as the student, so they can change it) when it is "
+                   "plausible; without this, only --submission-times and the grader's own record count")  # fmt: skip
+    p.add_argument("--released", type=released_arg, metavar="WHEN", help="when the assignment was released: an earlier "
+                   "submission time is implausible (default: a year before the due date)")  # fmt: skip
+
+
+def released_arg(text: str) -> datetime:
+    """``--released``: a time as ``--due`` takes it."""
+    try:
+        return due_arg(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not a release time: give one such as "2026-11-01 09:00" (UTC) or "2026-11-01T10:00+01:00"'
+        ) from None
+
+
+def time_sources(args: argparse.Namespace) -> times.Sources:
+    """The time options as ``times.Sources``; the times file read now, before any grading (BatchError if bad)."""
+    path = getattr(args, "submission_times", None)
+    try:
+        table = times.read_times_file(path) if path is not None else None
+    except times.TimesError as e:
+        raise batch.BatchError(str(e)) from None
+    return times.Sources(table, str(path or ""), getattr(args, "trust_student_timestamps", False),
+                         getattr(args, "released", None))  # fmt: skip
+
+
+def time_tally(results: dict[str, StudentResult]) -> str:
+    """Where this run's submission times came from, and how many need review, in one line."""
+    kinds = Counter()
+    for r in results.values():
+        if r.late is not None:
+            kinds[r.late.source if not r.late.review else (r.time.kind if r.time else "missing")] += 1
+    used = [f"{kinds[k]} {what}" for k, what in [(times.TIMES_FILE, "from --submission-times"),
+            (times.FIRST_SEEN, "first seen by the grader by the due date"),
+            (times.TIMESTAMP_TXT, "from timestamp.txt (trusted)")] if kinds[k]]  # fmt: skip
+    review = [f"{kinds[k]} {what}" for k, what in [
+        ("untrusted", "without a trusted time (--trust-student-timestamps would use their own timestamp.txt)"),
+        ("missing", "without a time (no timestamp.txt, not a time, or no row in --submission-times)"),
+        ("implausible", "with an implausible time (in the future, before the release, or after the grader saw it)"),
+    ] if kinds[k]]  # fmt: skip
+    needs = sum(kinds[k] for k in ("untrusted", "missing", "implausible"))
+    line = ", ".join(used) or "none from a trusted source"
+    if needs:
+        line += f"; {needs} need review, scored as late when the grader first saw them: " + ", ".join(review)
+    return line
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     assignment = Assignment(args.assignment, root=course_of(args)).check()
     options = batch.Options(
@@ -243,6 +310,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
         budget=args.budget,
         force=args.force,
         dask=args.scheduler or (f"local:{args.dask_local}" if args.dask_local else None),
+        tls_ca_file=args.tls_ca_file,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        insecure_scheduler=args.insecure_scheduler,
+        times=time_sources(args),
     )
     layout = batch.Layout.beside(args.submissions, args.feedback)
     return grade_and_report(assignment, layout, options, args)
@@ -331,6 +403,16 @@ def grade_and_report(
     """Grade through the pipeline, with a progress bar; then the table and where everything went."""
     limits = assignment.limits(memory_bytes=options.memory_bytes())
     options.isolation = announce_isolation(options.isolation, limits)
+    if options.dask and not options.dask.startswith("local:"):
+        from .dask_security import INSECURE_WARNING, client_security
+
+        # refused or loaded before any submission is read; tcp:// only with the explicit opt-in, loudly
+        if client_security(options.dask, options.tls_ca_file, options.tls_cert, options.tls_key,
+                           options.insecure_scheduler) is None:  # fmt: skip
+            err_console.print(f"[bold red]{terminal(INSECURE_WARNING.format(address=options.dask), 2000)}[/]")
+    elif options.tls_ca_file or options.tls_cert or options.tls_key or options.insecure_scheduler:
+        raise batch.BatchError("--tls-ca-file, --tls-cert, --tls-key and --insecure-scheduler go with --scheduler "
+                               "ADDRESS (--dask-local makes credentials of its own); drop them or add --scheduler")  # fmt: skip
     if options.dask:
         where = options.dask.removeprefix("local:")
         where = f"a LocalCluster of {where} worker processes" if options.dask.startswith("local:") else where
@@ -363,6 +445,7 @@ def grade_and_report(
         late = sum(1 for r in report.results.values() if r.late is not None and (r.late.hours_late or 0) > 0)
         console.print(Text(f"due:        {outcome.late.due:%Y-%m-%d %H:%M} UTC (from {outcome.due_from}); "
                            f"{late} submitted late"))  # fmt: skip
+        console.print(Text(f"times:      {time_tally(report.results)}"))
     if report.unstamped and len(report.unstamped) < len(report.results):
         # Some came through nbgrader's exchange and some didn't: release_feedback stops at the latter.
         names = ",".join(clean(s, 100) for s in sorted(report.unstamped))
@@ -391,9 +474,14 @@ def print_summary(assignment: Assignment, report: batch.Report) -> None:
     table.add_column("Notes", overflow="fold", max_width=70)
     for student, r in sorted(report.results.items()):
         pct = 100 * r.score / r.max_score if r.max_score else 0.0
-        note = clean(r.errors[0], 300) if r.errors else ""
-        if len(r.errors) > 1:
-            note += f" (+{len(r.errors) - 1} more)"
+        errors = list(r.errors)
+        if r.late is not None and r.late.review:  # flagged first: the score stands only until reviewed
+            errors = [f"submission time needs review ({r.late.review})"] + [
+                e for e in errors if e != review_message(r.late)
+            ]  # fmt: skip
+        note = clean(errors[0], 300) if errors else ""
+        if len(errors) > 1:
+            note += f" (+{len(errors) - 1} more)"
         pending = f" + up to {reports.fmt(r.manual_pending)} manual" if r.needs_manual_grading else ""
         score = f"{reports.fmt(r.score)}{pending} / {reports.fmt(r.max_score)}"
         table.add_row(Text(clean(student, 200)), score, f"{pct:.0f}", Text(note))  # Text: never markup
@@ -430,6 +518,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if done.without_score:
         names = ", ".join(clean(s, 100) for s in done.without_score)
         console.print(Text(f"note: no numeric score in the CSV for {names}: left blank"))
+    if done.quoted:
+        names = ", ".join(clean(s, 100) for s in done.quoted)
+        console.print(Text(f"note: the ids {names} start with = + - @ or ', so their SIS Login ID cells have a "
+                           f"leading ' (a spreadsheet would run them); Canvas won't match those rows by it"))  # fmt: skip
     return 0
 
 
@@ -443,7 +535,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise batch.BatchError(f"submissions folder {layout.submitted} does not exist; give the folder that was graded")
     due = args.due if args.due is not None else class_report.gradebook_due(assignment, layout, args.gradebook)
     late = LatePolicy.of(assignment.late(), due)
-    path, report = class_report.write(assignment, layout, args.out, late=late, threshold=args.similarity)
+    path, report = class_report.write(assignment, layout, args.out, late=late, threshold=args.similarity,
+                                      sources=time_sources(args))  # fmt: skip
     console.print(Text(f"report: {path} ({len(report.results)} students, {len(report.pairs)} pairs of similar "
                        f"answers at {report.threshold:.0%} or more)"))  # fmt: skip
     return 0

@@ -1,4 +1,4 @@
-"""Grade on a dask.distributed cluster: ``autograder grade ... --scheduler tcp://HOST:8786`` or ``--dask-local N``.
+"""Grade on a dask.distributed cluster: ``autograder grade ... --scheduler tls://HOST:8786`` or ``--dask-local N``.
 
 Who does what:
 
@@ -40,6 +40,8 @@ Decisions:
   course mismatch or a bug would only repeat). A submission that brings its grader
   process down is a GradingError, returned as data (it does not pickle), raised again on
   the client: the student's 0 with a message, as locally; the Dask worker lives on.
+- **Who can connect**: only holders of the run's (``--dask-local``) or the course's TLS
+  credentials, both ways; no HTTP endpoint on the local cluster (dask_security.py).
 - **Warm graders per worker process**, keyed by course, assignment and preload modules,
   started on first use and closed when the process exits (their servers also stop when
   the worker's pipe closes, e.g. when the nanny restarts a killed worker).
@@ -61,6 +63,7 @@ from pathlib import Path
 
 from . import batch
 from .assignments import Assignment, AssignmentError
+from .dask_security import client_security, local_cluster
 from .grader_server import WarmGraders
 from .grading import GradingError, grade_notebook
 
@@ -202,6 +205,11 @@ class DaskPool:
         self.course = Course.of(assignment, options)
         self.plugin_options = plugin_options
         self.warm = options.warm
+        self.security = None  # the external scheduler's credentials (dask_security.client_security)
+        if not target.startswith("local:"):
+            self.security = client_security(
+                target, options.tls_ca_file, options.tls_cert, options.tls_key, options.insecure_scheduler
+            )
         self.cluster = None
         self.client = None
         self.quieted: tuple | None = None  # QUIET_LOGS and the logger's level before the LocalCluster
@@ -221,7 +229,7 @@ class DaskPool:
 
     def connect(self) -> None:
         import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         if self.target.startswith("local:"):
             # The cluster's routine messages (workers joining, leaving) are noise on the terminal of one run;
@@ -230,28 +238,25 @@ class DaskPool:
             os.environ[QUIET_LOGS] = "error"
             logging.getLogger("distributed").setLevel(logging.ERROR)  # the scheduler, in this process
             with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
-                self.cluster = LocalCluster(
-                    n_workers=int(self.target.removeprefix("local:")),
-                    processes=True,
-                    threads_per_worker=1,  # one grading per worker process: one warm grader, one sandbox
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-            self.client = Client(self.cluster)
+                # mutual TLS with credentials made for this run, no HTTP: only this run's processes can connect
+                self.cluster = local_cluster(int(self.target.removeprefix("local:")))
+            self.client = Client(self.cluster)  # (with the cluster's credentials)
             return
         try:
-            self.client = Client(self.target, timeout=CONNECT_TIMEOUT)
+            self.client = Client(self.target, timeout=CONNECT_TIMEOUT, security=self.security)
         except (OSError, TimeoutError, ValueError) as e:
             raise batch.BatchError(
                 f"could not reach the Dask scheduler at {self.target} ({type(e).__name__}: {e}); check the address "
-                f"(tcp://HOST:8786) and that `dask scheduler` runs there (docs/distributed.md)"
+                f"(tls://HOST:8786), that `dask scheduler` runs there, and that its certificate is signed by the CA "
+                f"you gave (--tls-ca-file) and it accepts yours (docs/distributed.md)"
             ) from None
         try:
             self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
         except TimeoutError:
             raise batch.BatchError(
                 f"no Dask worker joined the scheduler at {self.target} within {WAIT_FOR_WORKERS} s; start some "
-                f"(`dask worker {self.target} --nthreads 1`, or dask-jobqueue: docs/distributed.md), then grade again"
+                f"(`dask worker {self.target} --nthreads 1` with the course's --tls-* options, or dask-jobqueue: "
+                f"docs/distributed.md), then grade again"
             ) from None
 
     def submit(self, student: str, notebook: Path) -> cf.Future:

@@ -36,9 +36,16 @@ Decisions:
   ``visible`` (our feedback shows every test's verdict and message too). ``extra_data``
   holds the student id, name and email, to match folders with a roster. Messages are the
   public ones (``StudentResult.public``'s): never expected values or grader output, and
-  nothing of the results' ``extra`` (timings, isolation) but the time.
+  nothing of the results' ``extra`` (timings, isolation) but the time. Every ``output``
+  and ``name`` is declared plain text (``output_format``, ``test_output_format``,
+  ``test_name_format``, and each test's ``output_format`` and ``name_format``:
+  ``OUTPUT_FORMAT``): Gradescope would otherwise read them as its default format, and as
+  HTML or Markdown if anyone set that, so a student's ``<img onerror=...>`` in a message
+  stays the text it is.
 - Every string that came from a student or the gradebook is cleaned (``text.clean``);
-  a CSV cell a spreadsheet would run as a formula is quoted with ``'``.
+  a CSV cell a spreadsheet would run as a formula is quoted with ``'`` (``reports.cell``,
+  which quotes a leading ``'`` too, so that ``+x`` and ``'+x`` stay two students). Canvas
+  then reads such a student's SIS Login ID with the quote: ``Exported.quoted`` lists them.
 """
 
 from __future__ import annotations
@@ -56,6 +63,9 @@ from .text import clean
 
 CANVAS_HEAD = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 TEST_VISIBILITY = "visible"  # Gradescope: "hidden", "after_due_date", "after_published" or "visible"
+# Gradescope shows outputs and names as "text", "html", "simple_format", "md" or "ansi": ours
+# hold student text (messages, exception text), so always plain text, escaped by Gradescope.
+OUTPUT_FORMAT = "text"
 NOT_DETAILED = "The details of this grade are on your feedback page."
 
 
@@ -90,6 +100,7 @@ class Grade:
     max_score: float
     raw_score: float | None
     late_penalty: float
+    time_review: str = ""  # why the submission time needs review (the CSV's time_review), "" if it doesn't
 
 
 @dataclass
@@ -99,6 +110,7 @@ class Exported:
     students: int = 0
     without_detail: list[str] = field(default_factory=list)  # no saved results matching the CSV
     without_score: list[str] = field(default_factory=list)  # a score in the CSV that isn't a number
+    quoted: list[str] = field(default_factory=list)  # ids written with a leading ' (Canvas won't match them)
 
 
 def _number(text: str | None) -> float | None:
@@ -109,15 +121,9 @@ def _number(text: str | None) -> float | None:
     return value if value == value and abs(value) != float("inf") else None
 
 
-def _student_of(cell: str) -> str:
-    """The id in a CSV cell (reports quote a leading = + - @ with ')."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
-
-
 def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet won't run as a formula."""
-    text = clean(text, 1024).replace("\n", " ")
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """A CSV cell a spreadsheet won't run as a formula (``reports.cell``: one-to-one), on one line."""
+    return reports.cell(clean(text, 1024).replace("\n", " "))
 
 
 def class_grades(csv_path: Path, students: list[str] | None = None) -> dict[str, Grade]:
@@ -133,11 +139,12 @@ def class_grades(csv_path: Path, students: list[str] | None = None) -> dict[str,
         )
     grades = {}
     for row in rows:
-        student = _student_of(row.get("student") or "")
+        student = reports.uncell(row.get("student") or "")  # the raw id: every row is keyed by it
         score = _number(row.get("score"))
         raw = _number(row.get("raw_score")) if "raw_score" in row else score
         grades[student] = Grade(student, score, _number(row.get("max_score")) or 0.0, raw,
-                                _number(row.get("late_penalty")) or 0.0)  # fmt: skip
+                                _number(row.get("late_penalty")) or 0.0,
+                                reports.uncell(row.get("time_review") or ""))  # fmt: skip
     if students is not None:
         unknown = sorted(set(students) - grades.keys())
         if unknown:
@@ -213,6 +220,8 @@ def gradescope_results(grade: Grade, result: StudentResult | None, person: Perso
     line = f"Score: {reports.fmt(score)} / {reports.fmt(grade.max_score)}"
     if grade.late_penalty:
         line += f" (raw {reports.fmt(grade.raw_score or 0.0)}, late penalty −{reports.fmt(grade.late_penalty)})"
+    if grade.time_review:
+        line += f"; the submission time needs review: {clean(grade.time_review, 500)}"
     lines = [line]
     tests = []
     if result is None:
@@ -231,10 +240,13 @@ def gradescope_results(grade: Grade, result: StudentResult | None, person: Perso
                         "max_score": t["points"],
                         "status": "passed" if t["passed"] else "failed",
                         "output": clean(t["message"]),
+                        "output_format": OUTPUT_FORMAT,
+                        "name_format": OUTPUT_FORMAT,
                         "visibility": TEST_VISIBILITY,
                     }
                 )
     out: dict = {"score": score, "output": "\n".join(lines), "visibility": "visible", "stdout_visibility": "hidden"}
+    out.update(output_format=OUTPUT_FORMAT, test_output_format=OUTPUT_FORMAT, test_name_format=OUTPUT_FORMAT)
     seconds = result.extra.get("seconds") if result else None
     if isinstance(seconds, (int, float)) and not isinstance(seconds, bool):
         out["execution_time"] = round(seconds)
@@ -270,6 +282,7 @@ def export(
     if canvas is not None:
         reports.atomic_write(canvas, canvas_csv(assignment, grades, who, canvas_id))
         done.canvas = canvas
+        done.quoted = sorted(s for s in grades if reports.cell(s) != s)
     if gradescope is not None or gradescope_results_path is not None:
         for student, g in sorted(grades.items()):
             if gradescope is not None and (not student or "/" in student or student in (".", "..")):

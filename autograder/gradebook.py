@@ -4,8 +4,10 @@ Mapping: the points of graded function ``f`` live in the notebook's visible test
 ``test_f`` (an nbgrader "autograder tests" cell), so each function's score becomes the
 ``auto_score`` of grade cell ``test_f``. Writing is idempotent: re-grading a student
 updates the same rows; it never adds a second submission. The submission's ``timestamp``
-is the time in nbgrader's timestamp.txt, as ``nbgrader autograde`` records it (so
-``nbgrader export`` and formgrader show it, and nbgrader's late-work rules can use it).
+is its trusted time (``times.resolve``: the instructor's times file, or timestamp.txt when
+the instructor chose to trust it), else the time in nbgrader's timestamp.txt, as ``nbgrader
+autograde`` records it (so ``nbgrader export`` and formgrader show it; that claim is the
+student's, and the late policy never uses it untrusted: use the CSV or JSON for final scores).
 Manually graded cells (written answers, tasks) get their Grade rows as ``nbgrader
 autograde`` leaves them (no auto score, ``needs_manual_grade``), and a ``manual_score``
 given in formgrader is never overwritten; ``manual_scores`` reads those scores back for
@@ -41,6 +43,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SAWarning
 
 from .assignments import Assignment
+from .intake import MARKUP_IN_IDS
 from .release import generate, use_venv_tools
 from .results import StudentResult
 from .text import clean
@@ -212,6 +215,8 @@ class GradebookWriter:
         self.lock = AdvisoryLock(db_url, WRITE_LOCK)
 
     def record(self, student: str, result: StudentResult) -> None:
+        if MARKUP_IN_IDS & set(student):  # refused at intake; formgrader would render the id as HTML
+            return
         with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy 2 warnings
             warnings.simplefilter("ignore", SAWarning)
             for attempt in range(RETRIES):
@@ -227,8 +232,10 @@ class GradebookWriter:
         name = self.assignment.name
         student = clean(student, None)  # (already clean: the batch's ids are; this keeps it so)
         self.gb.update_or_create_student(student)
-        if result.timestamp is not None:  # as nbgrader autograde does: the time from timestamp.txt
-            self.gb.update_or_create_submission(name, student, timestamp=result.timestamp)
+        # the trusted time (times.resolve); without one, timestamp.txt's claim, as nbgrader autograde records it
+        timestamp = result.timestamp or (result.time.claimed if result.time else None)
+        if timestamp is not None:
+            self.gb.update_or_create_submission(name, student, timestamp=timestamp)
         else:
             self.gb.update_or_create_submission(name, student)
         for grade_id, function in result.functions.items():

@@ -11,15 +11,18 @@ message, does not save it, and grades it again on the next run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from .assignments import Assignment
 from .grader_server import ServerDied, WarmGrader
+from .sandbox import memory
 
 GRADERS_INI = Path(__file__).parent / "graders" / "pytest.ini"
 log = logging.getLogger(__name__)
@@ -43,20 +46,26 @@ NOT_SAVED = "This result was not saved, so the next grading run tries again."
 
 
 def grader_command(assignment: Assignment, notebook: Path, student: str, results: Path, options: dict) -> list[str]:
+    """The pytest command line of one grader process.
+
+    Every value is joined to its option (``--student=-x``): a value that is its own argument
+    would be read as an option if it starts with ``-`` (a student id such as ``-x``), or as a
+    file of arguments if it starts with ``@``. The targets are absolute paths.
+    """
     only = options.pop("only", None)  # grade ids: run just their graders (fidelity tests)
     targets = [str(assignment.graders_dir / f"test_{g}.py") for g in only] if only else [str(assignment.graders_dir)]
     cmd = [
         sys.executable, "-m", "pytest", *targets,
-        "-c", str(GRADERS_INI), "--rootdir", str(assignment.graders_dir),
+        f"--config-file={GRADERS_INI}", f"--rootdir={assignment.graders_dir}",
         "-p", "autograder.plugin", "-q", "--no-header", "--tb=no",
-        "--submission", str(notebook), "--assignment", assignment.name, "--course", str(assignment.root),
-        "--student", student, "--results", str(results),
+        f"--submission={notebook}", f"--assignment={assignment.name}", f"--course={assignment.root}",
+        f"--student={student}", f"--results={results}",
     ]  # fmt: skip
     for key, value in options.items():
         if value is True:  # a flag
             cmd.append(f"--{key.replace('_', '-')}")
         elif value is not None and value is not False:
-            cmd += [f"--{key.replace('_', '-')}", str(value)]
+            cmd.append(f"--{key.replace('_', '-')}={value}")
     return cmd
 
 
@@ -94,10 +103,13 @@ def grade_notebook(
     worker). ``options`` are the plugin's: isolation, call_timeout, cell_timeout,
     memory_gib, record_expected; and ``only``, a list of grade ids whose graders alone run.
     """
-    with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
+    limit = assignment.limits().grader_memory_bytes
+    with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp, grader_memory(limit) as group:
         results = Path(tmp) / "results.json"
         sandbox = sandbox_template(assignment, options) if warm is not None else None
         cmd = grader_command(assignment, Path(notebook).absolute(), student, results, options)  # (links: refused)
+        if group is not None:
+            cmd.append(f"--grader-cgroup={group.procs_file}")
         try:
             returncode, output = run_grader(cmd, tmp, warm, sandbox)
         except (subprocess.TimeoutExpired, TimeoutError):
@@ -105,6 +117,14 @@ def grade_notebook(
                 f"grading {student} did not finish within {GRADING_TIMEOUT} s",
                 f"Grading your notebook did not finish within {GRADING_TIMEOUT} s, so it earned no points. {NOT_SAVED}",
             ) from None
+        if returncode == memory.GRADER_MEMORY_EXIT or (group is not None and group.oom_kills()):
+            raise GradingError(
+                f"grading {student} went over the grader process's memory limit ({limit / 2**30:g} GiB; "
+                f"grader_memory_gib in assignment.toml); the submission sent the grader too much data",
+                f"Grading your notebook made the grader hold more than its memory limit ({limit / 2**30:g} GiB), "
+                f"so it earned no points. Your code probably passed or returned very large values (huge strings, "
+                f"lists or arrays); return what the docstring asks for. {NOT_SAVED}",
+            )
         failed = GradingError(
             "",
             f"The grader process stopped while grading your notebook (exit status {returncode}) and "
@@ -119,6 +139,18 @@ def grade_notebook(
         except (ValueError, RecursionError) as e:
             failed.args = (f"the graders wrote unreadable results for {student} ({e})",)
             raise failed from None
+
+
+@contextlib.contextmanager
+def grader_memory(limit_bytes: int) -> Iterator[memory.SandboxCgroup | None]:
+    """A memory cgroup for one grader process, removed (with anything left in it) afterwards;
+    None where the machine has none (the grader then caps its own address space)."""
+    group = memory.grader_group(limit_bytes)
+    try:
+        yield group
+    finally:
+        if group is not None:
+            group.remove()
 
 
 def collect_tests(assignment: Assignment) -> dict:

@@ -69,6 +69,13 @@ class Taken:
     notes: tuple[str, ...] = ()  # what was accepted but should be fixed (a renamed notebook)
 
 
+# Characters a student id may not hold: nbgrader 0.9.6's formgrader writes the id into its
+# pages unescaped (a breadcrumb, a <script>'s string, the submission header), where these
+# open a tag or end the string. Others (' & + = - space, any script) are kept: a quote
+# never delimits an id there, and an ampersand can't start markup.
+MARKUP_IN_IDS = frozenset('<>"\\`')
+
+
 def take(submitted: Path, folder: str, assignment: str, private: Path, limits: Limits = LIMITS) -> Taken:
     """Check ``submitted/<folder>/<assignment>/<assignment>.ipynb`` and copy it to ``private``.
 
@@ -81,6 +88,12 @@ def take(submitted: Path, folder: str, assignment: str, private: Path, limits: L
             f"The submission folder {student} has a name with control characters or bytes that are not "
             f"UTF-8 text, so it can't be shown or stored safely. Rename the folder to the student's id "
             f"(letters, digits, '-' and '_') and grade again."
+        )
+    if markup := sorted(set(folder) & MARKUP_IN_IDS):
+        raise Refused(
+            f"The submission folder {student} has a name with {' '.join(markup)}, which nbgrader's formgrader "
+            f"would read as HTML or script when it shows the student id (it does not escape ids). Rename the "
+            f"folder to the student's id (letters, digits, '-' and '_') and grade again."
         )
     name = f"{assignment}.ipynb"
     where = f"{student}/{assignment}/"
@@ -172,9 +185,12 @@ _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?( ?([A
 class ExchangeFiles:
     """nbgrader's files beside one submission: when it was submitted, and what to copy beside its feedback."""
 
-    timestamp: datetime | None = None  # UTC, naive as nbgrader's gradebook keeps it
+    # What timestamp.txt claims (UTC, naive as nbgrader's gradebook keeps it): the student's own
+    # file, so a claim, never a record (times.resolve decides whether to use it)
+    timestamp: datetime | None = None
     files: dict[str, str] = field(default_factory=dict)  # file name -> its text (cleaned)
     notes: tuple[str, ...] = ()  # what could not be used, for the student's errors
+    timestamp_problem: str = ""  # without a timestamp: why, in a few words ("there is no timestamp.txt")
 
 
 def exchange_files(submitted: Path, folder: str, assignment: str) -> ExchangeFiles:
@@ -186,7 +202,7 @@ def exchange_files(submitted: Path, folder: str, assignment: str) -> ExchangeFil
     if clean_id(folder) != folder:
         return ExchangeFiles()
     fds = [os.open(submitted, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
-    files, notes = {}, []
+    files, notes, unreadable = {}, [], False
     try:
         try:
             fds.append(_open_folder(fds[-1], folder, f"{folder}/"))
@@ -200,6 +216,7 @@ def exchange_files(submitted: Path, folder: str, assignment: str) -> ExchangeFil
             try:
                 files[name] = clean(_read_regular(fds[-1], name, where, EXCHANGE_LIMITS).decode("utf-8"), None)
             except (Refused, UnicodeDecodeError):
+                unreadable = unreadable or name == EXCHANGE_FILES[0]
                 use = "no submission time was recorded" if name == EXCHANGE_FILES[0] else "feedback can't be fetched"
                 notes.append(
                     f"{where} is not a small text file as `nbgrader submit` writes it, so it was not used "
@@ -208,19 +225,22 @@ def exchange_files(submitted: Path, folder: str, assignment: str) -> ExchangeFil
     finally:
         for fd in fds:
             os.close(fd)
-    timestamp = None
+    timestamp, problem = None, "there is no timestamp.txt"
     if "timestamp.txt" in files:
-        timestamp = _parse_timestamp(files["timestamp.txt"].strip())
+        timestamp = parse_timestamp(files["timestamp.txt"].strip())
+        problem = "" if timestamp is not None else "timestamp.txt does not hold a time"
         if timestamp is None:
             notes.append(
                 f"{folder}/{assignment}/timestamp.txt holds {clean(files['timestamp.txt'].strip(), 100)!r}, not a "
                 f"time such as 2024-03-02 14:20:56.795510 UTC, so no submission time was recorded. Submit "
                 f"again with `nbgrader submit`."
             )
-    return ExchangeFiles(timestamp, files, tuple(notes))
+    if unreadable:
+        problem = "timestamp.txt could not be read"  # (there, but refused: a link, a FIFO, not text ...)
+    return ExchangeFiles(timestamp, files, tuple(notes), problem)
 
 
-def _parse_timestamp(text: str) -> datetime | None:
+def parse_timestamp(text: str) -> datetime | None:
     """A timestamp.txt's time in UTC, read as nbgrader reads it (``parse_utc``); None if it isn't one."""
     from nbgrader.utils import parse_utc  # (nbgrader's own rules: its gradebook compares these)
 

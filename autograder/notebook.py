@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .bounds import BOUNDS
 from .text import SURROGATES
 
 Notebook = dict[str, Any]
@@ -277,11 +278,15 @@ def template_cells(release_nb: Notebook) -> tuple[dict[str, str], list[str]]:
     return setup, answers
 
 
-def defined_names(source: str) -> list[str]:
-    """Top-level functions and classes a cell defines (empty if it doesn't parse)."""
+def defined_names(source: str, limit: int = BOUNDS.cell_bytes) -> list[str]:
+    """Top-level functions and classes a cell defines (empty if it doesn't parse, or is larger than
+    ``limit`` bytes: parsing is linear but slow, about 10 s for a 4 MiB cell, and this runs for every
+    answer cell in the grader process and again for the class report)."""
+    if len(source.encode("utf-8", "surrogatepass")) > limit:
+        return []
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # (nested too deep: RecursionError)
         return []
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
 

@@ -108,7 +108,8 @@ def grade(
     if json:
         reports.write_json(json, assignment.name, report.results, previous_json)
     try:  # last, for the whole class; every grade is written by now, so a failure here only loses the page
-        page, _ = class_report.write(assignment, layout, late=late, manual=options.manual, current=report.results)
+        page, _ = class_report.write(assignment, layout, late=late, manual=options.manual, current=report.results,
+                                     sources=options.times)  # fmt: skip
     except Exception as e:
         logging.getLogger(__name__).warning("the class report was not written: %s: %s", type(e).__name__, e)
         page = None

@@ -22,11 +22,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from . import definitions
 from .assignments import Assignment
 from .intake import read_submission
 from .kit import checks, explain
 from .kit.fixtures import assignment_of
 from .notebook import NotebookError, plan_submission, read_notebook
+from .sandbox import memory
 from .sandbox.isolation import isolation_mode
 from .session import StudentCodeError, StudentSession
 from .text import clean, clean_messages, clean_tree
@@ -55,6 +57,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="(internal) the caller has just checked that --isolation namespaces works here: don't probe again",
     )
     group.addoption("--record-expected", help="(testing) save the expected values the graders used")
+    group.addoption(
+        "--grader-cgroup",
+        help="(internal) the cgroup.procs file of the memory cgroup the caller made for this grader process",
+    )
 
 
 pytest_plugins = ("autograder.kit.fixtures",)
@@ -131,6 +137,7 @@ class GradingRun:
         self.records: dict[str, dict] = {}
         self.session: StudentSession | None = None
         self.bad_input: list[str] = []
+        self.out_of_memory = False  # a MemoryError in the grader (RLIMIT_AS): no scores at all
 
     # --- the submission ---------------------------------------------------------------
 
@@ -140,11 +147,14 @@ class GradingRun:
     def start_session(self, helpers: dict | None) -> StudentSession:
         opt = self.config.getoption
         assignment = self.assignment()
-        memory = opt("memory_gib")
+        # Bound this process's memory before the student's code runs or sends anything, and
+        # after the graders' imports (TensorFlow), which are the same for every student.
+        memory.bound_grader(opt("grader_cgroup"), assignment.limits().grader_memory_bytes)
+        gib = opt("memory_gib")
         limits = assignment.limits(
             call_timeout=opt("call_timeout"),
             cell_timeout=opt("cell_timeout"),
-            memory_bytes=int(memory * 2**30) if memory else None,
+            memory_bytes=int(gib * 2**30) if gib else None,
             budget_seconds=opt("budget"),
         )
         checked = opt("isolation_checked") and opt("isolation") == "namespaces"
@@ -203,6 +213,11 @@ class GradingRun:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
         report = outcome.get_result()
+        if call.excinfo is not None and call.excinfo.errisinstance(MemoryError):
+            # the grader process's own limit (memory.bound_grader): grading stops for this
+            # student; no check passes or fails on a grader that could not hold its data
+            self.out_of_memory = True
+            item.session.shouldstop = "the grader process ran out of memory"
         record = self.records.get(item.nodeid)
         if record is None:
             return
@@ -219,6 +234,9 @@ class GradingRun:
             self.session.join_start()
             self.session.close()
         path = self.config.getoption("results")
+        if self.out_of_memory:
+            session.exitstatus = memory.GRADER_MEMORY_EXIT  # no results: grading.py says why
+            return
         if path and exitstatus in (0, 1):  # not after a usage or internal error: no 0-of-0 result
             Path(path).write_text(json.dumps(self.results(), indent=1))
         expected_path = self.config.getoption("record_expected")
@@ -244,10 +262,13 @@ class GradingRun:
             fn["max_score"] += record["worth"]
             fn["score"] += record["worth"] if record["passed"] else 0.0
         errors = list(self.bad_input)
+        cells_run = None
         if self.session is not None:
             errors.extend(explain.student_error(note) for note in self.session.notes)
             if summary := self.session.output_summary():
                 errors.append(summary)
+            cells_run, elsewhere = self.defined_elsewhere(list(functions))
+            errors.extend(elsewhere)
         return {
             "assignment": clean(assignment.name),
             "student": clean(self.config.getoption("student")),
@@ -262,4 +283,17 @@ class GradingRun:
             "student_seconds": round(self.session.spent, 2) if self.session else 0.0,
             # sandboxes started for it: forked from a warm grader's template, or cold (sandbox/warm.py)
             "sandbox_starts": dict(self.session.starts) if self.session else {},
+            # which cells ran, completely or partly (definitions.record): what the class report reads
+            **({"cells_run": cells_run} if cells_run is not None else {}),
         }
+
+    def defined_elsewhere(self, graded: list[str]) -> tuple[dict | None, list[str]]:
+        """How the notebook's cells ran (``definitions.record``), and a note for each graded function
+        whose definition in force when the graders called it is outside its answer cell."""
+        submission = self.session.submission if self.session is not None else None
+        cells_run = definitions.record(submission.cells, self.session.loads) if submission else None
+        if cells_run is None:
+            return None, []  # the sandbox never ran the notebook: nothing was graded from it
+        located = definitions.locate(submission.cells, definitions.parse_ran(cells_run), graded,
+                                     safe_modules=definitions.safe_modules(self.assignment()))  # fmt: skip
+        return cells_run, [note for loc in located.values() if (note := loc.student_note())]

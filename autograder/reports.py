@@ -26,6 +26,7 @@ from pathlib import Path
 
 import jinja2
 
+from . import inert, intake
 from .intake import EXCHANGE_FILES
 from .notebook import (
     Notebook,
@@ -38,6 +39,7 @@ from .notebook import (
 )
 from .results import StudentResult, public_json
 from .text import CODE_LIMIT, MAX_ERRORS, MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED, clean, clean_messages, clean_tree
+from .times import shown
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -114,7 +116,7 @@ def feedback_html(result: StudentResult, notebook: Path | None) -> str:
             answers=shown_answers,
             notice=notice,
             graded_at=graded_at,
-            submitted_at=result.timestamp.strftime("%Y-%m-%d %H:%M UTC") if result.timestamp else "",
+            submitted_at=submitted_at(result),
             fmt=fmt,
         )
 
@@ -161,10 +163,19 @@ def feedback_html(result: StudentResult, notebook: Path | None) -> str:
     )
 
 
-def autograded_notebook(result: StudentResult, notebook: Path | None) -> Notebook | None:
-    """The submission with each visible test cell's output replaced by our verdicts.
+def submitted_at(result: StudentResult) -> str:
+    """When the feedback page says it was submitted: the trusted time, else what timestamp.txt claims, marked so."""
+    if result.timestamp is not None:
+        return f"{result.timestamp:%Y-%m-%d %H:%M} UTC"
+    claimed = result.time.claimed if result.time else None
+    return f"{shown(claimed)} (the time in your timestamp.txt, not verified)" if claimed else ""
 
-    formgrader shows this notebook next to the scores; it holds no hidden test code.
+
+def autograded_notebook(result: StudentResult, notebook: Path | None) -> Notebook | None:
+    """The submission with each visible test cell's output replaced by our verdicts, made inert.
+
+    formgrader shows this notebook next to the scores, in the instructor's Jupyter origin;
+    it holds no hidden test code and nothing that could run or load there (``inert.notebook``).
     """
     if notebook is None:
         return None
@@ -184,7 +195,7 @@ def autograded_notebook(result: StudentResult, notebook: Path | None) -> Noteboo
                 mark = "PASS" if t.passed else "FAIL"
                 lines.append(f"  [{mark}] {t.description or t.name}" + ("" if t.passed else f" -- {t.message}"))
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "\n".join(lines) + "\n"}]
-    return nb
+    return inert.notebook(nb)
 
 
 def write_student_outputs(
@@ -211,14 +222,26 @@ def write_student_outputs(
                 (folder / file).unlink(missing_ok=True)
     atomic_write(feedback_dir / student / name / f"{name}.html", feedback_html(result, notebook))
     nb = autograded_notebook(result, notebook)
+    path = autograded_dir / student / name / f"{name}.ipynb"
+    if nb is None and path.is_file() and not path.is_symlink():
+        nb = _inert_copy(path)  # a refused student's notebook from an earlier run, maybe by an older version
     if nb is not None:
-        path = autograded_dir / student / name / f"{name}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         write_notebook(nb, path)
 
 
+def _inert_copy(path: Path) -> Notebook | None:
+    """The autograded notebook at ``path`` made inert, or None if it can't be read (then it is left as it is)."""
+    try:
+        return inert.notebook(clean_tree(intake.read_submission(path), limit=None))
+    except (NotebookError, ValueError):
+        return None
+
+
 CSV_HEAD = ["student", "score", "max_score"]  # then one column per function, then "errors"
-CSV_LATE = ["raw_score", "late_penalty"]  # last, under a late policy (score is then the final score)
+# last, under a late policy (score is then the final score): the raw score and the penalty, the
+# submission time used, where it came from (times.py) and, if it needs review, why
+CSV_LATE = ["raw_score", "late_penalty", "submitted_at", "time_source", "time_review"]
 # last of all, for an assignment with manually graded cells: the manual points given so far
 # (part of score), those still to be graded, and "final" or "needs manual grading"
 CSV_MANUAL = ["manual_score", "manual_pending", "status"]
@@ -256,17 +279,18 @@ def write_csv(
     late = any(r.late for r in results.values()) or any(CSV_LATE[0] in row for row in keep)
     manual = any(r.manual for r in results.values()) or any(CSV_MANUAL[-1] in row for row in keep)
     header = [*CSV_HEAD, *functions, "errors", *(CSV_LATE if late else ()), *(CSV_MANUAL if manual else ())]
-    rows = {}
+    rows: dict[str, list[str]] = {}  # by the raw student id (``cell`` is one-to-one, so rows never merge)
     for row in keep:  # by column name: a column the assignment no longer has is dropped
-        rows[row.get("student") or ""] = [_cell(row.get(column) or "") for column in header]
-    kept = len(rows.keys() - {_cell(s) for s in results})
+        rows[uncell(row.get("student") or "")] = [cell(uncell(row.get(column) or "")) for column in header]
+    kept = len(rows.keys() - results.keys())
     for student, r in results.items():
         scores = [fmt(r.functions[g].score if g in r.functions else 0.0) for g in functions]
-        rows[_cell(student)] = [_cell(student), fmt(r.score), fmt(r.max_score), *scores, str(len(r.errors))]
+        row = [cell(student), fmt(r.score), fmt(r.max_score), *scores, str(len(r.errors))]
         if late:  # without a due date, the raw score is the final one
-            rows[_cell(student)] += [fmt(r.late.raw_score), fmt(r.late.penalty)] if r.late else [fmt(r.score), "0"]
+            row += _late_cells(r)
         if manual:  # score counts the manual points given; status says whether more may come
-            rows[_cell(student)] += [fmt(r.manual_score), fmt(r.manual_pending), r.status]
+            row += [fmt(r.manual_score), fmt(r.manual_pending), r.status]
+        rows[student] = row
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with tmp.open("w", newline="", encoding="utf-8") as f:
@@ -277,10 +301,29 @@ def write_csv(
     return kept
 
 
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet won't run as a formula (a leading = + - @ is quoted with ')."""
+def _late_cells(r: StudentResult) -> list[str]:
+    if r.late is None:
+        return [fmt(r.score), "0", "", "", ""]
+    at = f"{r.late.at.isoformat(' ', 'seconds')} UTC" if r.late.at else ""
+    return [fmt(r.late.raw_score), fmt(r.late.penalty), at, r.late.source, cell(r.late.review)]
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's list); the
+# quote itself is on the list so that quoting stays one-to-one: "+x" -> "'+x", "'+x" -> "''+x".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def cell(text: str) -> str:
+    """A CSV cell a spreadsheet won't run as a formula: text starting with ``FORMULA_START`` gets a
+    leading ``'``. One-to-one, and ``uncell`` reverses it (student ids are keys)."""
     text = clean(text, 1024)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def uncell(text: str) -> str:
+    """The text ``cell`` quoted. (A CSV written before the quote itself was quoted reads the same,
+    except an id that started with ' followed by one of = + - @ ', which it could not tell apart.)"""
+    return text[1:] if text[:1] == "'" and text[1:].startswith(FORMULA_START) else text
 
 
 def read_json(path: Path, assignment: str) -> dict[str, StudentResult]:

@@ -6,7 +6,8 @@
                      the notebook was bad input, timings (``extra``), when it was
                      submitted (``timestamp``), under a late policy its raw score
                      and penalty (``late``), and its manually graded cells (``manual``)
-    Late             what a late policy did to one score: raw score, penalty, hours late
+    Late             what a late policy did to one score: raw score, penalty, hours late, the
+                     time it used and where that came from, or why the time needs review
     ManualResult     one manually graded cell: its points and the instructor's score (None
                      until graded in formgrader)
     ManualGrades     the assignment's manual cells and the gradebook's scores; ``apply``
@@ -22,6 +23,10 @@ Three forms, one per reader:
 - ``record()``: what results.json saves and ``parse`` reads back (every field);
 - ``public()``: one student's entry of the documented ``--json`` output
   (docs/results.schema.json), exactly its keys, which tools depend on.
+
+Submission times come from sources the student can't write (``times.py``); a result
+without a trusted time *needs review* and is scored as if submitted when the grader
+first saw it (``LatePolicy.apply``), never as on time.
 
 A late penalty is applied when results are finished (``LatePolicy.apply``), never saved:
 results.json keeps the raw grade, so a new due date needs no re-grading (editing
@@ -51,6 +56,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .text import clean, clean_messages, clean_tree
+from .times import FIRST_SEEN, TIMES_FILE, TIMESTAMP_TXT, SubmissionTime
 
 PUBLIC_TEST_KEYS = ("name", "passed", "points", "message")
 NOT_GRADED = "Not graded: see the problem with your notebook above."
@@ -114,19 +120,32 @@ class Late:
 
     raw_score: float  # as graded
     penalty: float  # points taken off: raw_score - score
-    hours_late: float | None  # hours after the due date (0 on time); None without a submission time
+    hours_late: float | None  # hours after the due date (0 on time); None without any time (largest penalty)
     cutoff: bool = False  # after the cutoff: 0 points
     grace: bool = False  # late, but within the grace period: no penalty
+    at: datetime | None = None  # the submission time used (naive UTC)
+    source: str = ""  # where ``at`` came from: times.TIMES_FILE, FIRST_SEEN, TIMESTAMP_TXT ("" if given)
+    review: str = ""  # why the time needs review ("" if it doesn't): then ``at`` is an upper bound
 
     def record(self) -> dict:
         return {
             "raw_score": self.raw_score,
             "late_penalty": self.penalty,
             "hours_late": None if self.hours_late is None else round(self.hours_late, 4),
+            "submitted_at": None if self.at is None else self.at.isoformat(timespec="seconds") + "Z",
+            "time_source": self.source or None,
+            "time_review": self.review or None,
         }
 
     def describe(self) -> str:
         """For the feedback page, after "Score: 72 / 100": "raw 80, submitted 2 h 10 min late: −8"."""
+        if self.review:
+            when = "submission time needs review"
+            if self.hours_late:
+                when += f", scored as {duration(self.hours_late)} late"
+            elif self.hours_late is None:
+                when += ", scored with the largest late penalty"
+            return f"raw {self.raw_score:g}, {when}: −{self.penalty:g}" if self.penalty else when
         if not self.hours_late:
             return ""
         when = f"submitted {duration(self.hours_late)} late"
@@ -177,8 +196,13 @@ class LatePolicy:
         return cls(due, **{k: float(v) for k, v in table.items()})
 
     def late(self, raw: float, max_score: float, timestamp: datetime | None) -> Late:
+        """What the policy does to ``raw`` of ``max_score`` submitted at ``timestamp``; with no time
+        at all, the largest penalty it can give (never: on time)."""
         if timestamp is None:
-            return Late(raw, 0.0, None)
+            if self.cutoff_hours is not None:
+                return Late(raw, raw, None, cutoff=True)
+            rate = self.penalty_per_day or self.penalty_per_hour
+            return Late(raw, round(min(self.max_penalty * max_score, raw), 9) if rate else 0.0, None)
         hours = max(0.0, (timestamp - self.due).total_seconds() / 3600)
         if hours == 0:
             return Late(raw, 0.0, 0.0)
@@ -195,18 +219,45 @@ class LatePolicy:
         return Late(raw, round(min(penalty, raw), 9), hours)
 
     def apply(self, result: StudentResult) -> StudentResult:
-        """``result`` (raw, as graded) with its final score and what the policy did."""
-        late = self.late(result.score, result.max_score, result.timestamp)
+        """``result`` (raw, as graded) with its final score and what the policy did.
+
+        The time, in order: a notebook the grader first saw at or before the due date is on
+        time; else the trusted time (``result.timestamp``: the times file, or a plausible
+        timestamp.txt the instructor chose to trust), never later than the first sighting;
+        else the time *needs review* and the result is scored as if submitted when the grader
+        first saw it (an upper bound), or with the largest penalty if it never saw it.
+        """
+        time = result.time
+        seen = time.seen if time else None
+        raw, top = result.score, result.max_score
         errors = result.errors
-        if late.hours_late is None:
-            errors = (*errors, NO_TIME)
-        return replace(result, score=round(result.score - late.penalty, 9), errors=errors, late=late)
+        if seen is not None and seen.first <= self.due:  # the grader had it by the due date
+            late = replace(self.late(raw, top, seen.first), at=seen.first, source=FIRST_SEEN)
+        elif result.timestamp is not None:
+            at = min(result.timestamp, seen.first) if seen is not None else result.timestamp
+            late = replace(self.late(raw, top, at), at=at, source=time.source if time else "")
+        else:
+            why = (time.problem if time else "") or "no submission time was found"
+            at = seen.first if seen is not None else None
+            late = replace(self.late(raw, top, at), at=at, source=FIRST_SEEN if at else "", review=why)
+            errors = (*errors, review_message(late))
+        return replace(result, score=round(raw - late.penalty, 9), errors=errors, late=late)
 
 
-NO_TIME = (
-    "No submission time was recorded for your notebook (no readable timestamp.txt from `nbgrader submit`), "
-    "so it was not counted late."
-)
+def review_message(late: Late) -> str:
+    """What a student whose submission time needs review reads (in errors, so in the feedback)."""
+    if late.at is None:
+        scored = "it is scored with the largest late penalty"
+    else:
+        scored = f"it is scored as if submitted when the grader first saw it, {late.at:%Y-%m-%d %H:%M} UTC"
+        scored += f" ({duration(late.hours_late)} after the due date)" if late.hours_late else ""
+    return (
+        f"Your submission time needs review by your instructor: {late.review}. Until it is reviewed, {scored}. "
+        f"If you submitted on time, tell your instructor when and how (the time your LMS or `nbgrader submit` showed)."
+    )
+
+
+TIME_SOURCES = (TIMES_FILE, FIRST_SEEN, TIMESTAMP_TXT)
 
 
 def _late_of(raw: dict) -> Late | None:
@@ -216,8 +267,16 @@ def _late_of(raw: dict) -> Late | None:
     hours = raw.get("hours_late")
     if hours is not None and (_number(hours) < 0 or not math.isfinite(hours)):
         raise ValueError("hours_late is not a number of hours")
+    at, source, review = raw.get("submitted_at"), raw.get("time_source"), raw.get("time_review")
+    if source not in (None, *TIME_SOURCES) or not isinstance(review, (str, type(None))):
+        raise ValueError("time_source or time_review is not one of the documented values")
+    try:
+        when = None if at is None else datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ")
+    except (TypeError, ValueError):
+        raise ValueError("submitted_at is not a time such as 2026-12-01T16:59:00Z") from None
     return Late(_number(raw.get("raw_score")), _number(raw.get("late_penalty")),
-                None if hours is None else float(hours))  # fmt: skip
+                None if hours is None else float(hours), at=when, source=source or "",
+                review=clean(review or ""))  # fmt: skip
 
 
 NEEDS_MANUAL = "needs manual grading"
@@ -276,10 +335,13 @@ class StudentResult:
     errors: tuple[str, ...] = ()
     bad_input: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # seconds, student_seconds, isolation, ...
-    # When it was submitted (UTC), from nbgrader's timestamp.txt; None without one. Set by the
-    # batch on every run and never saved: an identical notebook submitted again keeps its
-    # saved grade but gets its new time.
+    # When it was submitted (naive UTC), from a source the student can't write (times.resolve);
+    # None without one. Set by the batch on every run and never saved: an identical notebook
+    # submitted again keeps its saved grade but gets its new time.
     timestamp: datetime | None = None
+    # Where that time came from, what timestamp.txt claims, when the grader first saw the
+    # notebook, and why there is no trusted time (times.SubmissionTime). Never saved.
+    time: SubmissionTime | None = None
     # What the late policy did (LatePolicy.apply, when results are finished); None without
     # a due date. Never saved either: results.json keeps the raw grade.
     late: Late | None = None
@@ -288,7 +350,7 @@ class StudentResult:
     manual: dict[str, ManualResult] = field(default_factory=dict)
 
     KNOWN = ("assignment", "student", "score", "max_score", "errors", "bad_input", "functions")
-    LATE_KEYS = ("raw_score", "late_penalty", "hours_late")  # in --json output only (public)
+    LATE_KEYS = ("raw_score", "late_penalty", "hours_late", "submitted_at", "time_source", "time_review")  # public
     MANUAL_KEYS = ("status", "manual_pending", "manual")  # in --json output only, with manual cells
 
     @property
@@ -366,8 +428,9 @@ class StudentResult:
     def public(self) -> dict:
         """This student's entry of the documented ``--json`` output: exactly its keys.
 
-        Under a late policy, ``score`` is the final score and ``raw_score``, ``late_penalty``
-        and ``hours_late`` follow it; without one, none of them is there. With manually
+        Under a late policy, ``score`` is the final score and ``raw_score``, ``late_penalty``,
+        ``hours_late``, ``submitted_at``, ``time_source`` and ``time_review`` follow it; without
+        one, none of them is there. With manually
         graded cells, ``status``, ``manual_pending`` and ``manual`` follow ``max_score``;
         without any, none of them is there.
         """

@@ -87,6 +87,9 @@ class StudentSession:
         self.skip_cells: set[int] = set()
         self.cell_notes: dict[int, str] = {}  # cell -> what went wrong loading it
         self.defined: dict[str, str] | None = None  # names the notebook defines (first load)
+        # every load that served calls: position in submission.cells -> "ok" | "raised" (a cell
+        # not in it did not run in that load); definitions.record turns them into results' cells_run
+        self.loads: list[dict[int, str]] = []
         self.restarts = 0
         self.starts: Counter = Counter()  # sandboxes started: "warm" (from a template) or "cold"
         self.strikes: Counter = Counter()
@@ -195,7 +198,8 @@ class StudentSession:
         A problem is noted once per cell, however often the cells are replayed.
         """
         self.loaded = False
-        for cell in self.submission.cells:
+        ran: dict[int, str] = {}
+        for position, cell in enumerate(self.submission.cells):
             if id(cell) in self.skip_cells:
                 continue
             label = _cell_label(cell)
@@ -207,6 +211,7 @@ class StudentSession:
                 self.cell_notes.setdefault(
                     "budget", f"{label} and the cells after it were not run: {self._budget_message()}."
                 )
+                self.loads.append(ran)
                 return True
             except WorkerTimeout:
                 self.skip_cells.add(id(cell))
@@ -222,6 +227,7 @@ class StudentSession:
                 return False
             finally:
                 self._timed(started)
+            ran[position] = "ok" if reply.get("ok") else "raised"
             if not reply.get("ok"):
                 err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
                 if err.get("exit"):
@@ -229,6 +235,7 @@ class StudentSession:
                 else:
                     note = f"{label} raised {_error_text(err)}"
                 self.cell_notes.setdefault(id(cell), note)
+        self.loads.append(ran)
         return True
 
     def _check_names(self) -> None:
@@ -300,6 +307,19 @@ class StudentSession:
     def describe(self, obj: RemoteRef) -> Any:
         worker = self.ensure_started()
         return self._request("describe", worker, {"op": "describe", "handle": obj.id}, "describe").get("value")
+
+    def release(self, *objs: Any, everything: bool = False) -> None:
+        """Let the worker drop objects the graders are done with, if it still runs: ``objs`` (a whole
+        model: freed at once, with a garbage collection in the worker), or ``everything`` it holds for
+        them (every handle then goes stale; freed at the worker's next collection)."""
+        ids = [o.id for o in objs if isinstance(o, RemoteRef)]
+        if not (ids or everything) or self.worker is None or not self.worker.alive() or not self.loaded:
+            return
+        message = {"op": "release", "ids": ids, "all": everything, "collect": bool(ids)}
+        try:
+            self._request("release", self.worker, message, "release")
+        except StudentCodeError:
+            pass  # nothing to free in a worker that failed: a fresh one holds none of them
 
     def _call(
         self, label: str, target: dict, args: tuple, kwargs: dict, return_args: bool, timeout: float | None = None

@@ -1,8 +1,12 @@
-"""Pairs of unusually similar answer cells, per graded function, with copydetect.
+"""Pairs of unusually similar answers, per graded function, with copydetect.
 
 What is compared, and why:
 
-    each student's answer cell for a function  (the cell the grader ran: the last one with its grade_id)
+    each student's code for a function: what the name was bound to when the graders called
+         it (definitions.py: its definition in force, wherever it is, and the student's own
+         functions it calls), not merely its answer cell
+      -> at most ``Bounds.compare_bytes`` of it (more is noted in ``Comparison.skipped``,
+         not compared; the others still are)
       -> normalised: parsed and printed back (``ast.unparse``), without docstrings or any
          other bare string statement, so comments, blank lines, formatting and a rewritten
          docstring change nothing (an answer that doesn't parse is compared as written;
@@ -26,6 +30,11 @@ Measured on cnn_step_by_step (the reference and the catalogue's differently writ
 correct answers, tests/test_similarity.py): independent correct answers share at most
 about 55%; a copy with renamed variables, new comments and a new docstring shares 100%.
 
+Bounded (``bounds.Bounds``): answers over ``compare_bytes`` are left out, each with a note;
+students with identical code (after normalising) are fingerprinted and compared once; and
+the whole comparison stops at a deadline (``Bounds.similarity_seconds``, shared with
+locating the code), saying so (``Comparison.stopped``), rather than run on.
+
 Nothing here runs student code: it is parsed (``ast``) and tokenized (pygments) only.
 """
 
@@ -34,13 +43,15 @@ from __future__ import annotations
 import ast
 import io
 import itertools
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 
 from .assignments import strip_magics
+from .bounds import BOUNDS, Bounds
 
 DEFAULT_THRESHOLD = 0.8  # a share of the fingerprinted tokens, 0 to 1
 NOISE = 25  # tokens per k-gram: copydetect's default noise threshold
@@ -84,9 +95,22 @@ def _is_bare_string(statement: ast.stmt) -> bool:
     )
 
 
+def too_large(source: str, bounds: Bounds = BOUNDS) -> str | None:
+    """Why ``source`` is not compared, if it is over ``bounds.compare_bytes``; else None."""
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size <= bounds.compare_bytes:
+        return None
+    return f"too large to compare: {size:,} bytes of code (the limit is {bounds.compare_bytes:,})"
+
+
 def _fingerprint(source: str, boilerplate: np.ndarray) -> CodeFingerprint:
+    return _fingerprint_text(normalise(source), boilerplate)
+
+
+def _fingerprint_text(text: str, boilerplate: np.ndarray) -> CodeFingerprint:
+    """The fingerprint of code already normalised."""
     # window 1 (every k-gram) as copydetect's defaults give (guarantee = noise threshold)
-    return CodeFingerprint("answer.py", NOISE, 1, boilerplate, language="python", fp=io.StringIO(normalise(source)))
+    return CodeFingerprint("answer.py", NOISE, 1, boilerplate, language="python", fp=io.StringIO(text))
 
 
 def boilerplate_of(starter: str) -> np.ndarray:
@@ -94,35 +118,84 @@ def boilerplate_of(starter: str) -> np.ndarray:
     return np.unique(np.array(sorted(_fingerprint(starter, np.array([])).hashes), dtype=np.int64))
 
 
+@dataclass
+class Comparison:
+    """The pairs found, and what was left out: too large to compare, or after the deadline."""
+
+    pairs: list[Pair] = field(default_factory=list)
+    skipped: dict[tuple[str, str], str] = field(default_factory=dict)  # (student, function) -> why
+    stopped: str = ""  # why the comparison stopped before the end ("" if it didn't)
+
+
 def similar_pairs(
     answers: Mapping[str, Mapping[str, str]],
     starter: Mapping[str, str],
     threshold: float = DEFAULT_THRESHOLD,
 ) -> list[Pair]:
-    """Every pair of students whose answers for one function reach ``threshold``.
+    """Every pair of students whose answers for one function reach ``threshold`` (``compare``'s pairs)."""
+    return compare(answers, starter, threshold).pairs
 
-    ``answers``: student -> grade_id -> answer-cell source; ``starter``: grade_id -> the
-    release's answer cell. Only the functions in ``starter`` are compared. Sorted by
-    function (in ``starter``'s order), then most similar first.
+
+def compare(
+    answers: Mapping[str, Mapping[str, str]],
+    starter: Mapping[str, str],
+    threshold: float = DEFAULT_THRESHOLD,
+    bounds: Bounds = BOUNDS,
+    deadline: float | None = None,
+) -> Comparison:
+    """Every pair of students whose code for one function reaches ``threshold``, within ``bounds``.
+
+    ``answers``: student -> grade_id -> the code to compare; ``starter``: grade_id -> the
+    release's answer cell. Only the functions in ``starter`` are compared. Pairs are sorted
+    by function (in ``starter``'s order), then most similar first. ``deadline``
+    (``time.monotonic()``; default: ``bounds.similarity_seconds`` from now): past it, no more
+    is compared, and ``stopped`` says where it stopped.
     """
-    pairs: list[Pair] = []
+    if deadline is None:
+        deadline = time.monotonic() + bounds.similarity_seconds
+    done = Comparison()
     for function, starter_source in starter.items():
+        if time.monotonic() > deadline:
+            done.stopped = f"`{function}` and the functions after it were not compared"
+            break
+        partly = f"`{function}` was compared only in part, and the functions after it not at all"
         boilerplate = boilerplate_of(starter_source)
-        prints = {}
+        texts: dict[str, str] = {}  # student -> normalised code, for the answers compared
+        prints: dict[str, CodeFingerprint] = {}  # normalised code -> its fingerprint (once per distinct code)
         for student in sorted(answers):
             source = answers[student].get(function)
             if source is None:
                 continue
-            fingerprint = _fingerprint(source, boilerplate)
-            if fingerprint.token_coverage >= MIN_TOKENS:
-                prints[student] = fingerprint
+            if why := too_large(source, bounds):
+                done.skipped[student, function] = why
+                continue
+            if time.monotonic() > deadline:
+                done.stopped = partly
+                break
+            text = normalise(source)
+            if text not in prints:
+                prints[text] = _fingerprint_text(text, boilerplate)
+            if prints[text].token_coverage >= MIN_TOKENS:
+                texts[student] = text
         found = []
-        for a, b in itertools.combinations(prints, 2):
-            if not prints[a].hashes & prints[b].hashes:
+        shares_of: dict[tuple[str, str], tuple[float, float]] = {}  # per pair of distinct codes
+        for a, b in itertools.combinations(texts, 2):
+            if done.stopped or time.monotonic() > deadline:
+                done.stopped = partly
+                break
+            ta, tb = texts[a], texts[b]
+            if ta == tb:
+                shares = (1.0, 1.0)  # the same code: all of each is in the other
+            elif (ta, tb) in shares_of:
+                shares = shares_of[ta, tb]
+            elif not prints[ta].hashes & prints[tb].hashes:
                 continue  # nothing in common (most pairs, in a large class): skip the slices
-            _, (share_a, share_b), _ = compare_files(prints[a], prints[b])
-            shares = (round(float(share_a), 4), round(float(share_b), 4))
+            else:
+                _, (share_a, share_b), _ = compare_files(prints[ta], prints[tb])
+                shares = shares_of[ta, tb] = (round(float(share_a), 4), round(float(share_b), 4))
             if max(shares) >= threshold:
                 found.append(Pair(function, a, b, max(shares), shares))
-        pairs.extend(sorted(found, key=lambda p: (-p.similarity, p.first, p.second)))
-    return pairs
+        done.pairs.extend(sorted(found, key=lambda p: (-p.similarity, p.first, p.second)))
+        if done.stopped:
+            break
+    return done

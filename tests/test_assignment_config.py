@@ -48,11 +48,14 @@ def test_the_real_files_are_valid(name):
 
 
 def test_every_limit_can_be_declared(toml):
-    """Is every Limits field but env a [limits] key, and memory_gib converted to bytes?"""
-    assert set(LIMIT_TYPES) == {f for f in Limits.__dataclass_fields__ if f != "env"} | {"memory_gib"}
-    toml.write_text('[limits]\ncall_timeout = 4\nmax_processes = 8\nmemory_gib = 1.5\n[limits.env]\nA = "1"\n')
+    """Is every Limits field but env a [limits] key, and memory_gib and grader_memory_gib converted to bytes?"""
+    fields = {f for f in Limits.__dataclass_fields__ if f != "env"}
+    assert set(LIMIT_TYPES) == fields | {"memory_gib", "grader_memory_gib"}
+    toml.write_text('[limits]\ncall_timeout = 4\nmax_processes = 8\nmemory_gib = 1.5\ngrader_memory_gib = 0.5\n'
+                    '[limits.env]\nA = "1"\n')  # fmt: skip
     limits = Assignment(NAME, root=toml.parents[3]).limits(cell_timeout=7)
     assert (limits.call_timeout, limits.max_processes, limits.memory_bytes) == (4.0, 8, int(1.5 * GiB))
+    assert limits.grader_memory_bytes == GiB // 2
     assert limits.env == {"A": "1"} and limits.cell_timeout == 7
 
 

@@ -15,13 +15,17 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import markupsafe
 import pytest
 
 from autograder import batch, class_report, cli, pipeline
 from autograder.assignments import Assignment
 from autograder.batch import Layout, Options
-from autograder.graders.cnn_step_by_step.catalogue import MUTANTS
-from autograder.results import NOT_GRADED
+from autograder.bounds import Bounds
+from autograder.graders.cnn_step_by_step.catalogue import CORRECT, MUTANTS
+from autograder.notebook import cell_role, grade_id_of, read_notebook
+from autograder.results import NOT_GRADED, StudentResult
+from autograder.times import Sources
 from tests.support import REPO, build_submission, need_program, write_submission
 
 A = Assignment("cnn_step_by_step")  # the quickest to grade (about 1 s a submission)
@@ -30,7 +34,9 @@ DUE = datetime(2026, 12, 1, 17, 0)
 LATE = {"penalty_per_hour": 0.05, "max_penalty": 0.3}
 # Student-controlled text that changes the page if it ever runs: the title, or a marker
 # that only exists once the script has joined its two halves.
-HOSTILE_ID = "<img src=x onerror=document.title=1>"
+# (ids can't hold < > " \ `: intake refuses them, since formgrader shows ids unescaped; a quote
+# that would end a single-quoted attribute and entity-like text still can be ids)
+HOSTILE_ID = "x' onmouseover='document.title=1' &amp; &lt;b&gt;"
 PAYLOAD = '</script><script>document.title="X"+"SS";document.body.append("XS"+"SRAN")</script>'
 MUTANT = next(v for v in MUTANTS if v.name == "conv_forward_stride_ignored")
 TITLE = f"{NAME} — class report"
@@ -53,7 +59,8 @@ def course(tmp_path_factory):
     (sub / "cy" / NAME / "timestamp.txt").write_text("2026-12-01 19:10:00.000000 UTC")
     mp = pytest.MonkeyPatch()
     mp.setattr(Assignment, "late", lambda self: dict(LATE))
-    outcome = pipeline.grade(A, Layout.beside(sub), Options(workers=2), due=DUE)
+    trusted = Sources(trust_timestamps=True)  # (the times in timestamp.txt are the test's own)
+    outcome = pipeline.grade(A, Layout.beside(sub), Options(workers=2, times=trusted), due=DUE)
     yield {"root": root, "submitted": sub, "outcome": outcome, "page": outcome.class_report.read_text()}
     mp.undo()
 
@@ -183,9 +190,11 @@ def test_errored_and_late_students_are_listed(course):
     """Are dee (refused, and why) and the hostile student (their error) listed, and cy as late with the penalty?"""
     errors = {r[0]: r for r in rows(course["page"], "error-table")}
     assert errors["dee"][2] == "not graded" and "not valid JSON" in errors["dee"][3]
-    assert "No submission time was recorded" in errors["ben"][3]  # a note, not bad input
+    assert "Your submission time needs review" in errors["ben"][3]  # no timestamp.txt: a note, not bad input
     late = {r[0]: r for r in rows(course["page"], "late-table")}
-    assert set(late) == {"cy"}  # ada was on time
+    assert "ada" not in late and "cy" in late  # ada was on time
+    assert all("submission time needs review" in r[-1] for s, r in late.items() if s != "cy")  # no time: flagged
+    assert {"ben", HOSTILE_ID} <= set(late) and 'id="time-review"' in course["page"]
     cy = course["outcome"].report.results["cy"]
     assert late["cy"][1:6] == ["2026-12-01 19:10 UTC", "2 h 10 min", f"{cy.late.raw_score:g}", "15",
                                f"{cy.score:g} / 100"]  # fmt: skip
@@ -198,7 +207,7 @@ def test_student_text_is_escaped(course):
     page = course["page"]
     tables = parse(page)
     assert tables.scripts == 0 and tables.handlers == []
-    assert "&lt;img src=x onerror=document.title=1&gt;" in page and HOSTILE_ID not in page
+    assert str(markupsafe.escape(HOSTILE_ID)) in page and HOSTILE_ID not in page
     assert "&lt;/script&gt;&lt;script&gt;" in page and "<script" not in page
     assert any(HOSTILE_ID in row[0] for row in tables.tables["time-table"])  # shown as text
 
@@ -207,7 +216,7 @@ def test_similar_answers_are_listed(course):
     """Do ada and the hostile student, both with the reference's answers, show up as similar pairs?"""
     table = rows(course["page"], "similar-table")
     pairs = {(r[0], r[1]) for r in table if len(r) == 4}
-    assert ("conv_forward", f"{HOSTILE_ID} — ada") in pairs
+    assert ("conv_forward", f"ada — {HOSTILE_ID}") in pairs  # (pairs name their students in order)
     assert not any("ben" in students for _, students in pairs)  # the untouched release matches nobody
     assert ("zero_pad", "ada — cy") in pairs  # both the reference's
     assert not any(f == "zero_pad" and HOSTILE_ID in s for f, s in pairs)  # a two-line raise: too short to judge
@@ -223,24 +232,25 @@ def test_report_command_covers_the_whole_class(course, monkeypatch, capsys):
     page = course["outcome"].class_report
     page.unlink()
     code = cli.main(["--course", str(REPO), "grade", NAME, str(course["submitted"]), "--student", "ada",
-                     "--workers", "1", "--due", "2026-12-01 17:00"])  # fmt: skip
+                     "--workers", "1", "--due", "2026-12-01 17:00", "--trust-student-timestamps"])  # fmt: skip
     assert code == 0  # (only ada was graded by this run)
     assert f"report:{page}" in "".join(capsys.readouterr().out.split())  # grade says where the report went
     assert {r[0] for r in rows(page.read_text(), "error-table")} >= {"dee", HOSTILE_ID}
     assert len(rows(page.read_text(), "time-table")) == 4  # everyone graded before, not only ada
     out = course["root"] / "elsewhere" / "report.html"
     code = cli.main(["--course", str(REPO), "report", NAME, str(course["submitted"]), "--out", str(out),
-                     "--due", "2026-12-01 17:00", "--similarity", "0.5"])  # fmt: skip
+                     "--due", "2026-12-01 17:00", "--similarity", "0.5", "--trust-student-timestamps"])  # fmt: skip
     assert code == 0
     printed = "".join(capsys.readouterr().out.split())  # (rich wraps long lines)
     assert f"report:{out}(5students," in printed and "at50%ormore" in printed
     page = out.read_text()
     assert len(rows(page, "function-table")) == len(A.graded_ids())
     late = {r[0]: r for r in rows(page, "late-table")}
-    assert set(late) == {"cy"} and late["cy"][4] == "15"
+    assert late["cy"][4] == "15" and "ada" not in late
+    assert all("submission time needs review" in r[-1] for s, r in late.items() if s != "cy")
     errors = {r[0]: r for r in rows(page, "error-table")}
     assert "not valid JSON" in errors["dee"][3]
-    assert "Pairs of answer cells for one function that share at least 50%" in " ".join(page.split())
+    assert "Pairs of students whose code for one function shares at least 50%" in " ".join(page.split())
 
 
 def test_report_command_refuses_a_missing_folder(tmp_path, capsys):
@@ -317,6 +327,32 @@ def test_screenshot_shows_the_histogram(course, tmp_path):
     assert len({tuple(p) for p in pixels.reshape(-1, 3)[::97]}) > 10
 
 
+def test_the_report_loads_nothing_and_its_text_would_run_unescaped(course, tmp_path):
+    """Over the DevTools protocol: the report requests nothing but itself (its plots are data: images)
+    and its title stays. The control, the same page with the hostile texts unescaped and without the
+    policy, runs them (so the check above could fail)."""
+    from markupsafe import escape
+
+    from tests.browser import Chromium
+
+    report = course["outcome"].class_report
+    page = report.read_text()
+    unescaped = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    for text in (PAYLOAD, HOSTILE_ID):
+        assert str(escape(text)) in unescaped
+        unescaped = unescaped.replace(str(escape(text)), text)
+    control = tmp_path / "control.html"
+    control.write_text(unescaped)
+    browser = Chromium(tmp_path / "profile")
+    try:
+        seen, ran = browser.visit(report.as_uri()), browser.visit(control.as_uri())
+    finally:
+        browser.close()
+    assert [url for url in seen.requests if not url.startswith("data:")] == [report.as_uri()]
+    assert seen.title == TITLE and seen.exceptions == [] and seen.console == []
+    assert ran.title != TITLE
+
+
 def test_reports_folder_is_only_written_by_us(course):
     """(The report is written atomically: no temporary file is left beside it.)"""
     assert [p.name for p in (course["root"] / "reports").iterdir()] == [f"{NAME}.html"]
@@ -338,3 +374,121 @@ def test_gradebook_due_date_is_read(course):
     with Gradebook(f"sqlite:///{course['root'] / 'gradebook.db'}") as gb:
         gb.update_or_create_assignment(NAME, duedate="2026-12-01 17:00:00 UTC")
     assert class_report.gradebook_due(A, layout) == DUE
+
+
+# --- the code that ran: copies outside the answer cell, and students past a cap ------------------
+
+STUB = next(c["source"] for c in read_notebook(A.release_notebook)["cells"]
+            if cell_role(c) == "answer" and grade_id_of(c) == "conv_forward")  # fmt: skip
+OWN = next(v.source for v in CORRECT if v.name == "conv_forward_tensordot_per_position")
+EXTRA_CELL = len(read_notebook(A.release_notebook)["cells"]) + 1  # a cell appended to the release, from 1
+BIG_CELL = "# " + "x" * 300_000 + "\n_big = 1\n"  # runs at once, but too large to read (Bounds.cell_bytes)
+
+
+@pytest.fixture(scope="module")
+def copied(tmp_path_factory):
+    """ada perfect; eve's conv_forward a disguised copy of ada's, pasted in a cell of her own (its
+    answer cell untouched); fay's answer cell ada's, then redefined in her own cell as gus wrote it
+    in his answer cell; hal's a copy with 70 KB of comments (past the cap compared); ivy's copy in a
+    cell that then raises; jay's in a cell that then ends the worker (skipped); kim's notebook
+    with a 300 KB cell that ran (too large to read); lee's zero_pad an expression nested too deep
+    for the parser."""
+    from tests.test_similarity import DISGUISED, REFERENCE
+
+    root = tmp_path_factory.mktemp("copied")
+    sub = root / "submitted"
+    huge = REFERENCE["conv_forward"].replace("\n", "\n    # " + "x" * 70_000 + "\n", 1)
+    notebooks = {
+        "ada": build_submission(A),
+        "eve": build_submission(A, {"conv_forward": STUB}, extra_cells=[DISGUISED]),
+        "fay": build_submission(A, extra_cells=[OWN]),
+        "gus": build_submission(A, {"conv_forward": OWN}),
+        "hal": build_submission(A, {"conv_forward": huge}),
+        "ivy": build_submission(A, {"conv_forward": STUB}, extra_cells=[DISGUISED + "\nraise RuntimeError('after')\n"]),
+        "jay": build_submission(A, {"conv_forward": STUB}, extra_cells=[DISGUISED + "\nimport os\nos._exit(3)\n"]),
+        "kim": build_submission(A, extra_cells=[BIG_CELL]),
+        "lee": build_submission(A, {"zero_pad": "x = " + "+".join(["a"] * 100_000)}),
+    }
+    for student, nb in notebooks.items():
+        write_submission(nb, sub, student, NAME)
+    outcome = pipeline.grade(A, Layout.beside(sub), Options(workers=2))
+    page = outcome.class_report.read_text()
+    pairs = {(r[0], r[1]) for r in rows(page, "similar-table") if len(r) == 4}
+    notes = {(r[0], r[1]): r[2] for r in rows(page, "similarity-notes")}
+    yield {"root": root, "outcome": outcome, "page": page, "pairs": pairs, "notes": notes}
+
+
+def test_the_batch_finishes_with_everyone(copied):
+    report = copied["outcome"].report
+    assert set(report.results) == {"ada", "eve", "fay", "gus", "hal", "ivy", "jay", "kim", "lee"}
+    assert not report.failed and copied["outcome"].class_report is not None
+    assert report.results["lee"].score == 100 - 5  # (all but zero_pad: the notebook is planned, not parsed whole)
+    assert report.results["eve"].functions["conv_forward"].score == 20  # the copy was the code graded
+    assert report.results["jay"].functions["conv_forward"].score == 0  # its copy never stayed defined
+
+
+def test_a_copy_pasted_in_a_cell_of_the_students_own_is_a_pair_and_noted(copied):
+    """eve's answer cell is the release's; the copy in her own cell is what was graded: is it
+    compared, and noted in her feedback, in the report's errors and beside the pairs?"""
+    assert ("conv_forward", "ada — eve") in copied["pairs"]
+    elsewhere = f"`conv_forward` was graded as defined in cell {EXTRA_CELL}, not in its answer cell"
+    feedback = (copied["root"] / "feedback" / "eve" / NAME / f"{NAME}.html").read_text()
+    assert elsewhere in " ".join(feedback.split())
+    errors = {r[0]: r[3] for r in rows(copied["page"], "error-table")}
+    assert elsewhere in errors["eve"]
+    assert copied["notes"]["eve", "conv_forward"].startswith(
+        f"graded as defined in cell {EXTRA_CELL}, outside its answer cell (its answer cell is cell "
+    )
+    assert f"cell {EXTRA_CELL}, outside its answer cell" in " ".join(copied["page"].split())  # beside the pair
+    assert ("ada", "conv_forward") not in copied["notes"]
+
+
+def test_a_function_redefined_after_its_answer_cell_is_compared_by_its_last_definition(copied):
+    """fay's answer cell is ada's code, but the conv_forward graded is her later one, which is gus's."""
+    assert ("conv_forward", "fay — gus") in copied["pairs"]
+    assert ("conv_forward", "ada — fay") not in copied["pairs"]
+    assert ("zero_pad", "ada — fay") in copied["pairs"]  # (the rest of her notebook is still ada's)
+
+
+def test_a_cell_that_raised_counts_up_to_the_raise_and_a_skipped_one_not_at_all(copied):
+    """ivy's copy ran before her cell raised: compared. jay's cell ended the worker, so the sandbox
+    skipped it and graded his answer cell (the release's): nothing of the copy is compared."""
+    assert ("conv_forward", "ada — ivy") in copied["pairs"]
+    assert copied["notes"]["ivy", "conv_forward"].startswith(f"may have been graded as defined in cell {EXTRA_CELL}")
+    assert not any("jay" in students for function, students in copied["pairs"] if function == "conv_forward")
+    assert ("jay", "conv_forward") not in copied["notes"]
+
+
+def test_students_past_a_cap_are_noted_and_the_others_still_compared(copied):
+    """hal's conv_forward is over the bytes compared: noted, not compared. kim's notebook has a cell
+    too large to read after her answers: noted, and what was read is still compared (a large cell
+    added to a notebook must not hide the copies in it)."""
+    assert not any("hal" in students for function, students in copied["pairs"] if function == "conv_forward")
+    assert copied["notes"]["hal", "conv_forward"].startswith("too large to compare: ")
+    assert ("zero_pad", "ada — hal") in copied["pairs"]  # hal's other functions are still compared
+    assert ("zero_pad", "ada — kim") in copied["pairs"]
+    assert copied["notes"]["kim", "every function"] == (
+        f"could not be located with certainty: cell {EXTRA_CELL} ran but is too large to read "
+        f"({len(BIG_CELL):,} bytes; the limit is 262,144)"
+    )
+    assert ("conv_forward", "ada — eve") in copied["pairs"]  # everyone else still compared
+    assert 'id="similarity-stopped"' not in copied["page"]
+
+
+def test_each_students_problems_are_capped_on_the_page():
+    """50 problems of 10 KB each: does the page show 10, each shortened, and count the rest?"""
+    result = StudentResult(NAME, "ada", 0.0, 1.0, {}, errors=tuple(f"{i}: " + "x" * 10_000 for i in range(50)))
+    row = class_report.context(class_report.ClassReport(A, {"ada": result}))["errored"][0]
+    assert len(row["errors"]) == 11 and all(len(e.encode()) <= 2048 for e in row["errors"])
+    assert row["errors"][-1] == "… truncated: 40 more, all on the student's feedback page"
+
+
+def test_a_report_out_of_time_says_so_and_still_renders(copied, tmp_path):
+    """With no time to compare at all: no pairs, a note saying where it stopped, and the page."""
+    report = class_report.gather(A, Layout.beside(copied["root"] / "submitted"))
+    class_report.add_similarity(report, Layout.beside(copied["root"] / "submitted"), 0.8,
+                                Bounds(similarity_seconds=-1))  # fmt: skip
+    page = class_report.render(report)
+    assert report.pairs == [] and report.stopped == "9 of 9 graded students were not read"
+    shown = " ".join(page.split())
+    assert "Similarity stopped at its time budget (-1 s for the class): 9 of 9 graded students" in shown

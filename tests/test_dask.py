@@ -1,6 +1,8 @@
 """Grading on a Dask cluster (autograder/distributed.py): a real LocalCluster of two worker processes.
 
-One cluster serves the whole module. The course is a copy (graders, source, release,
+One cluster serves the whole module: an "external" one (``--scheduler``), with TLS as the
+CLI requires; its credentials are files only we can read (the CA and the client's
+certificate and key, as an instructor gives them). The course is a copy (graders, source, release,
 requirements) and the grading package's digest is taken from a frozen copy too, on the
 client and, through a WorkerPlugin, on every worker (also one the nanny restarts): the
 package may be edited while these tests run, and that must not read as another course.
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import dask
 import pytest
-from distributed import Client, LocalCluster, WorkerPlugin
+from distributed import Client, LocalCluster, Security, WorkerPlugin
 from nbgrader.api import Gradebook
 
 from autograder import batch, cli, distributed, pipeline
@@ -26,6 +28,7 @@ from autograder.assignments import Assignment
 from autograder.batch import Layout, Options
 from autograder.gradebook import default_url
 from tests.support import build_submission, copy_parts, write_submission
+from tests.test_dask_security import tls_files, tls_options
 
 NAME = "cnn_step_by_step"
 COPIED = [f"autograder/graders/{NAME}", f"source/{NAME}", f"release/{NAME}", "requirements.txt"]
@@ -49,7 +52,8 @@ def copy_course(root: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """(client, course root, a folder of the class's submissions): two worker processes, one thread each."""
+    """(client, course root, a folder of the class's submissions, the TLS files): two worker processes, one thread
+    each, speaking TLS."""
     base = tmp_path_factory.mktemp("dask")
     frozen = base / "package"
     shutil.copytree(batch.PACKAGE_DIR, frozen, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -63,21 +67,28 @@ def cluster(tmp_path_factory):
         "dee": {"zero_pad": WRONG_PAD, "conv_single_step": WRONG_STEP},
     }.items():
         write_submission(build_submission(assignment, answers), class_, student, NAME)
+    security = Security.temporary()
+    tls = tls_files(security, base / "tls")
     with pytest.MonkeyPatch.context() as mp, dask.config.set({"distributed.scheduler.allowed-failures": 3}):
         mp.setattr(batch, "PACKAGE_DIR", frozen)
         with (
             LocalCluster(
-                n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+                n_workers=2,
+                processes=True,
+                threads_per_worker=1,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+                security=security,
             ) as local,
             Client(local) as client,
         ):
             client.register_plugin(FrozenPackage(str(frozen)))
-            yield client, root, class_
+            yield client, root, class_, tls
 
 
 def submissions(cluster, name: str) -> Path:
     """A fresh copy of the class's submissions (so each run has its own outputs beside it)."""
-    _, root, class_ = cluster
+    _, root, class_, _ = cluster
     sub = root / name / "submitted"
     shutil.copytree(class_, sub)
     return sub
@@ -90,7 +101,7 @@ def scores(path: Path) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def local_scores(cluster) -> dict[str, float]:
     """The class graded on this machine, one worker: what Dask must agree with."""
-    _, root, _ = cluster
+    _, root, _, _ = cluster
     sub = submissions(cluster, "local")
     out = sub.parent / "grades.json"
     assert cli.main(["--course", str(root), "grade", NAME, str(sub), "--workers", "1", "--json", str(out)]) == 0
@@ -101,7 +112,7 @@ def local_scores(cluster) -> dict[str, float]:
 
 def test_dask_grades_the_class_as_a_local_run_does(cluster, local_scores, monkeypatch):
     """Does `grade --scheduler` give every student the score a local run gives, graded on the workers?"""
-    client, root, _ = cluster
+    client, root, _, tls = cluster
 
     def not_here(*args, **kwargs):
         raise AssertionError("graded on the client")
@@ -109,17 +120,18 @@ def test_dask_grades_the_class_as_a_local_run_does(cluster, local_scores, monkey
     monkeypatch.setattr(batch, "grade_notebook", not_here)  # the client must only send work
     sub = submissions(cluster, "on_dask")
     out = sub.parent / "grades.json"
-    address = client.scheduler.address
-    assert cli.main(["--course", str(root), "grade", NAME, str(sub), "--scheduler", address, "--json", str(out)]) == 0
+    grade = ["--course", str(root), "grade", NAME, str(sub), "--scheduler", client.scheduler.address, *tls_options(tls)]
+    assert client.scheduler.address.startswith("tls://")
+    assert cli.main([*grade, "--json", str(out)]) == 0
     assert scores(out) == local_scores
     # resume: nothing changed, so nothing is sent to the cluster again
-    assert cli.main(["--course", str(root), "grade", NAME, str(sub), "--scheduler", address, "--json", str(out)]) == 0
+    assert cli.main([*grade, "--json", str(out)]) == 0
     assert scores(out) == local_scores
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_records_nobody_twice(cluster, local_scores):
     """A worker killed (SIGKILL) after the first result: is every student graded once, with the right score?"""
-    client, root, _ = cluster
+    client, root, _, tls = cluster
     pids = client.run(os.getpid)
     sub = submissions(cluster, "killed")
     done: list[str] = []
@@ -135,7 +147,10 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_records_nobody_twice(cluste
             killed.update(worker=worker, pid=pids[worker], in_flight=len(busy[worker]))
 
     outcome = pipeline.grade(
-        Assignment(NAME, root=root), Layout.beside(sub), Options(dask=client.scheduler.address), on_progress=on_progress
+        Assignment(NAME, root=root),
+        Layout.beside(sub),
+        Options(dask=client.scheduler.address, **tls),
+        on_progress=on_progress,
     )
     assert killed["in_flight"] >= 1
     assert sorted(done) == sorted(local_scores)  # each student recorded once
@@ -151,7 +166,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_records_nobody_twice(cluste
 
 def test_a_worker_with_another_copy_of_the_course_is_refused(cluster, tmp_path):
     """Is a course that differs on the workers refused up front (naming the file), and by each task?"""
-    client, _, _ = cluster
+    client, _, _, _ = cluster
     root = copy_course(tmp_path / "course")
     assignment = Assignment(NAME, root=root)
     options = Options(isolation="process")
@@ -176,12 +191,13 @@ def test_a_worker_with_another_copy_of_the_course_is_refused(cluster, tmp_path):
 def test_the_dask_options_are_parsed_and_checked():
     """Are --scheduler and --dask-local parsed, exclusive, and a bad value refused with what to give?"""
     parse = cli.build_parser().parse_args
-    args = parse(["grade", NAME, "submitted", "--scheduler", "tcp://10.0.0.2:8786"])
-    assert (args.scheduler, args.dask_local) == ("tcp://10.0.0.2:8786", None)
+    args = parse(["grade", NAME, "submitted", "--scheduler", "tls://10.0.0.2:8786", "--tls-ca-file", "ca.pem"])
+    assert (args.scheduler, args.dask_local, args.tls_ca_file) == ("tls://10.0.0.2:8786", None, Path("ca.pem"))
+    assert (args.tls_cert, args.tls_key, args.insecure_scheduler) == (None, None, False)
     assert parse(["grade", NAME, "submitted", "--dask-local", "2"]).dask_local == 2
     with pytest.raises(SystemExit):
         parse(["grade", NAME, "submitted", "--scheduler", "tcp://h:8786", "--dask-local", "2"])
-    with pytest.raises(argparse.ArgumentTypeError, match="e.g. tcp://HOST:8786"):
+    with pytest.raises(argparse.ArgumentTypeError, match="e.g. tls://HOST:8786"):
         cli.scheduler_arg("10.0.0.2:8786")
     with pytest.raises(argparse.ArgumentTypeError, match="whole number from 1"):
         cli.dask_local_arg("0")

@@ -24,6 +24,8 @@ from autograder.assignments import Assignment
 from autograder.batch import Layout, Options
 from autograder.gradebook import default_url
 from autograder.notebook import write_notebook
+from autograder.results import FunctionResult, StudentResult, TestResult
+from autograder.times import Sources
 from tests.support import build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")
@@ -31,13 +33,19 @@ NAME = A.name
 HOSTILE = '=HYPERLINK("http://evil.example","x")\x1b[31m'
 
 # Gradescope's results.json, as its autograder specification describes it (the keys we write).
+# Every output and name is declared plain text: Gradescope renders "html" and "md" as markup.
+TEXT = {"const": "text"}
+TEST_KEYS = ["name", "score", "max_score", "status", "output", "visibility"]
 GRADESCOPE = {
     "type": "object",
-    "required": ["score", "output", "tests"],
+    "required": ["score", "output", "tests", "output_format", "test_output_format", "test_name_format"],
     "properties": {
         "score": {"type": "number"},
         "execution_time": {"type": "integer"},
         "output": {"type": "string"},
+        "output_format": TEXT,
+        "test_output_format": TEXT,
+        "test_name_format": TEXT,
         "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
         "stdout_visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
         "extra_data": {"type": "object"},
@@ -45,7 +53,7 @@ GRADESCOPE = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["name", "score", "max_score", "status", "output", "visibility"],
+                "required": [*TEST_KEYS, "output_format", "name_format"],
                 "additionalProperties": False,
                 "properties": {
                     "name": {"type": "string"},
@@ -53,6 +61,8 @@ GRADESCOPE = {
                     "max_score": {"type": "number"},
                     "status": {"enum": ["passed", "failed"]},
                     "output": {"type": "string"},
+                    "output_format": TEXT,
+                    "name_format": TEXT,
                     "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
                 },
             },
@@ -74,7 +84,8 @@ def course(tmp_path_factory) -> Path:
     (sub / "ben" / NAME / "timestamp.txt").write_text("2026-12-01 19:10:00.000000 UTC")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Assignment, "late", lambda self: {"penalty_per_hour": 0.05})
-        pipeline.grade(A, Layout.beside(sub), Options(workers=2), due=datetime(2026, 12, 1, 17, 0))
+        trusted = Sources(trust_timestamps=True)  # (the times in timestamp.txt are the test's own)
+        pipeline.grade(A, Layout.beside(sub), Options(workers=2, times=trusted), due=datetime(2026, 12, 1, 17, 0))
     with Gradebook(default_url(root)) as gb:
         gb.update_or_create_student("ada", first_name="Ada", last_name="Lovelace", email="ada@uni.example",
                                     lms_user_id="4711")  # fmt: skip
@@ -188,3 +199,17 @@ def test_export_without_grades_says_what_to_do(tmp_path, capsys):
     assert "no grades at" in err and "autograder grade" in err and not (tmp_path / "c.csv").exists()
     assert cli.main(["export", NAME, str(tmp_path / "submitted")]) == 1
     assert "nothing to export" in capsys.readouterr().err
+
+
+def test_gradescope_shows_student_markup_as_plain_text():
+    """A message or problem holding HTML and Markdown: declared text at every level, kept as written
+    (Gradescope escapes text; an "html" or "md" output would run or load it)."""
+    markup = '<img src=x onerror="alert(1)"> [x](javascript:alert(1)) <script>alert(2)</script>'
+    result = StudentResult(NAME, "mal", 0.0, 1.0, {"zero_pad": FunctionResult(0.0, 1.0, (
+        TestResult("t", False, 1.0, markup, markup),))}, errors=(markup,))  # fmt: skip
+    gs = exports.gradescope_results(exports.Grade("mal", 0.0, 1.0, 0.0, 0.0), result, exports.Person("mal"))
+    jsonschema.validate(gs, GRADESCOPE)
+    assert (gs["output_format"], gs["test_output_format"], gs["test_name_format"]) == ("text", "text", "text")
+    [test] = gs["tests"]
+    assert (test["output_format"], test["name_format"]) == ("text", "text")
+    assert test["output"] == markup and markup in test["name"] and markup in gs["output"]

@@ -30,6 +30,7 @@ from autograder.notebook import grade_id_of
 from autograder.reports import feedback_html
 from autograder.results import StudentResult
 from autograder.text import MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED
+from tests.markup import AUDIT, hostile_notebook
 from tests.support import build_submission, reference_answers, write_submission
 
 A = Assignment("cnn_step_by_step")
@@ -51,6 +52,8 @@ PRINTS = [  # the first makes its hostile line the worker's last words (shown in
     f"print({PRINTABLE_PY} * 1000)",
 ]
 BAD_NAMES = [os.fsdecode(b"badname\x1b[2J\xff"), "osc\x1b]0;title\x07"]
+# printable, but nbgrader's formgrader writes ids into its pages unescaped (intake.MARKUP_IN_IDS)
+MARKUP_NAMES = ["<img src=x onerror=alert(1)>", 'x";alert(1);"', "back\\slash`tick"]
 GRADE_IDS = {"gid_number": 7, "gid_list": ["zero_pad"], "gid_dict": {"id": "zero_pad"}, "gid_null": None}
 REFUSED = {  # student -> what their message says
     "dir": "is a folder, not a notebook file",
@@ -66,9 +69,10 @@ REFUSED = {  # student -> what their message says
     **{s: "grade_id is" for s in GRADE_IDS},
     "badname\\x1b[2J\\xff": "control characters",
     "osc\\x1b]0;title\\x07": "control characters",
+    **{name: "formgrader would read as HTML or script" for name in MARKUP_NAMES},
 }
-SOURCES_FOLDER = "sources [bold red]<script>&"  # a printable, markup-like folder name: graded as is
-GRADED = ["ada", "dupes", "exceptions", "prints", SOURCES_FOLDER, "metadata"]
+SOURCES_FOLDER = "sources [bold red]&'x"  # a printable, markup-like folder name: graded as is
+GRADED = ["ada", "dupes", "exceptions", "prints", SOURCES_FOLDER, "metadata", "markup"]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -121,6 +125,8 @@ def hostile_notebooks() -> dict[str, dict]:
     j = next(j for j, c in enumerate(nb["cells"]) if grade_id_of(c) == "test_zero_pad")
     nb["cells"].insert(j, copy.deepcopy(nb["cells"][j]))
     nbs["dupes"] = nb
+    # markup: a payload in every place a notebook renderer honours (tests/markup.py)
+    nbs["markup"] = hostile_notebook()
     return nbs
 
 
@@ -161,7 +167,7 @@ def make_class(root: Path) -> Path:
         nb = build_submission(A)
         next(c for c in nb["cells"] if grade_id_of(c) == "zero_pad")["metadata"]["nbgrader"]["grade_id"] = gid
         write_submission(nb, sub, student, NAME)
-    for raw in BAD_NAMES:
+    for raw in BAD_NAMES + MARKUP_NAMES:
         write_submission(honest, sub, raw, NAME)
     return sub
 
@@ -283,7 +289,7 @@ def test_text_attacks_are_graded_for_what_their_code_does(hostile_class):
     _, _, out, _, _, _ = hostile_class
     s = out["students"]
     assert s["exceptions"]["score"] == 0 and s[SOURCES_FOLDER]["score"] == 100
-    assert s["prints"]["score"] == 100 and s["metadata"]["score"] == 100
+    assert s["prints"]["score"] == 100 and s["metadata"]["score"] == 100 and s["markup"]["score"] == 100
     assert s["dupes"]["score"] == 100  # the edited set-up copies never ran
     assert any("grade_id `setup_imports`" in e for e in s["dupes"]["errors"])
     assert any("grade_id `test_zero_pad`" in e for e in s["dupes"]["errors"])
@@ -339,6 +345,55 @@ def test_each_feedback_page_is_at_most_1_mb_and_valid_html(hostile_class):
     assert "&lt;script&gt;" in exceptions and "<script>" not in exceptions
     sources = (root / "feedback" / SOURCES_FOLDER / NAME / f"{NAME}.html").read_text()
     assert "Your code" in sources and "&lt;script&gt;alert(1)&lt;/script&gt;" in sources and "<script>" not in sources
+
+
+def test_formgrader_shows_every_autograded_notebook_inert(hostile_class, tmp_path):
+    """Each student's autograded notebook, as formgrader renders it and Chromium runs it (tests/formgrader.py,
+    tests/browser.py): no payload runs, nothing is requested that ada's honest page doesn't request, and
+    nothing in the notebook's part of the page could run or load."""
+    from tests.browser import Chromium
+    from tests.formgrader import FormgraderOrigin, render
+
+    root = hostile_class[0]
+    students = ["ada", "markup", "metadata", "exceptions", SOURCES_FOLDER]  # (those whose notebooks hold their text)
+    origin, browser = FormgraderOrigin(), Chromium(tmp_path / "profile")
+    try:
+        pages = {}
+        for i, student in enumerate(students):
+            start = len(origin.hits)
+            page = render(root / "autograded" / student / NAME / NB, student, named=False)  # (as in our gradebook)
+            pages[student] = browser.visit(origin.add(str(i), page), evaluate=AUDIT), origin.hits[start:]
+    finally:
+        browser.close()
+        origin.close()
+    baseline = pages["ada"][0]
+    for student, (page, hits) in pages.items():
+        assert page.probes == [] and not [hit for hit in hits if hit.startswith("/pwned/")], student
+        assert page.requests_beyond(baseline) == [] and page.value["bad"] == [], student
+        assert page.value["statusmessage"] == 1 and page.value["test_zero_pad"] == 1, student
+
+
+def test_no_id_formgrader_would_render_as_markup_reaches_the_gradebook(hostile_class, tmp_path):
+    """Are ids with < > " \\ ` refused and kept out of the gradebook, whose ids formgrader shows unescaped?
+    (The control: such an id in formgrader's header does run.)"""
+    from tests.browser import Chromium
+    from tests.formgrader import FormgraderOrigin, render
+
+    root = hostile_class[0]
+    with contextlib.closing(sqlite3.connect(root / "gradebook.db")) as db:
+        ids = {row[0] for row in db.execute("select id from student")}
+    assert SOURCES_FOLDER in ids and "ada" in ids
+    assert not [i for i in ids if set(i) & set('<>"\\`')], ids
+    origin, browser = FormgraderOrigin(), Chromium(tmp_path / "profile")
+    try:
+        notebook = root / "autograded" / "ada" / NAME / NB
+        page = browser.visit(
+            origin.add("0", render(notebook, "<img src=x onerror=autograderProbe('id')>", named=False))
+        )
+    finally:
+        browser.close()
+        origin.close()
+    assert page.probes, "the control should run: formgrader does not escape ids"
 
 
 class _TagBalance(html.parser.HTMLParser):

@@ -188,9 +188,18 @@ def test_folder_names_that_cannot_be_shown_are_refused(course, tmp_path, noteboo
     (folder / NB).write_bytes(notebook_bytes)
     message = refusal(course, raw, tmp_path)
     assert "eve\\x1b[2J\\xff" in message and "control characters" in message and "\x1b" not in message
-    printable = "[bold red]<b>&"
+    printable = "[bold red]&'-+= ü名"
     write_submission(build_submission(A), course, printable, NAME)
     assert take(course, printable, NAME, tmp_path / "p").digest
+
+
+@pytest.mark.parametrize("name", ["<img src=x onerror=alert(1)>", 'x";alert(1);"', "a\\b", "tick`"])
+def test_names_formgrader_would_render_as_markup_are_refused(course, tmp_path, name):
+    """Is an id with < > " \\ or ` refused, naming what to do? (formgrader writes ids into its pages unescaped)"""
+    write_submission(build_submission(A), course, name, NAME)
+    with pytest.raises(Refused, match="formgrader would read as HTML or script") as e:
+        take(course, name, NAME, tmp_path / "p")
+    assert "Rename the folder" in str(e.value)
 
 
 def test_lone_surrogates_in_the_json_are_replaced(course, tmp_path):

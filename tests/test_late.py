@@ -1,24 +1,32 @@
 """The late policy: a due date (--due or the gradebook's) and assignment.toml's [late]
 turn each raw score into the final one, shown beside the raw one in the feedback, the CSV
-and the JSON; the saved results and the gradebook stay raw, so nothing is re-graded."""
+and the JSON; the saved results and the gradebook stay raw, so nothing is re-graded.
+
+Submission times come from sources the student can't write (autograder/times.py): the
+instructor's --submission-times file, the grader's own record of when it first saw each
+notebook, and timestamp.txt only with --trust-student-timestamps. A time that is missing,
+garbled or implausible needs review and is scored as late, never silently on time."""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 from nbgrader.api import Gradebook
+from rich.console import Console
 
-from autograder import pipeline, reports
+from autograder import batch, cli, reports, times
 from autograder.assignments import Assignment, AssignmentError, check_config
-from autograder.batch import Layout, Options
 from autograder.cli import due_arg
-from autograder.results import NO_TIME, FunctionResult, LatePolicy, StudentResult, TestResult, public_json
+from autograder.results import FunctionResult, LatePolicy, StudentResult, TestResult, public_json
+from autograder.times import Seen, SubmissionTime
 from tests.support import REPO, build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")
@@ -27,11 +35,15 @@ SCHEMA = json.loads((REPO / "docs" / "results.schema.json").read_text())
 DUE = datetime(2026, 12, 1, 17, 0)
 
 
-def result(raw: float = 80.0, late_by: timedelta | None = None) -> StudentResult:
-    """A student with ``raw`` of 100 points, submitted ``late_by`` after DUE (None: no timestamp)."""
+def result(raw: float = 80.0, late_by: timedelta | None = None, seen_by: timedelta | None = None) -> StudentResult:
+    """A student with ``raw`` of 100 points, submitted ``late_by`` after DUE (None: no trusted time),
+    first seen by the grader ``seen_by`` after DUE (None: never seen)."""
     tests = (TestResult("t1", True, raw, "ok"), TestResult("t2", False, 100 - raw, "wrong"))
+    when = None if late_by is None else DUE + late_by
+    seen = None if seen_by is None else Seen(DUE + seen_by)
+    time = SubmissionTime(when, times.TIMES_FILE if when else "", seen, problem="" if when else "no time given")
     return StudentResult(NAME, "ada", raw, 100.0, {"f": FunctionResult(raw, 100.0, tests)},
-                         timestamp=None if late_by is None else DUE + late_by)  # fmt: skip
+                         timestamp=when, time=time)  # fmt: skip
 
 
 def policy(**table: float) -> LatePolicy:
@@ -85,10 +97,40 @@ def test_after_the_cutoff_scores_zero():
     assert "after the cutoff" in r.late.describe()
 
 
-def test_no_timestamp_is_not_late_and_says_so():
-    """Without a submission time, a policy in force: not late, a note, and not bad input."""
-    r = policy(penalty_per_hour=0.5).apply(result(late_by=None))
-    assert r.score == 80 and r.late.hours_late is None and r.errors == (NO_TIME,) and not r.bad_input
+def test_no_trusted_time_needs_review_and_is_late_as_first_seen():
+    """Without a trusted time: needs review, scored as if submitted when the grader first saw it
+    (never on time), a note for the student, and not bad input."""
+    r = policy(penalty_per_day=0.2, max_penalty=0.4).apply(result(raw=100, late_by=None, seen_by=timedelta(days=6)))
+    assert (r.score, r.late.penalty, r.late.hours_late, r.late.at) == (60, 40, 144, DUE + timedelta(days=6))
+    assert r.late.review == "no time given" and r.late.source == "first seen" and not r.bad_input
+    assert len(r.errors) == 1 and "needs review by your instructor: no time given" in r.errors[0]
+    assert "2026-12-07 17:00 UTC (6 d after the due date)" in r.errors[0]
+    assert r.late.describe() == "raw 100, submission time needs review, scored as 6 d late: −40"
+
+
+@pytest.mark.parametrize(
+    "table, score",
+    [({"cutoff_hours": 72, "penalty_per_hour": 0.01}, 0), ({"penalty_per_hour": 0.05, "max_penalty": 0.3}, 50),
+     ({"penalty_per_day": 0.5}, 0), ({}, 80)],
+)  # fmt: skip
+def test_no_time_at_all_gets_the_largest_penalty(table, score):
+    """Never seen and no trusted time (a refused file): the largest penalty the policy can give, flagged."""
+    r = policy(**table).apply(result(late_by=None))
+    assert r.score == score and r.late.hours_late is None and r.late.review and r.late.at is None
+    assert "scored with the largest late penalty" in r.errors[0]
+
+
+def test_first_seen_by_the_due_date_is_on_time_whatever_the_claim():
+    """A notebook the grader already had at the due date was submitted on time: no review needed."""
+    r = policy(penalty_per_hour=0.5).apply(result(late_by=None, seen_by=timedelta(hours=-1)))
+    assert (r.score, r.late.hours_late, r.late.source, r.late.review, r.errors) == (80, 0, "first seen", "", ())
+    r = policy(penalty_per_hour=0.5).apply(result(late_by=timedelta(hours=30), seen_by=timedelta(minutes=-1)))
+    assert r.score == 80 and r.late.source == "first seen"  # (a later time elsewhere is another event)
+
+
+def test_a_trusted_time_is_never_later_than_first_seen():
+    r = policy(penalty_per_hour=0.1).apply(result(late_by=timedelta(hours=5), seen_by=timedelta(minutes=30)))
+    assert (r.score, r.late.hours_late, r.late.source, r.late.review) == (70, 0.5, "times file", "")
 
 
 def test_due_date_without_late_table_records_lateness_only():
@@ -169,15 +211,25 @@ def test_json_with_late_keys_matches_the_schema_and_reads_back():
     """Are raw_score, late_penalty and hours_late optional keys of the schema, kept when merging?"""
     p = policy(penalty_per_hour=0.05, max_penalty=0.08)
     results = {"ada": p.apply(result(late_by=timedelta(hours=2))), "ben": p.apply(result(late_by=None)),
-               "cy": result()}  # fmt: skip
+               "cy": result(), "dee": p.apply(result(late_by=None, seen_by=timedelta(hours=1)))}  # fmt: skip
     out = public_json(NAME, results)
     jsonschema.validate(out, SCHEMA)
-    assert out["students"]["ada"]["score"] == 72 and out["students"]["ada"]["raw_score"] == 80
-    assert out["students"]["ada"]["late_penalty"] == 8 and out["students"]["ada"]["hours_late"] == 2
-    assert out["students"]["ben"]["hours_late"] is None
+    ada, ben, dee = (out["students"][s] for s in ("ada", "ben", "dee"))
+    assert ada["score"] == 72 and ada["raw_score"] == 80 and ada["late_penalty"] == 8 and ada["hours_late"] == 2
+    assert (ada["submitted_at"], ada["time_source"], ada["time_review"]) == ("2026-12-01T19:00:00Z", "times file", None)
+    assert ben["hours_late"] is None and ben["score"] == 72 and ben["time_review"] == "no time given"
+    assert (dee["submitted_at"], dee["time_source"], dee["time_review"]) == ("2026-12-01T18:00:00Z", "first seen",
+                                                                              "no time given")  # fmt: skip
     assert set(out["students"]["cy"]) == {"score", "max_score", "errors", "functions"}
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({**out, "students": {"x": {**out["students"]["ada"], "late_penalty": -1}}}, SCHEMA)
+    back = StudentResult.parse(dee, "dee", NAME)
+    assert (back.late.at, back.late.source, back.late.review) == (
+        DUE + timedelta(hours=1),
+        "first seen",
+        "no time given",
+    )
+    for bad in ({"late_penalty": -1}, {"time_source": "the student"}, {"submitted_at": "yesterday"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**out, "students": {"x": {**ada, **bad}}}, SCHEMA)
 
 
 def test_json_merge_keeps_late_keys(tmp_path):
@@ -198,8 +250,9 @@ def test_csv_without_policy_is_as_before_and_with_one_appends_columns(tmp_path):
     p = policy(penalty_per_hour=0.05, max_penalty=0.08)
     reports.write_csv(path, {"ada": p.apply(result(late_by=timedelta(hours=2)))}, ["f"])
     rows = list(csv.reader(path.open()))
-    assert rows == [["student", "score", "max_score", "f", "errors", "raw_score", "late_penalty"],
-                    ["ada", "72", "100", "80", "0", "80", "8"]]  # fmt: skip
+    assert rows == [["student", "score", "max_score", "f", "errors", "raw_score", "late_penalty", "submitted_at",
+                     "time_source", "time_review"],
+                    ["ada", "72", "100", "80", "0", "80", "8", "2026-12-01 19:00:00 UTC", "times file", ""]]  # fmt: skip
 
 
 def test_feedback_shows_raw_and_final():
@@ -209,77 +262,206 @@ def test_feedback_shows_raw_and_final():
     assert "Score: 80 / 100</p>" in reports.feedback_html(result(), None)
 
 
-# --- a class graded through the pipeline ------------------------------------------------
+# --- a class graded through the CLI, under a late policy ------------------------------------
+#
+# Due 2026-12-01 17:00; 20% off per started day, at most 40%: two days late is 60 of 100.
+# Two students were seen by grading runs before the due date (early, resub); resub was seen
+# again the morning after, then changed the notebook and forged an on-time timestamp.txt.
+# Everyone else was first seen a week later, each with a full-score notebook.
+
+LATE = {"penalty_per_day": 0.2, "max_penalty": 0.4}
+DUE_TEXT = "2026-12-01 17:00"
+TWO_DAYS_LATE = "2026-12-03 17:00:00.000000 UTC"
+CLASS = {  # student -> their timestamp.txt (None: deleted)
+    "ada": "2026-12-01 16:59:00.000000 UTC",  # honest, on time: the neighbour
+    "ben": TWO_DAYS_LATE,  # honest, two days late: 60
+    "forged": "2026-12-01 16:00:00.000000 UTC",  # two days late (the LMS says so), claims on time
+    "garbled": "2026-12-01 16:00\x1b[31m; rm -rf /",
+    "deleted": None,
+    "year1": "0001-01-01 00:00:00.000000 UTC",
+    "future": "2099-01-01 00:00:00.000000 UTC",
+}
+CHEATS = ("forged", "garbled", "deleted", "year1", "future", "resub")
+LMS = "student,timestamp\nada,2026-12-01 16:59 UTC\n" + "".join(
+    f"{s},2026-12-03 17:00 UTC\n" for s in ("ben", "forged", "garbled", "deleted", "year1")
+)  # (future and resub: no row; early: none needed)
+BEFORE_DUE, MORNING_AFTER, WEEK_AFTER = datetime(2026, 12, 1, 12), datetime(2026, 12, 2, 9), datetime(2026, 12, 8, 9)
 
 
 def stamp(submitted: Path, student: str, when: str) -> None:
     (submitted / student / NAME / "timestamp.txt").write_text(when)
 
 
-def read(course: Path) -> tuple[dict, list[list[str]]]:
-    out = json.loads((course / "out.json").read_text())
-    rows = list(csv.reader((course / "grades" / f"{NAME}.csv").open()))
-    return out, rows
+@dataclass
+class Run:
+    code: int
+    out: str  # what the command printed
+    students: dict  # the --json output's students
+    rows: dict[str, dict[str, str]]  # the CSV's rows by raw student id
+    report: str  # the class report's page
+
+
+SHARED: dict[str, str] = {}  # the fingerprint's shared part, taken once (see cli_run)
+
+
+def cli_run(root: Path, clock: datetime, *extra: str) -> Run:
+    """``autograder grade`` in this process, with the grader's clock at ``clock``. The package's part of
+    the fingerprint is taken once, so that editing the checkout while the module runs re-grades no one
+    (no time option is in the fingerprint; tests/test_resume.py tests what is)."""
+    printed = io.StringIO()
+    real = batch.shared_digest
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(batch, "shared_digest", lambda a, o: SHARED.setdefault(a.name, real(a, o)))
+        mp.setattr(times, "now", lambda: clock)
+        mp.setattr(cli, "console", Console(file=printed, width=300))
+        mp.setattr(cli, "err_console", Console(file=printed, width=300))
+        mp.setattr(Assignment, "late", lambda self: dict(LATE))
+        code = cli.main(["grade", NAME, str(root / "submitted"), "--workers", "2", "--json", str(root / "out.json"),
+                         *extra])  # fmt: skip
+    out = json.loads((root / "out.json").read_text())
+    jsonschema.validate(out, SCHEMA)
+    with (root / "grades" / f"{NAME}.csv").open(newline="", encoding="utf-8") as f:
+        rows = {reports.uncell(row["student"]): row for row in csv.DictReader(f)}
+    page = (root / "reports" / f"{NAME}.html").read_text()
+    return Run(code, printed.getvalue(), out["students"], rows, page)
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """ada on time, ben 2 h 10 min late, cy with no timestamp.txt, dee with a hostile one."""
+def runs(tmp_path_factory) -> tuple[Path, dict[str, Run]]:
     root = tmp_path_factory.mktemp("late")
     sub = root / "submitted"
-    for s in ("ada", "ben", "cy", "dee"):
+    for s in ("early", "resub"):
         write_submission(build_submission(A), sub, s, NAME)
-    stamp(sub, "ada", "2026-12-01 16:59:00.000000 UTC")
-    stamp(sub, "ben", "2026-12-01 19:10:00.000000 UTC")
-    stamp(sub, "dee", "2026-12-01 19:10:00\x1b[31m UTC; rm -rf /")
-    return root
-
-
-def grade(course: Path, monkeypatch, table: dict | None, due: datetime | None = None) -> pipeline.Outcome:
-    if table is not None:
-        monkeypatch.setattr(Assignment, "late", lambda self: dict(table))
-    return pipeline.grade(A, Layout.beside(course / "submitted"), Options(workers=2), json=course / "out.json",
-                          due=due)  # fmt: skip
-
-
-def test_pipeline_no_policy_no_change_then_gradebook_due_then_command_line(course, monkeypatch):
-    """No due date: the same outputs as before. The gradebook's due date, then --due over it,
-    change the final scores without re-grading; results.json and the gradebook stay raw."""
-    first = grade(course, monkeypatch, {"penalty_per_hour": 0.05, "max_penalty": 0.3})  # no due date anywhere
-    assert first.late is None and first.due_from == ""
-    out, rows = read(course)
-    jsonschema.validate(out, SCHEMA)
-    assert all(set(s) == {"score", "max_score", "errors", "functions"} for s in out["students"].values())
-    assert rows[0] == ["student", "score", "max_score", *A.graded_ids(), "errors"]
-    assert [r[1] for r in rows[1:]] == ["100", "100", "100", "100"]
-    page = (course / "feedback" / "ben" / NAME / f"{NAME}.html").read_text()
-    assert "Score: 100 / 100</p>" in page
-
-    url = f"sqlite:///{course / 'gradebook.db'}"
-    with Gradebook(url) as gb:
+    r = {"early": cli_run(root, BEFORE_DUE, "--student=early", "--student=resub")}
+    r["morning after"] = cli_run(root, MORNING_AFTER, "--student=resub")
+    write_submission(build_submission(A, extra_cells=["resubmitted = True"]), sub, "resub", NAME)
+    stamp(sub, "resub", "2026-12-01 16:00:00.000000 UTC")
+    for s, text in CLASS.items():
+        write_submission(build_submission(A), sub, s, NAME)
+        if text is not None:
+            stamp(sub, s, text)
+    r["no policy"] = cli_run(root, WEEK_AFTER)
+    r["default"] = cli_run(root, WEEK_AFTER, "--due", DUE_TEXT)
+    r["trusted"] = cli_run(root, WEEK_AFTER, "--due", DUE_TEXT, "--trust-student-timestamps")
+    (root / "lms.csv").write_text(LMS)
+    r["times file"] = cli_run(root, WEEK_AFTER, "--due", DUE_TEXT, "--submission-times", str(root / "lms.csv"))
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         gb.update_or_create_assignment(NAME, duedate="2026-12-01 17:00:00 UTC")
-    second = grade(course, monkeypatch, None)  # [late] as set above
-    assert second.due_from == "the gradebook" and second.late.due == DUE
-    assert sorted(second.report.reused) == ["ada", "ben", "cy", "dee"]  # a due date needs no re-grading
-    out, rows = read(course)
-    jsonschema.validate(out, SCHEMA)
-    s = out["students"]
-    assert (s["ada"]["score"], s["ada"]["late_penalty"], s["ada"]["hours_late"]) == (100, 0, 0)
-    assert (s["ben"]["score"], s["ben"]["raw_score"], s["ben"]["late_penalty"]) == (85, 100, 15)
-    assert s["ben"]["hours_late"] == pytest.approx(2 + 10 / 60, abs=1e-3)
-    for hostile in ("cy", "dee"):  # no usable timestamp: not late, a note, not bad input
-        assert s[hostile]["score"] == 100 and s[hostile]["hours_late"] is None and NO_TIME in s[hostile]["errors"]
-    assert rows[0][-2:] == ["raw_score", "late_penalty"]
-    assert {r[0]: (r[1], r[-2], r[-1]) for r in rows[1:]}["ben"] == ("85", "100", "15")
-    page = (course / "feedback" / "ben" / NAME / f"{NAME}.html").read_text()
-    assert "Score: 85 / 100 (raw 100, submitted 2 h 10 min late: −15)</p>" in page
-    assert "\x1b" not in (course / "feedback" / "dee" / NAME / f"{NAME}.html").read_text()
-    saved = json.loads((course / "autograded" / "ben" / NAME / "results.json").read_text())
-    assert saved["result"]["score"] == 100 and "raw_score" not in saved["result"]
-    with Gradebook(url) as gb:
-        assert gb.find_submission(NAME, "ben").score == 100  # raw auto scores, as nbgrader autograde writes them
+    r["gradebook due"] = cli_run(root, WEEK_AFTER, "--trust-student-timestamps")
+    r["later due"] = cli_run(root, WEEK_AFTER, "--due", "2026-12-03 18:00", "--trust-student-timestamps")
+    return root, r
 
-    third = grade(course, monkeypatch, None, due=datetime(2026, 12, 1, 19, 0))  # --due wins over the gradebook
-    assert third.due_from == "--due" and sorted(third.report.reused) == ["ada", "ben", "cy", "dee"]
-    out, _ = read(course)
-    assert out["students"]["ben"]["score"] == 95 and out["students"]["ada"]["late_penalty"] == 0
+
+EVERYONE = {"early", "resub", *CLASS}
+
+
+def scores(run: Run) -> dict[str, float]:
+    return {s: e["score"] for s, e in run.students.items()}
+
+
+def test_without_a_due_date_nothing_changes(runs):
+    """No due date: the same outputs as before the late policy existed, and no time is flagged."""
+    _, r = runs
+    run = r["no policy"]
+    assert run.code == 0 and set(run.students) == EVERYONE
+    assert all(set(e) == {"score", "max_score", "errors", "functions"} for e in run.students.values())
+    assert set(scores(run).values()) == {100}
+    assert "raw_score" not in next(iter(run.rows.values())) and "times:" not in run.out
+
+
+def test_by_default_no_students_timestamp_counts(runs):
+    """No trusted source given: only the grader's own sighting counts. early (seen before the due
+    date) is on time; everyone else, the honest too, needs review and is scored as late as when the
+    grader first saw them, so no timestamp.txt, forged, garbled, deleted, year 1 or future, gains."""
+    root, r = runs
+    run = r["default"]
+    assert run.code == 0 and set(run.students) == EVERYONE
+    early = run.students["early"]
+    assert (early["score"], early["time_source"], early["time_review"], early["hours_late"]) == (100, "first seen",
+                                                                                                 None, 0)  # fmt: skip
+    for s in EVERYONE - {"early"}:
+        e = run.students[s]
+        assert e["score"] == 60 and e["time_review"] and e["time_source"] == "first seen", s
+        assert e["submitted_at"] == "2026-12-08T09:00:00Z" and run.rows[s]["time_review"] == e["time_review"]
+        assert any("needs review by your instructor" in x for x in e["errors"])
+    assert "timestamp.txt is the student's own file" in run.students["ada"]["time_review"]
+    assert run.out.count("submission time needs review") == len(EVERYONE) - 1  # each flagged in the table
+    assert "times: 1 first seen by the grader by the due date; 8 need review" in " ".join(run.out.split())
+    page = (root / "feedback" / "garbled" / NAME / f"{NAME}.html").read_text()
+    assert "submission time needs review" in page and "Your submission time needs review" in page
+    assert "\x1b" not in page and f"({len(EVERYONE)} unchanged since the last run" in run.out
+
+
+def test_trusting_timestamps_is_the_instructors_choice(runs):
+    """--trust-student-timestamps uses a plausible timestamp.txt: the honest keep their marks (and a
+    plausible forgery passes: that is what trusting means). Missing, garbled, year 1, future, or
+    earlier than a version the grader saw after the due date: review, scored as late."""
+    _, r = runs
+    run = r["trusted"]
+    s = scores(run)
+    assert (s["ada"], s["early"], s["ben"], s["forged"]) == (100, 100, 60, 100)
+    assert run.students["ada"]["time_source"] == "timestamp.txt" and run.students["ada"]["errors"] == []
+    assert run.students["ben"]["submitted_at"] == "2026-12-03T17:00:00Z" and run.students["ben"]["time_review"] is None
+    reasons = {c: run.students[c]["time_review"] or "" for c in CHEATS if c != "forged"}
+    assert all(s[c] == 60 for c in reasons), s
+    assert "does not hold a time" in reasons["garbled"] and "there is no timestamp.txt" in reasons["deleted"]
+    assert "before the assignment was released" in reasons["year1"] and "in the future" in reasons["future"]
+    assert "when the grader still saw an earlier version" in reasons["resub"]
+    assert "3 from timestamp.txt (trusted)" in " ".join(run.out.split())
+
+
+def test_a_times_file_from_the_lms_decides(runs):
+    """--submission-times: the instructor's times win over every timestamp.txt; a student without a
+    row needs review. The honest neighbour keeps full marks, no cheat gains a point."""
+    _, r = runs
+    run = r["times file"]
+    s = scores(run)
+    assert run.code == 0 and set(run.students) == EVERYONE
+    assert s["ada"] == 100 and run.students["ada"]["errors"] == [] and s["early"] == 100
+    assert all(s[c] == 60 for c in (*CHEATS, "ben")), s
+    for c in ("ben", "forged", "garbled", "deleted", "year1"):
+        assert run.students[c]["time_source"] == "times file" and run.students[c]["time_review"] is None
+    for c in ("future", "resub"):
+        assert run.students[c]["time_review"] == "no time for this student in lms.csv"
+    assert run.rows["forged"]["time_source"] == "times file" and run.rows["forged"]["late_penalty"] == "40"
+    assert 'id="time-review"' in run.report and "future, resub" in run.report
+
+
+def test_the_due_date_from_the_gradebook_and_the_command_line(runs):
+    """The gradebook's due date is used without --due; --due wins over it; neither re-grades."""
+    _, r = runs
+    assert "(from the gradebook)" in r["gradebook due"].out and scores(r["gradebook due"]) == scores(r["trusted"])
+    later = scores(r["later due"])
+    assert later["ben"] == 100 and later["forged"] == 100 and later["garbled"] == 60
+    assert f"({len(EVERYONE)} unchanged since the last run" in r["later due"].out
+
+
+def test_saved_results_stay_raw_and_the_gradebook_gets_the_trusted_time(runs):
+    root, r = runs
+    saved = json.loads((root / "autograded" / "ben" / NAME / "results.json").read_text())
+    assert saved["result"]["score"] == 100 and "raw_score" not in saved["result"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        assert gb.find_submission(NAME, "ben").score == 100  # raw auto scores, as nbgrader autograde writes them
+        assert gb.find_submission(NAME, "ben").timestamp == datetime(2026, 12, 3, 17, 0)
+    ledger = json.loads((root / "autograded" / "resub" / NAME / times.LEDGER).read_text())["seen"]
+    assert sorted(first for first, _ in ledger.values()) == [BEFORE_DUE.isoformat(), WEEK_AFTER.isoformat()]
+
+
+def test_a_bad_times_file_stops_the_run_before_grading(tmp_path, capsys):
+    (tmp_path / "submitted" / "ada" / NAME).mkdir(parents=True)
+    (tmp_path / "lms.csv").write_text("student,timestamp\nada,soon\n")
+    assert cli.main(["grade", NAME, str(tmp_path / "submitted"), "--submission-times", str(tmp_path / "lms.csv")]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "lms.csv, line 2: 'soon' for 'ada' is not a student and a time" in err
+    assert not (tmp_path / "grades").exists()
+
+
+def test_exports_say_when_a_time_needs_review(runs, tmp_path):
+    """The Gradescope output of a student whose time needs review says so beside the penalty."""
+    root, _ = runs  # (the CSV of the last run: --due 2026-12-03 18:00, timestamps trusted)
+    for student, flagged in (("future", True), ("ben", False)):
+        path = tmp_path / f"{student}.json"
+        args = ["export", NAME, str(root / "submitted"), "--gradescope-results", str(path), f"--student={student}"]
+        assert cli.main(args) == 0
+        output = json.loads(path.read_text())["output"]
+        assert ("the submission time needs review: timestamp.txt's time 2099-01-01" in output) == flagged, output

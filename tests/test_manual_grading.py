@@ -203,6 +203,27 @@ def test_html_in_a_written_answer_is_shown_as_text(course):
     assert html.count("</pre>") == len(re.findall(r"<pre\b", html))  # the student's </pre> closed nothing
 
 
+def test_nbgrader_generate_feedback_renders_the_autograded_notebooks(course):
+    """Does `nbgrader generate_feedback` take what we wrote (the autograded notebooks, made inert, and the
+    gradebook's rows), and does ben's page from it show his HTML as nothing that runs?"""
+    import os
+    import subprocess
+    import sys
+
+    if not (course / "autograded" / "ben" / NAME / f"{NAME}.ipynb").exists():
+        grade(course)
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    done = subprocess.run([str(nbgrader), "generate_feedback", NAME, "--force",
+                           "--CourseDirectory.feedback_directory=nbgrader_feedback"],
+                          cwd=course, capture_output=True, text=True, timeout=600, env={**os.environ})  # fmt: skip
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    for student in ("ada", "ben", "cy"):
+        assert (course / "nbgrader_feedback" / student / NAME / f"{NAME}.html").is_file(), student
+    page = (course / "nbgrader_feedback" / "ben" / NAME / f"{NAME}.html").read_text()
+    assert "<b>bold</b>" in page  # his harmless markup is rendered
+    assert "alert(" not in page and "onerror" not in page  # (Bootstrap's CSS has classes named alert)
+
+
 # --- results, without a course -------------------------------------------------------
 
 

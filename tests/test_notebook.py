@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
+import types
 
 import pytest
 
+from autograder import notebook
 from autograder.assignments import Assignment
 from autograder.notebook import NotebookError, cell_role, nbgrader_meta, plan_submission, read_notebook
 from autograder.submissions import build_submission, write_submission
@@ -76,6 +79,23 @@ def test_renamed_function_is_reported(release_nb):
     assert plan.problems == [
         "The answer cell for `conv_forward` defines `conv_fwd` but not `conv_forward`. Keep the original name."
     ]
+
+
+def test_an_answer_cell_too_deep_or_too_large_to_parse_is_planned_without_parsing(release_nb, monkeypatch):
+    """An expression nested too deep for the parser, and a cell over the bytes read: planned (and run)
+    as given, no crash and no renamed-function note (the class report plans every notebook again)."""
+    deep = "x = " + "+".join(["a"] * 100_000)
+    large = "def conv_fwd(A_prev, W, b, hparameters):\n    pass\n" + "# padding\n" * 30_000
+    nb = build_submission(A, {"zero_pad": deep, "conv_forward": large})
+    plan = plan_submission(nb, release_nb)
+    assert plan.answers["zero_pad"] == deep and plan.answers["conv_forward"] == large
+    assert plan.problems == []
+    parsed = []
+    seen = types.SimpleNamespace(FunctionDef=ast.FunctionDef, ClassDef=ast.ClassDef,
+                                 parse=lambda source: parsed.append(len(source)) or ast.parse(source))  # fmt: skip
+    monkeypatch.setattr(notebook, "ast", seen)
+    plan_submission(nb, release_nb)
+    assert len(deep) in parsed and max(parsed) < 256 * 1024  # (the large cell was never handed to the parser)
 
 
 @pytest.mark.parametrize(

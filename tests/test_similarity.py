@@ -8,12 +8,15 @@ Is the untouched release never flagged? No grading here: answers are compared as
 from __future__ import annotations
 
 import itertools
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from autograder import batch, similarity
 from autograder.assignments import Assignment, AssignmentError, check_config
+from autograder.bounds import Bounds
 from autograder.graders.cnn_step_by_step.catalogue import CORRECT
 from autograder.notebook import cell_role, grade_id_of, read_notebook
 from tests.support import reference_answers
@@ -141,21 +144,55 @@ def test_pairs_are_per_function_and_sorted():
     assert sorted(forward) == sorted(itertools.combinations(["ada", "ben", "cy"], 2))
 
 
-def test_a_class_that_copied_one_answer_lists_the_most_similar_pairs_and_counts_the_rest(monkeypatch):
+def test_a_class_that_copied_one_answer_lists_the_most_similar_pairs_and_counts_the_rest():
     """Twelve students with the reference's answers are 66 pairs per function: with a cap of
     5, does the page list 5 per function and say how many more there are?"""
     from autograder import class_report
 
-    monkeypatch.setattr(class_report, "PAIRS_PER_FUNCTION", 5)
     answers = {f"s{i:02d}": dict(REFERENCE) for i in range(12)}
     pairs = similarity.similar_pairs(answers, STARTER)
     functions = sorted({p.function for p in pairs})
     assert functions and all(sum(p.function == f for p in pairs) == 66 for f in functions)
-    report = class_report.ClassReport(A, {}, pairs=pairs, answers=answers)
+    report = class_report.ClassReport(A, {}, pairs=pairs, answers=answers, bounds=Bounds(pairs_listed=5))
     page = class_report.context(report)
     assert [sum(p.function == f for p in page["pairs"]) for f in functions] == [5] * len(functions)
     assert page["unlisted"] == [(f, 61) for f in functions]
     assert "… and 61 more pairs for <code>" in class_report.render(report)
+
+
+# --- bounded ----------------------------------------------------------------------------------
+
+
+def test_code_over_the_cap_is_noted_and_the_others_still_compared():
+    """A copy padded with 70 KB of comments is left out, with its size; is the other pair still found?"""
+    huge = REFERENCE["conv_forward"].replace("\n", "\n    # " + "x" * 70_000 + "\n", 1)
+    done = similarity.compare({"ada": REFERENCE, "ben": {"conv_forward": DISGUISED}, "cy": {"conv_forward": huge}},
+                              STARTER)  # fmt: skip
+    assert {(p.function, p.first, p.second) for p in done.pairs} == {("conv_forward", "ada", "ben")}
+    assert done.skipped == {
+        ("cy", "conv_forward"): f"too large to compare: {len(huge.encode()):,} bytes of code (the limit is 65,536)"
+    }
+    assert done.stopped == ""
+
+
+def test_the_deadline_stops_the_comparison_and_says_so():
+    answers = {"ada": REFERENCE, "ben": REFERENCE}
+    done = similarity.compare(answers, STARTER, deadline=time.monotonic() - 1)
+    assert done.pairs == [] and done.stopped == "`zero_pad` and the functions after it were not compared"
+    assert similarity.compare(answers, STARTER).stopped == ""  # (in time, the same answers are compared)
+
+
+def test_identical_code_is_fingerprinted_once_and_never_compared_pairwise(monkeypatch):
+    """Twelve students with the same answers (66 pairs per function): one fingerprint per function's
+    code (and one of its starter), and no pairwise comparison at all: the same code is a 100% pair."""
+    calls: Counter = Counter()
+    compare_files, fingerprint = similarity.compare_files, similarity._fingerprint_text
+    monkeypatch.setattr(similarity, "compare_files", lambda a, b: calls.update(["compare"]) or compare_files(a, b))
+    monkeypatch.setattr(similarity, "_fingerprint_text", lambda t, b: calls.update(["print"]) or fingerprint(t, b))
+    found = similarity.similar_pairs({f"s{i:02d}": dict(REFERENCE) for i in range(12)}, STARTER)
+    functions = {p.function for p in found}
+    assert len(found) == 66 * len(functions) and all(p.shares == (1.0, 1.0) for p in found)
+    assert calls == {"print": 2 * len(STARTER)}
 
 
 # --- [report] in assignment.toml ---------------------------------------------------------

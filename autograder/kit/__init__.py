@@ -12,9 +12,14 @@
     tolerances    the named tolerances an assignment declares (tight, numeric, float32)
     layer_cases   window geometries for convolution and pooling layers, covering every
                   remainder of (H + 2 pad - kernel) mod stride
-    keras_models  architecture diffs, same-weights outputs and parameter counts of a
-                  Keras model in the sandbox against the reference's
-    inner_calls   stand-ins built by a test for the inner calls of the part it grades
+    keras_models  a Keras model in the sandbox against the reference's, on evidence the
+                  grader measures (the weights it writes and reads back, the outputs it
+                  receives, outputs with the same weights); the model's own description
+                  only words a message
+    inner_calls   stand-ins built by a test for the inner calls of the part it grades,
+                  recording a bounded summary of each call's arguments
+    verdicts      the verdicts of the tests already run: the only evidence an excuse for
+                  a composite part may use (parts' tests run first)
     fixtures      the pytest fixtures every grader gets: assignment, reference,
                   tolerances, grader_helpers, rng, distinct (``student`` comes from
                   ``autograder.plugin``)

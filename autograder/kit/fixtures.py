@@ -1,7 +1,8 @@
 """The fixtures every grader gets, from its assignment's declaration (``assignment.toml``).
 
 Registered by ``autograder.plugin``, so a grader folder needs no conftest.py (one may
-still add fixtures of its own, or override these).
+still add fixtures of its own, or override these). ``verdicts`` (the verdicts of the tests
+already run, for excuses) comes with it, from ``autograder/kit/verdicts.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pytest
 from ..assignments import Assignment, load_reference
 from .inner_calls import Answering
 from .tolerances import Tolerances
+
+pytest_plugins = ("autograder.kit.verdicts",)  # the ``verdicts`` fixture, and parts' tests run first
 
 
 def assignment_of(config: pytest.Config) -> Assignment:

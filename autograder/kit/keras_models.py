@@ -1,25 +1,30 @@
 """Comparing a student's Keras model with the reference's, across the sandbox boundary.
 
-The student's model lives in the sandbox; the grader sees it as a ``RemoteRef`` and
-reads it through ``student.describe`` (its layers), ``student.call_method`` and
-``student.getattr``. The reference's model lives here. What is compared:
+The student's model lives in the sandbox; the grader sees it as a ``RemoteRef``. Whatever
+the model says about itself (``student.describe``: its ``layers`` with their class names,
+configurations, output shapes and ``count_params()``; ``getattr`` on it) is answered by
+objects in the sandbox, which student code controls: a claim, never evidence. Points come
+only from what the grader produces and checks itself:
 
-- **Architecture** (``structure``, ``compare_chain``, ``compare_layers``): the layers
-  that carry the architecture (``STRUCTURAL``) by type, output shape, parameter count,
-  kernel size, strides, padding, pool size, units and activation; names are free, and
-  a batch norm's ``axis`` is compared modulo the rank (``-1`` and ``3`` are the same
-  axis of an NHWC tensor). Activation and Add layers are not listed (a student may
-  write ``ops.relu``, ``+`` or ``layers.ReLU``); what they do is checked numerically.
-  A chain is compared in order, a block with branches as a multiset, and the first
-  difference is described in words. Subclassed models, whose layers have no symbolic
-  outputs, are read from their weights (``weight_groups``: one group per layer, from
-  the variables' paths).
-- **Outputs with the same weights** (``give_same_weights``,
-  ``block_matches_reference``): both models get weights that depend only on each
-  array's shape, so the order in which a student creates layers doesn't matter, then
-  must give the same outputs, in inference mode and in training mode (batch norm with
-  the batch's statistics: ``training=`` is passed through).
-- **Parameter counts** (``model_counts``, ``reference_counts``): all and trainable.
+- **Measured architecture** (``measure``, ``check_measured``): the grader reads the
+  model's weights, writes values of its own (``same_weights``) and reads them back (they
+  must come back as written), calls the model on its own input and keeps the shape of the
+  output it receives, then writes other values and calls it again: the outputs must
+  change, or the weights it reports are not the ones it computes with. The number and
+  shapes of the weights, and the output's shape, are then compared with the reference's
+  (``reference_shapes``), in any order (``compare_shapes``).
+- **Outputs with the same weights** (``give_same_weights``, ``block_matches_reference``,
+  ``whole_model_matches``): both models get weights that depend only on each array's
+  shape, so the order in which a student creates layers doesn't matter, then must give
+  the same outputs, in inference mode and in training mode (batch norm with the batch's
+  statistics: ``training=`` is passed through). A model that refuses the weights, or
+  holds other shapes, is named by the count the grader read back.
+- **Descriptions choose the message, never the verdict** (``describe_differences``): when
+  a measured check fails and the model's description agrees with what was measured, its
+  first difference from the reference's layers is named in words (``structure``,
+  ``compare_chain``, ``compare_layers``: names are free, and a batch norm's ``axis`` is
+  compared modulo the rank); when it disagrees, the message says that the description
+  does not match what the model computes, and names nothing to claim.
 
 Importing this module sets TensorFlow's quiet, one-thread defaults for the grader's
 own process (before Keras is imported: a grading runs beside others on few cores).
@@ -38,12 +43,13 @@ import re  # noqa: E402
 import zlib  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from typing import Any  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any, NoReturn  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from ..sandbox.harness.wire import RemoteRef  # noqa: E402
-from . import checks, inner_calls  # noqa: E402
+from . import checks  # noqa: E402
 
 # Seconds for one call that builds a whole model: a few seconds alone, more under load.
 BUILD_TIMEOUT = 60
@@ -65,37 +71,252 @@ STRUCTURAL = (
 # --- same weights ------------------------------------------------------------------------
 
 
-def same_weights(shapes: list[tuple]) -> list[np.ndarray]:
-    """Weights that depend only on each array's shape (see the module docstring).
+def same_weights(shapes: list[tuple], salt: int = 0) -> list[np.ndarray]:
+    """Weights that depend only on each array's shape (and ``salt``, for a second, different set).
 
     1-d arrays (biases, batch norm's gamma, beta, moving mean and variance) are in
-    [0.5, 1.5], so every variance is positive; kernels are N(0, 1 / fan_in).
+    [0.5, 1.5], so every variance is positive; kernels are N(0, 1 / fan_in). Arrays of
+    the same shape are one array, made once (a ResNet repeats its shapes many times).
     """
+    made: dict[tuple, np.ndarray] = {}
     out = []
     for shape in shapes:
         shape = tuple(int(n) for n in shape)
-        rng = np.random.default_rng(zlib.crc32(repr(shape).encode()))
-        if len(shape) <= 1:
-            out.append(rng.uniform(0.5, 1.5, shape).astype(np.float32))
-        else:
-            fan_in = int(np.prod(shape[:-1]))
-            out.append((rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32))
+        if shape not in made:
+            rng = np.random.default_rng(zlib.crc32((repr(shape) + ("" if not salt else f"/{salt}")).encode()))
+            if len(shape) <= 1:
+                made[shape] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+            else:
+                fan_in = int(np.prod(shape[:-1]))
+                made[shape] = (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
+        out.append(made[shape])
     return out
+
+
+def weight_arrays(student, model: RemoteRef, what: str) -> list[np.ndarray]:
+    """The model's ``get_weights()``, as the grader received them: a list of float arrays."""
+    current = student.call_method(model, "get_weights").value
+    if not isinstance(current, list) or not all(isinstance(w, np.ndarray) and w.dtype.kind == "f" for w in current):
+        raise checks.Mismatch(f"{what}: get_weights() did not return a list of floating-point arrays.")
+    return current
 
 
 def give_same_weights(student, model: RemoteRef) -> None:
     """Load ``same_weights`` into a model living in the sandbox."""
-    current = student.call_method(model, "get_weights").value
-    if not isinstance(current, list) or not all(isinstance(w, np.ndarray) for w in current):
-        raise checks.Mismatch("Your model's get_weights() did not return a list of arrays.")
-    student.call_method(model, "set_weights", same_weights([w.shape for w in current]))
+    shapes = [w.shape for w in weight_arrays(student, model, "Your model")]
+    student.call_method(model, "set_weights", same_weights(shapes))
 
 
 def give_reference_same_weights(model: Any) -> None:
-    model.set_weights(same_weights([w.shape for w in model.get_weights()]))
+    model.set_weights(same_weights(reference_shapes(model)))
 
 
-# --- architecture --------------------------------------------------------------------------
+def reference_shapes(model: Any) -> list[tuple]:
+    """The shapes of a reference model's weights, in ``get_weights()`` order (without copying them)."""
+    return [tuple(int(n) for n in w.shape) for w in model.weights]
+
+
+# --- measured architecture -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What the grader observed of a model in the sandbox: only data it produced or received."""
+
+    shapes: tuple[tuple[int, ...], ...]  # the weights it wrote and read back, in the model's order
+    output_shape: tuple[int, ...]  # of the output it received for its own input
+    weights_used: bool  # the output changed when the grader changed every weight
+
+    @property
+    def params(self) -> int:
+        return sum(int(np.prod(s)) for s in self.shapes)
+
+
+def measure(student, model: RemoteRef, X: np.ndarray, what: str, **call_kwargs: Any) -> Measured:
+    """The model's weights and output shape as the grader measures them (see the module docstring).
+
+    Leaves the model holding a second set of the grader's weights (``same_weights`` with a salt).
+    """
+    shapes = [tuple(int(n) for n in w.shape) for w in weight_arrays(student, model, what)]
+    written = same_weights(shapes)
+    student.call_method(model, "set_weights", written)
+    back = student.call_method(model, "get_weights").value
+    if not (isinstance(back, list) and len(back) == len(written)
+            and all(isinstance(b, np.ndarray) and b.shape == w.shape and np.array_equal(b, w)
+                    for b, w in zip(back, written, strict=True))):  # fmt: skip
+        raise checks.Mismatch(f"{what}: after the grader gave it weights with set_weights(), get_weights() did not "
+                              "return them, so what the model says about its weights does not match what it holds.")  # fmt: skip
+    first = call_layer(student, model, X, what, **call_kwargs)
+    student.call_method(model, "set_weights", same_weights(shapes, salt=1))
+    second = call_layer(student, model, X, what, **call_kwargs)
+    used = first.shape != second.shape or not np.array_equal(first, second, equal_nan=True)
+    return Measured(tuple(shapes), tuple(int(n) for n in first.shape), used)
+
+
+def shape_text(shape: tuple) -> str:
+    """One weight array in words, from its shape alone."""
+    if len(shape) == 4:
+        kh, kw, cin, cout = shape
+        return f"a {kh}×{kw} convolution kernel from {cin} to {cout} channels"
+    if len(shape) == 2:
+        return f"a dense kernel from {shape[0]} to {shape[1]} units"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]} (a bias, or a batch norm's gamma, beta, mean or variance)"
+    return f"an array of shape {shape}"
+
+
+def compare_shapes(actual: list[tuple], expected: list[tuple], what: str, hint: str | None = None) -> None:
+    """The same weight shapes, in any order; a difference is named in words."""
+    compare_unordered(list(actual), list(expected), what, shape_text, hint, thing="weight")
+
+
+def check_measured(student, model: RemoteRef, got: Measured, expected_shapes: list[tuple],
+                   expected_output: tuple, what: str, hint: str | None = None,
+                   describe_diff: Callable[[list], None] | None = None) -> None:  # fmt: skip
+    """The measured model has the expected weights (any order) and output shape, and computes with its weights.
+
+    On a difference, the model's description only chooses the message (``describe_differences``).
+    """
+    same = sorted(got.shapes) == sorted(expected_shapes) and got.output_shape == tuple(expected_output)
+    if same and got.weights_used:
+        return
+    describe_differences(student, model, got, what, hint, describe_diff,
+                         lambda: _measured_diff(got, expected_shapes, expected_output, what, hint))  # fmt: skip
+
+
+def architecture_matches(student, model: RemoteRef, ref_model: Any, X: np.ndarray, what: str,
+                         hint: str | None = None, *, chain: bool = True,
+                         loosen: Callable[[list[tuple]], list[tuple]] | None = None, **call_kwargs: Any) -> Measured:  # fmt: skip
+    """The model, as the grader measures it, is built as the reference is: the same weights (number
+    and shapes, any order), the same output shape for X, and outputs that follow its weights.
+
+    Its description only words a difference: layer by layer (``chain``) or as a multiset, each
+    side's layer keys passed through ``loosen`` first (the freedoms a contract allows).
+    """
+    got = measure(student, model, X, what, **call_kwargs)
+    expected_output = tuple(np.asarray(ref_model(X, **call_kwargs)).shape)
+    keep = loosen or (lambda keys: keys)
+
+    def describe_diff(rows: list) -> None:
+        compare = compare_chain if chain else compare_layers
+        compare(keep(structure(rows, what)), keep(reference_structure(ref_model)), what, hint)
+
+    check_measured(student, model, got, reference_shapes(ref_model), expected_output, what, hint, describe_diff)
+    return got
+
+
+def _measured_diff(got: Measured, expected_shapes: list[tuple], expected_output: tuple, what: str,
+                   hint: str | None) -> NoReturn:  # fmt: skip
+    if got.output_shape != tuple(expected_output):
+        raise checks.Mismatch(f"{what} gives outputs of shape {got.output_shape} for the grader's input; they "
+                              f"should have shape {tuple(expected_output)}.", hint)  # fmt: skip
+    compare_shapes(list(got.shapes), list(expected_shapes), what, hint)
+    raise checks.Mismatch(f"{what} is not built as it should be.", hint)  # (not reached: the shapes differ)
+
+
+def describe_differences(student, model: RemoteRef, got: Measured, what: str, hint: str | None,
+                         describe_diff: Callable[[list], None] | None,
+                         measured_diff: Callable[[], NoReturn]) -> NoReturn:  # fmt: skip
+    """Raise the Mismatch for a model whose measured check failed; its description picks the words.
+
+    The description (``student.describe``: a claim) is used only if it agrees with what was
+    measured: the same number of parameters and the same output shape. Then its first
+    difference from the reference's layers is named (``describe_diff``). If it disagrees,
+    the message says so and names nothing to claim; without one, the measured difference
+    is named (``measured_diff``).
+    """
+    if not got.weights_used:
+        raise checks.Mismatch(f"{what}: its outputs did not change when the grader changed all its weights, so the "
+                              "weights it reports are not the ones it computes with: its description of itself does "
+                              "not match what it computes.")  # fmt: skip
+    try:
+        rows = student.describe(model)
+    except checks.StudentCodeError:
+        rows = None
+    rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+    if rows:
+        if not _agrees(rows, got):
+            raise checks.Mismatch(
+                f"{what}: the model's description of its layers (model.layers, count_params()) does not match what "
+                f"it computes: the grader measured {len(got.shapes)} weight arrays holding {got.params:,} parameters, "
+                f"and outputs of shape {got.output_shape}."
+            )
+        if describe_diff is not None:
+            try:
+                describe_diff(rows)  # raises at the first difference it names
+            except checks.Mismatch:
+                raise
+            except Exception:  # rows the worker's code was made to send in some other shape: no words from them
+                pass
+    measured_diff()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _agrees(rows: list[dict], got: Measured) -> bool:
+    """Does a model's description agree with what was measured (parameters, output shape)?"""
+    try:
+        params = sum(int(r.get("params", 0)) for r in rows)
+    except (TypeError, ValueError):
+        return False
+    last = rows[-1].get("output_shape")
+    same_output = last is None or (isinstance(last, (list, tuple)) and tuple(last)[1:] == got.output_shape[1:])
+    return params == got.params and same_output
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A reference "skeleton" (a stem, stand-in blocks that return their input, a head), as the
+    measured checks of a composite compare the student's with it."""
+
+    rows: list[tuple]  # its layer keys (for the words of a message)
+    shapes: list[tuple]  # its weights' shapes, in order
+    stem: int  # how many of them are the stem's (up to its max pooling)
+    output_shape: tuple  # for the grader's input
+
+
+def skeleton_of(ref_model: Any, X: np.ndarray, rows: list[tuple]) -> Skeleton:
+    """The reference's skeleton, measured as the student's is (``X``: the grader's input)."""
+    end = next(i for i, layer in enumerate(ref_model.layers) if type(layer).__name__ == "MaxPooling2D")
+    stem = sum(len(layer.weights) for layer in ref_model.layers[: end + 1])
+    return Skeleton(rows, reference_shapes(ref_model), stem, tuple(np.asarray(ref_model(X, training=False)).shape))
+
+
+def part_matches(student, model: RemoteRef, got: Measured, ref: Skeleton, part: str, what: str, hint: str | None,
+                 keys: Callable[[list], list[tuple]]) -> None:  # fmt: skip
+    """A skeleton's ``part``, as the grader measured it: the stem's weights (the first ones), the
+    head's (the last ones) and the output's shape, or ``"all"`` of them in order. The model's
+    description (``keys``: its rows as layer keys) only words a difference."""
+    if part == "stem":
+        mine, want, out_ok = list(got.shapes[: ref.stem]), ref.shapes[: ref.stem], True
+    else:
+        want = ref.shapes[ref.stem :] if part == "head" else ref.shapes
+        mine = list(got.shapes[len(got.shapes) - len(want) :]) if len(got.shapes) >= len(want) else list(got.shapes)
+        out_ok = got.output_shape == ref.output_shape
+    if mine == list(want) and out_ok and got.weights_used:
+        return
+    cut = next((i for i, r in enumerate(ref.rows) if r[0] == "MaxPooling2D"), len(ref.rows) - 1) + 1
+    ref_stem, ref_head = ref.rows[:cut], ref.rows[cut:]
+
+    def describe_diff(rows: list) -> None:
+        mine_keys = keys(rows)
+        if part == "stem":
+            compare_chain(mine_keys[: len(ref_stem)], ref_stem, what, hint)
+        elif part == "head":
+            compare_chain(mine_keys[max(0, len(mine_keys) - len(ref_head)) :], ref_head, what, hint)
+        else:
+            compare_chain(mine_keys, ref.rows, what, hint)
+
+    def measured_diff() -> NoReturn:
+        if not out_ok:
+            raise checks.Mismatch(f"{what} gives outputs of shape {got.output_shape} for the grader's input; they "
+                                  f"should have shape {ref.output_shape}.", hint)  # fmt: skip
+        compare_shapes(mine, list(want), what, hint)
+        raise checks.Mismatch(f"{what}: its weights are not in the order of its layers.", hint)
+
+    describe_differences(student, model, got, what, hint, describe_diff, measured_diff)
+
+
+# --- descriptions: they choose a message, never a verdict ------------------------------------
 
 
 def _name_of(value: Any) -> str:
@@ -173,59 +394,21 @@ def compare_chain(actual: list[tuple], expected: list[tuple], what: str, hint: s
         raise checks.Mismatch(f"{what} has an unexpected extra layer: {layer_text(actual[len(expected)])}.", hint)
 
 
-def compare_unordered(actual: list, expected: list, what: str, text: Callable[[Any], str], hint: str | None) -> None:
-    """The same items in any order; a mismatch is named with ``text``."""
+def compare_unordered(actual: list, expected: list, what: str, text: Callable[[Any], str], hint: str | None,
+                      thing: str = "layer") -> None:  # fmt: skip
+    """The same items in any order; a mismatch is named with ``text`` (``thing``: what an item is)."""
     missing = list((Counter(expected) - Counter(actual)).elements())
     extra = list((Counter(actual) - Counter(expected)).elements())
     if missing:
         more = f" Yours has {text(extra[0])} instead." if extra else ""
         raise checks.Mismatch(f"{what} should have {text(missing[0])}, and yours has none.{more}", hint)
     if extra:
-        raise checks.Mismatch(f"{what} has an unexpected layer: {text(extra[0])}.", hint)
+        raise checks.Mismatch(f"{what} has an unexpected {thing}: {text(extra[0])}.", hint)
 
 
 def compare_layers(actual: list[tuple], expected: list[tuple], what: str, hint: str | None = None) -> None:
     """The same layers in any order (blocks have two branches)."""
     compare_unordered(actual, expected, what, layer_text, hint)
-
-
-def weight_groups(student, model: RemoteRef) -> list[tuple]:
-    """A subclassed model's layers, as the shapes of each layer's weights (from their paths)."""
-    variables = student.getattr(model, "weights")
-    values = student.call_method(model, "get_weights").value
-    if not isinstance(variables, list) or not isinstance(values, list) or len(values) != len(variables):
-        raise checks.Mismatch("Your layer's `weights` and `get_weights()` don't list the same variables.")
-    groups: dict[str, list] = {}
-    for v, value in zip(variables, values, strict=True):
-        path = student.getattr(v, "path") if isinstance(v, RemoteRef) else None
-        if not isinstance(path, str) or not isinstance(value, np.ndarray):
-            raise checks.Mismatch("Your layer's weights are not Keras variables.")
-        groups.setdefault(path.rsplit("/", 1)[0], []).append(tuple(value.shape))
-    return [tuple(g) for g in groups.values()]
-
-
-def reference_weight_groups(model: Any) -> list[tuple]:
-    groups: dict[str, list] = {}
-    for v in model.weights:
-        groups.setdefault(v.path.rsplit("/", 1)[0], []).append(tuple(int(n) for n in v.shape))
-    return [tuple(g) for g in groups.values()]
-
-
-def group_text(group: tuple) -> str:
-    first = group[0]
-    if len(first) == 4:
-        kh, kw, cin, cout = first
-        return f"a {kh}×{kw} convolution from {cin} to {cout} channels" + (" with a bias" if len(group) > 1 else "")
-    if len(first) == 2:
-        return f"a dense layer from {first[0]} to {first[1]} units"
-    if len(group) == 4 and len(first) == 1:
-        return f"a batch normalization of {first[0]} channels"
-    return "a layer with weights of shapes " + ", ".join(str(s) for s in group)
-
-
-def compare_groups(actual: list[tuple], expected: list[tuple], what: str, hint: str | None = None) -> None:
-    """The same layers, by their weights' shapes, in any order."""
-    compare_unordered(actual, expected, what, group_text, hint)
 
 
 # --- building in the sandbox ---------------------------------------------------------------
@@ -280,63 +463,76 @@ def block_matches_reference(student, reference, rng, name: str, input_shape: tup
     checks.close(actual, np.asarray(ref_model(X)), what, hint=hint, layout=IMAGE_LAYOUT, **tol)
 
 
-def own_blocks_differ(student, reference, composite: str, blocks: tuple[str, ...], *args: Any,
-                      keep: tuple[str, ...] | None = None, twice: bool = False, output_shapes: bool = True,
-                      **kwargs: Any) -> bool:  # fmt: skip
-    """Do the student's own ``blocks`` differ in size from the reference's at the sizes ``composite`` uses?
+# A whole model's weights are written in one set_weights() up to this size, and one variable at
+# a time beyond it: a message of 90 MB (ResNet50's weights) takes two to three times that in the
+# sandbox while it is read and assigned, which its 2 GiB address space, already holding
+# TensorFlow and the model, can't spare.
+BULK_BYTES = 32 * 2**20
 
-    For a whole-model parameter count, which needs the student's real blocks: a wrong count
-    caused by a block is charged to that block's own tests, not to the model's. The
-    reference's ``composite(*args, **kwargs)`` is built with its calls to ``blocks``
-    recorded; each distinct call's block is then built by the student's code and by the
-    reference's (``twice``: two in a row, as in a stage, where fixed layer names would
-    clash), with the call's arguments but the input (only those in ``keep``, if given),
-    and their parameter counts (and, with ``output_shapes``, output shapes) compared. A
-    block the student's code can't build counts as different.
+
+def model_variables(student, model: RemoteRef, what: str) -> list[RemoteRef]:
+    """Handles to the model's variables (``model.weights``), in ``get_weights()`` order."""
+    variables = student.getattr(model, "weights")
+    if not isinstance(variables, list) or not all(isinstance(v, RemoteRef) for v in variables):
+        raise checks.Mismatch(f"{what}: its `weights` are not a list of Keras variables.")
+    return variables
+
+
+def write_weights(student, model: RemoteRef, values: list[np.ndarray], what: str, held: list) -> bool:
+    """Write ``values`` into the model's weights, in its order; False if it refuses them (another
+    count or another shape). Large models get them a variable at a time (``BULK_BYTES``); the
+    variables' handles are added to ``held``, for the caller to release."""
+    try:
+        if sum(v.nbytes for v in values) <= BULK_BYTES:
+            student.call_method(model, "set_weights", values)
+            return True
+        variables = model_variables(student, model, what)
+        held.extend(variables)
+        if len(variables) != len(values):
+            return False
+        for variable, value in zip(variables, values, strict=True):
+            student.call_method(variable, "assign", value)
+        return True
+    except checks.StudentCodeError as refused:
+        if refused.kind != "exception":  # a time-out or a crash: nothing more to ask of it
+            raise
+        return False
+
+
+def whole_model_matches(student, model: RemoteRef, ref_model: Any, X: np.ndarray, what: str, ref_what: str,
+                        hint: str | None, tol: dict, **call_kwargs: Any) -> None:  # fmt: skip
+    """A whole model (built with the student's own parts) gives the reference's outputs for the same weights.
+
+    The grader writes the reference's weight shapes, in the reference's order, with
+    ``same_weights`` (``write_weights``: Keras checks every shape). A model that refuses them
+    is read, a variable at a time: with the same shapes in another order it gets the same
+    weights in its own order; otherwise the message names the count the grader read. The
+    model is released afterwards (``student.release``): the sandbox's memory is for the
+    next whole model.
     """
-    log: list = []
-    recorders = {name: inner_calls.Recorder(getattr(reference, name), _calling(getattr(reference, name)), log)
-                 for name in blocks}  # fmt: skip
-    with inner_calls.patched(getattr(reference, composite), **recorders):
-        getattr(reference, composite)(*args, **kwargs)
-    seen = set()
-    for name, arguments in log:
-        shape = tuple(arguments["X"].shape[1:])
-        sizes = {k: v for k, v in arguments.items() if k != "X" and (keep is None or k in keep)}
-        if (name, shape, repr(sizes)) in seen:
-            continue
-        seen.add((name, shape, repr(sizes)))
-        ref = reference_block_model(reference, name, shape, twice=twice, **sizes)
-        want = (reference_counts(ref), tuple(ref.output.shape)) if output_shapes else reference_counts(ref)
-        try:
-            block = block_model(student, name, shape, twice=twice, **sizes)
-            got: Any = model_counts(student, block)
-            if output_shapes:
-                got = (got, tuple(student.getattr(student.getattr(block, "output"), "shape")))
-        except (checks.StudentCodeError, checks.Mismatch):
-            return True
-        if got != want:
-            return True
-    return False
-
-
-def _calling(fn: Callable) -> Callable[[dict], Any]:
-    """A Recorder's answer that runs ``fn`` itself on the recorded arguments."""
-    return lambda arguments: fn(**arguments)
-
-
-def model_counts(student, model: RemoteRef) -> tuple[int, int]:
-    """(all parameters, trainable parameters) of a model in the sandbox."""
-    rows = student.describe(model)
-    if not isinstance(rows, list):
-        raise checks.Mismatch("The result is not a Keras model.")
-    total = student.call_method(model, "count_params").value
-    trainable = sum(int(r.get("trainable", 0)) for r in rows if isinstance(r, dict))
-    return int(total), trainable
-
-
-def reference_counts(model: Any) -> tuple[int, int]:
-    return int(model.count_params()), int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+    held: list[RemoteRef] = [model]
+    try:
+        ref_shapes = reference_shapes(ref_model)
+        values = same_weights(ref_shapes)
+        if not write_weights(student, model, values, what, held):
+            held.extend(variables := model_variables(student, model, what))
+            shapes = [tuple(int(n) for n in checks.floating(student.call_method(v, "numpy").value, what).shape)
+                      for v in variables]  # fmt: skip
+            if sorted(shapes) != sorted(ref_shapes):
+                count = sum(int(np.prod(s)) for s in shapes)
+                ref_count = sum(int(np.prod(s)) for s in ref_shapes)
+                raise checks.Mismatch(f"{what} holds {len(shapes)} weight arrays with {count:,} parameters (as the "
+                                      f"grader read them); {ref_what} holds {len(ref_shapes)} with {ref_count:,}.",
+                                      hint)  # fmt: skip
+            by_shape = dict(zip(ref_shapes, values, strict=True))
+            if not write_weights(student, model, [by_shape[s] for s in shapes], what, held):
+                raise checks.Mismatch(f"{what} refused the weights of its own shapes (set_weights, assign).", hint)
+        ref_model.set_weights(values)
+        del values
+        actual = call_layer(student, model, X, what, **call_kwargs)
+        checks.close(actual, np.asarray(ref_model(X, **call_kwargs)), what, hint=hint, **tol)
+    finally:
+        student.release(*held)
 
 
 def call_layer(student, obj: RemoteRef, X: np.ndarray, what: str, **kwargs: Any) -> np.ndarray:

@@ -10,9 +10,10 @@ namespaces, which util-linux ``unshare`` and bubblewrap rely on too.
                           then new user, mount, net, ipc, uts, pid namespaces
                           │ waits for the grader to write its uid/gid maps
                           └─fork─> init (pid 1): mounts a tmpfs root with read-only
-                                     binds of /usr, /etc, Python and the venv, chroots,
-                                     drops every capability and becomes "nobody",
-                                     loads the seccomp filter (when the spec has one)
+                                     binds of /usr, /etc, Python and the venv, a read-only
+                                     /dev, chroots, joins a new session keyring, drops every
+                                     capability and becomes "nobody", loads the seccomp
+                                     filter (the keyring calls, and memory's when needed)
                                      └─fork─> worker (exec /venv/bin/python harness/worker.py)
 
 A warm grader's sandbox template (``"template": true``; ``warm.py``, ``harness/template.py``)
@@ -55,8 +56,10 @@ from confine import (
     bind_readonly,
     check,
     drop_privileges,
+    fresh_session_keyring,
     libc,
     load_seccomp,
+    mask_proc,
     mount,
     reap_until,
     set_limits,
@@ -95,11 +98,15 @@ def build_root(spec: dict) -> None:
         os.symlink(f"/proc/self/fd/{i}", f"{dev}/{name}")
     os.makedirs(dev + "/shm")
     mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={spec['shm_bytes']}")
+    # read-only: a non-root grader's student owns it, and a warm template's workers all share it
+    mount(None, dev, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
     os.makedirs(root + "/proc")
     try:
         mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError:
         pass  # some container hosts forbid a fresh /proc; Python runs without one
+    else:
+        mask_proc(root + "/proc")
     mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chroot(root)
     os.chdir(spec["cwd"])
@@ -126,6 +133,7 @@ def run_init(spec: dict) -> None:
         check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
         build_root(spec)
         libc.sethostname(b"sandbox", 7)
+        fresh_session_keyring()  # not the grader's: its keys are no student's business
         if not spec.get("template"):
             drop_privileges(spec["drop_to_nobody"])
             check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")

@@ -26,6 +26,7 @@ from pathlib import Path
 MiB, GiB = 2**20, 2**30
 SHM_BYTES = 16 * MiB  # size of the sandbox's /dev/shm (POSIX shared memory lives there)
 GROUP_PREFIX = "autograder-sandbox-"  # per-sandbox cgroups: GROUP_PREFIX + "<grader pid>-<n>"
+GRADER_PREFIX = "autograder-grader-"  # per-grader-process cgroups: GRADER_PREFIX + "<client pid>-<n>"
 FORCE_NO_CGROUP = "AUTOGRADER_FORCE_NO_CGROUP"  # lets tests exercise the fallback
 
 
@@ -254,6 +255,18 @@ class SandboxCgroup:
         except (OSError, ValueError):  # memory.peak is new in Linux 5.19
             return now, now
 
+    def oom_kills(self) -> int:
+        """How many processes the kernel killed in this group for going over its limit."""
+        name = "memory.oom_control" if self.version == 1 else "memory.events"
+        try:
+            for line in (self.path / name).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        except (OSError, ValueError):
+            pass
+        return 0
+
     def remove(self, timeout: float = 2.0) -> bool:
         """Kill every task left, wait (at most ``timeout`` s) until none is, and delete the group.
 
@@ -293,9 +306,9 @@ class SandboxCgroup:
 
 
 def _remove_stale(parent: CgroupParent) -> None:
-    """Delete sandbox groups left by graders that are gone (a crash, a kill -9)."""
-    for path in parent.path.glob(GROUP_PREFIX + "*"):
-        owner = path.name[len(GROUP_PREFIX) :].split("-")[0]
+    """Delete sandbox and grader groups left by processes that are gone (a crash, a kill -9)."""
+    for prefix, path in ((p, path) for p in (GROUP_PREFIX, GRADER_PREFIX) for path in parent.path.glob(p + "*")):
+        owner = path.name[len(prefix) :].split("-")[0]
         if not owner.isdigit() or int(owner) == os.getpid():
             continue
         try:
@@ -306,12 +319,76 @@ def _remove_stale(parent: CgroupParent) -> None:
             pass
 
 
+# --- the grader process's own memory -------------------------------------------------
+#
+# The grader process is trusted, but what it holds grows with what a student sends it
+# (arguments it records, replies it decodes). So it is bounded too: the client that starts
+# it makes a cgroup for it (``grader_group``), and the grader joins it first thing
+# (``bound_grader``), before any student code runs; without a cgroup, RLIMIT_AS bounds
+# it instead. Going over costs that one student's grading (``grading.GradingError``).
+
+GRADER_MEMORY_EXIT = 75  # the grader's exit status after a MemoryError under RLIMIT_AS
+
+
+def grader_group(limit_bytes: int) -> SandboxCgroup | None:
+    """A memory cgroup for one grader process (made and removed by the client), or None."""
+    parent, _ = cgroup_parent()
+    if parent is None:
+        return None
+    try:
+        return SandboxCgroup.create(parent, limit_bytes, name=f"{GRADER_PREFIX}{os.getpid()}-{next(_names)}")
+    except OSError:
+        return None
+
+
+def bound_grader(procs_file: str | None, limit_bytes: int) -> str:
+    """Bound this (grader) process: join its cgroup, else cap its address space. Says which.
+
+    The sandboxes' parent group is looked up first, so that their groups are made beside
+    this one, not inside it (a sandbox's pages never count against its grader's limit).
+    """
+    cgroup_parent()
+    if procs_file:
+        try:
+            with open(procs_file, "w") as f:
+                f.write(str(os.getpid()))
+            return f"cgroup, {_size(limit_bytes)}"
+        except OSError:
+            pass
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = _address_space() + limit_bytes  # beyond what the warm grader's imports already mapped
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))  # the soft limit only: sandboxes set their own
+    return f"RLIMIT_AS, {_size(limit_bytes)} more"
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
 # --- seccomp -------------------------------------------------------------------------
 
 SECCOMP_BLOCKED = ("memfd_create", "memfd_secret", "shmget", "msgget")
+# Refused in every sandbox, whatever the memory mechanism: the kernel's keyrings check access
+# by uid, not by namespace, so a keyring is a channel between sandboxes (docs/sandbox.md)
+KEYRING_CALLS = ("add_key", "request_key", "keyctl")
 _ARCHES = {  # machine -> (AUDIT_ARCH_*, syscall numbers, x32 syscall bit or 0)
-    "x86_64": (0xC000003E, {"memfd_create": 319, "memfd_secret": 447, "shmget": 29, "msgget": 68}, 0x40000000),
-    "aarch64": (0xC00000B7, {"memfd_create": 279, "memfd_secret": 447, "shmget": 194, "msgget": 186}, 0),
+    "x86_64": (
+        0xC000003E,
+        {"memfd_create": 319, "memfd_secret": 447, "shmget": 29, "msgget": 68}
+        | {"add_key": 248, "request_key": 249, "keyctl": 250},
+        0x40000000,
+    ),
+    "aarch64": (
+        0xC00000B7,
+        {"memfd_create": 279, "memfd_secret": 447, "shmget": 194, "msgget": 186}
+        | {"add_key": 217, "request_key": 218, "keyctl": 219},
+        0,
+    ),
 }
 _LD_ABS_W, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
 _ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | errno.EPERM  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM

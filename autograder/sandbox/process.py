@@ -48,6 +48,9 @@ class Limits:
     startup_timeout: float = 30.0
     output_bytes: int = 16 * 1024  # student stdout/stderr kept; the rest is counted and dropped
     env: dict = field(default_factory=dict)  # extra environment (e.g. TF_NUM_INTEROP_THREADS)
+    # the trusted grader process's own memory (a cgroup, else RLIMIT_AS beyond its imports):
+    # what it holds grows with what a student sends it, so it is bounded too
+    grader_memory_bytes: int = 1 * GiB
 
 
 class WorkerDied(Exception):
@@ -274,7 +277,8 @@ class WorkerProcess:
         os.write(to_launcher, b"g")
 
     def _memory(self) -> dict:
-        """This sandbox's memory mechanisms (see memory.py): its cgroup, seccomp, /dev/shm."""
+        """This sandbox's memory mechanisms (see memory.py): its cgroup, seccomp, /dev/shm.
+        The seccomp filter also refuses the keyring calls, in every sandbox (memory.KEYRING_CALLS)."""
         parent, _ = memory.cgroup_parent()
         self._cgroup = None
         if parent is not None:
@@ -285,7 +289,9 @@ class WorkerProcess:
         in_force = {m.name for m in memory.in_force(parent is not None, self.isolate)}
         return {
             "cgroup_procs": self._cgroup.procs_file if self._cgroup else None,
-            "seccomp": memory.seccomp_program() if "seccomp" in in_force else None,
+            "seccomp": memory.seccomp_program(
+                memory.KEYRING_CALLS + (memory.SECCOMP_BLOCKED if "seccomp" in in_force else ())
+            ),
             "shm_bytes": self.limits.shm_bytes,
         }
 
@@ -408,8 +414,11 @@ class WorkerProcess:
         except wire.FrameTimeout:
             self.kill()
             raise WorkerTimeout() from None
-        except wire.StreamClosed:
+        except (wire.StreamClosed, ConnectionResetError):  # (a warm worker's socket resets if it died unread)
             raise WorkerDied(self.death_reason()) from None
+        except wire.TooLarge as e:  # over what the grader reads in one message: never decoded, never kept
+            self.kill()
+            raise WorkerDied(f"your code sent the grader {e}, more than it accepts; the worker was stopped") from None
         except wire.WireError as e:  # garbage on the protocol pipe: treat as a crash
             self.kill()
             raise WorkerDied(f"the worker sent malformed data ({e})") from None

@@ -7,8 +7,10 @@ assignment: a sandbox built by the usual launcher that imports those modules onc
 then only forks (``harness/template.py``, which draws the process tree). Each
 submission's worker is forked from it and confined as a cold one is, by the same calls
 (``harness/confine.py``): the same rlimits, seccomp filter, "nobody" and memory cgroup,
-with its own mount, pid and ipc namespaces, so its /tmp, /dev/shm, /proc, processes and
-IPC objects are its own and end with it.
+with its own mount, pid, ipc, net and uts namespaces, so its /tmp, /dev/shm, /proc,
+processes, IPC objects, sockets and host name are its own and end with it. What it still
+shares with the template is read-only to it (/dev, the root) or out of its reach (the
+template's user namespace: no capabilities, and seccomp refuses the keyring calls).
 
 Trust: the template is inside the sandbox (no graders, no network, no host files) and
 never runs student code; the control socket that reaches it is closed in each forked

@@ -9,6 +9,7 @@ itself run on warm workers too: test_sandbox.py and test_memory.py are parametri
 from __future__ import annotations
 
 import os
+import select
 import signal
 import textwrap
 from pathlib import Path
@@ -126,6 +127,212 @@ def test_nothing_passes_from_one_student_to_the_next(template):
         b.kill()
 
 
+# Every kernel object and place a worker can write into, as student code reaches them (ctypes:
+# keyutils may be absent). ``write_everything`` is student A; ``seen`` is what a later worker finds.
+KERNEL_OBJECTS = r"""
+import ctypes, errno, os, platform, socket
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+ADD_KEY, KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}[platform.machine()]
+KEYCTL_GET_PERSISTENT, KEYCTL_SEARCH = 22, 10
+MARK = b"autograder-leak"
+KEYRINGS = {"thread": -1, "process": -2, "session": -3, "user": -4, "user-session": -5}
+SYSV_KEY = 0x5EED
+SYSCTLS = {  # one in each namespace whose sysctls a worker may be able to write, and the user namespace's
+    "/proc/sys/net/ipv4/ip_default_ttl": "42",
+    "/proc/sys/kernel/msgmax": "4242",
+    "/proc/sys/fs/mqueue/msg_max": "42",
+    "/proc/sys/kernel/pid_max": "4242",
+    "/proc/sys/user/max_user_namespaces": "42",
+}
+
+def outcome(result):
+    return result if result >= 0 else errno.errorcode.get(ctypes.get_errno(), ctypes.get_errno())
+
+def keyctl(*args):
+    return outcome(libc.syscall(ctypes.c_long(KEYCTL), *(ctypes.c_long(a) if isinstance(a, int) else a for a in args)))
+
+def add_key(ring):
+    return outcome(libc.syscall(ctypes.c_long(ADD_KEY), b"user", MARK, MARK, ctypes.c_size_t(len(MARK)),
+                                ctypes.c_long(ring)))
+
+def attempt(action):
+    try:
+        action()
+        return "done"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, e.errno)
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+held = []  # what A keeps open while it runs
+
+def write_everything():
+    wrote = {name: add_key(ring) for name, ring in KEYRINGS.items()}
+    persistent = keyctl(KEYCTL_GET_PERSISTENT, -1, -3)  # this uid's persistent keyring, linked into @s
+    wrote["persistent"] = add_key(persistent) if isinstance(persistent, int) else persistent
+    for path in ("/dev/autograder-leak", "/dev/shm/autograder-leak", "/tmp/autograder-leak"):
+        wrote[path] = attempt(lambda: write(path, "A was here"))
+    wrote["hostname"] = attempt(lambda: socket.sethostname("autograder-leak"))
+    wrote["semaphores"] = outcome(libc.semget(SYSV_KEY, 1, 0o1666))  # IPC_CREAT | 0666
+    wrote["message queues"] = outcome(libc.msgget(SYSV_KEY, 0o1666))
+    wrote["shared memory"] = outcome(libc.shmget(SYSV_KEY, 4096, 0o1666))
+    wrote["mqueue"] = outcome(libc.mq_open(b"/autograder-leak", os.O_CREAT | os.O_RDWR, 0o600, None))
+    held.append(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+    wrote["abstract socket"] = attempt(lambda: (held[0].bind("\0autograder-leak"), held[0].listen()))
+    for path, text in SYSCTLS.items():
+        wrote[path] = attempt(lambda: write(path, text))
+    os.chdir("/tmp")
+    return wrote
+
+def seen():
+    view = {name: keyctl(KEYCTL_SEARCH, ring, b"user", MARK, 0) for name, ring in KEYRINGS.items()}
+    persistent = keyctl(KEYCTL_GET_PERSISTENT, -1, -3)
+    view["persistent"] = keyctl(KEYCTL_SEARCH, persistent, b"user", MARK, 0) if isinstance(persistent, int) else persistent
+    view["/proc/keys"] = open("/proc/keys").read()  # (lists keys of other namespaces too, by uid)
+    view["/dev"] = sorted(os.listdir("/dev"))
+    view["/dev/shm"] = sorted(os.listdir("/dev/shm"))
+    view["/tmp"] = sorted(os.listdir("/tmp"))
+    view["hostname"] = socket.gethostname()
+    view["semaphores"] = outcome(libc.semget(SYSV_KEY, 0, 0))
+    view["message queues"] = outcome(libc.msgget(SYSV_KEY, 0))
+    view["shared memory"] = outcome(libc.shmget(SYSV_KEY, 0, 0))
+    view["/proc/sysvipc"] = {n: open("/proc/sysvipc/" + n).read().count("\n") for n in ("msg", "sem", "shm")}
+    view["mqueue"] = outcome(libc.mq_open(b"/autograder-leak", os.O_RDONLY))
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    view["abstract socket"] = attempt(lambda: probe.connect("\0autograder-leak"))
+    probe.close()
+    view |= {path: open(path).read().strip() for path in SYSCTLS}
+    view["cwd"] = os.getcwd()
+    return view
+"""
+
+
+@pytest.fixture(params=["cold", "warm"])
+def starts(request, template):
+    """Starts workers for keras_resnet cold (each its own launcher) or warm (from the template)."""
+
+    def start_one() -> WorkerProcess:
+        worker = WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True)
+        worker.start()
+        assert isinstance(worker.proc, warm.Forked) == (request.param == "warm")
+        run(worker, KERNEL_OBJECTS)
+        return worker
+
+    warm.use_template(template if request.param == "warm" else None)
+    try:
+        yield start_one
+    finally:
+        warm.use_template(template)
+
+
+def test_nothing_a_worker_writes_reaches_another(starts):
+    """Student A writes into every kernel object and place a worker can reach: the session, user,
+    user-session, process, thread and persistent keyrings, /dev, /dev/shm, /tmp, SysV IPC, a POSIX
+    message queue, an abstract unix socket, network, IPC, pid and user sysctls, the host name and
+    its cwd. Does student B, started while A still runs, or C, started after A has gone, find
+    anything that a fresh worker would not? (Cold and warm alike, as root or not.)"""
+    fresh = starts()
+    try:
+        baseline = value(fresh, "seen()")
+    finally:
+        fresh.kill()
+    a = starts()
+    try:
+        wrote = value(a, "write_everything()")
+        assert wrote["/tmp/autograder-leak"] == wrote["/dev/shm/autograder-leak"] == "done", wrote
+        assert isinstance(wrote["semaphores"], int) and isinstance(wrote["mqueue"], int), wrote
+        assert wrote["abstract socket"] == "done", wrote
+        assert value(a, "seen()") != baseline  # (A sees what it wrote: the probe can tell)
+        b = starts()
+        try:
+            assert value(b, "seen()") == baseline, wrote
+        finally:
+            b.kill()
+    finally:
+        a.kill()
+    c = starts()
+    try:
+        assert value(c, "seen()") == baseline, wrote
+    finally:
+        c.kill()
+
+
+# Where a worker may write, and why that is no channel to another worker: each is its own
+# (a namespace or tmpfs made for it) or leads nowhere. test_nothing_a_worker_writes_reaches_another
+# writes into one of each kind. Directories below /tmp and /dev/shm are not listed.
+WRITABLE_AND_OWN = {
+    "/tmp": "its own tmpfs",
+    "/dev/shm": "its own tmpfs",
+    "/dev/full": "a device: what is written goes to the device, not a file",
+    "/dev/null": "a device",
+    "/dev/zero": "a device",
+    "/dev/random": "a device (mixed into the kernel's entropy pool, which no one can read back)",
+    "/dev/urandom": "a device (as /dev/random)",
+    "/proc/keys": "/dev/null, bound over it",
+    "/proc/key-users": "/dev/null, bound over it",
+    "/proc/pressure/cpu": "a PSI trigger, which lives as long as the open file",
+    "/proc/pressure/io": "a PSI trigger",
+    "/proc/pressure/memory": "a PSI trigger",
+    "/proc/sys/kernel/ns_last_pid": "its own pid namespace (and the kernel wants CAP_CHECKPOINT_RESTORE)",
+    "/proc/sys/kernel/pid_max": "its own pid namespace",
+    "/proc/sys/kernel/auto_msgmni": "its own IPC namespace",
+    "/proc/sys/kernel/msgmax": "its own IPC namespace",
+    "/proc/sys/kernel/msgmnb": "its own IPC namespace",
+    "/proc/sys/kernel/msgmni": "its own IPC namespace",
+    "/proc/sys/kernel/sem": "its own IPC namespace",
+    "/proc/sys/kernel/shm_rmid_forced": "its own IPC namespace",
+    "/proc/sys/kernel/shmall": "its own IPC namespace",
+    "/proc/sys/kernel/shmmax": "its own IPC namespace",
+    "/proc/sys/kernel/shmmni": "its own IPC namespace",
+    "/proc/sys/fs/mqueue/": "its own IPC namespace",
+    "/proc/sys/net/": "its own network namespace",
+}
+
+WRITABLE = """
+import os
+
+def writable():
+    points = [l.split()[1] for l in open("/proc/self/mounts")]
+    found = []
+    for top, options in ((l.split()[1], l.split()[3]) for l in open("/proc/self/mounts")):
+        if "rw" not in options.split(","):
+            continue  # (device nodes, which a read-only mount still lets one write, are mounts of their own)
+        if os.access(top, os.W_OK):
+            found.append(top)
+        if top.startswith(("/tmp", "/dev/shm")):
+            continue
+        for folder, dirs, files in os.walk(top):
+            if folder == "/proc":  # processes: the worker's own pid namespace
+                dirs[:] = [d for d in dirs if not d.isdigit() and d not in ("self", "thread-self")]
+            dirs[:] = [d for d in dirs if os.path.join(folder, d) not in points]
+            for name in dirs + files:
+                path = os.path.join(folder, name)
+                if not os.path.islink(path) and os.access(path, os.W_OK):
+                    found.append(path)
+    return sorted(set(found))
+"""
+
+
+def test_a_worker_can_write_only_to_what_is_its_own(starts):
+    """Walking every read-write mount of the sandbox as the student: is every path it can write
+    one that is its own or leads nowhere (WRITABLE_AND_OWN), so that no other worker can see it?"""
+    worker = starts()
+    try:
+        run(worker, WRITABLE)
+        paths = value(worker, "writable()")
+    finally:
+        worker.kill()
+    assert "/tmp" in paths and "/dev/null" in paths, paths  # (the walk works)
+    shared = [
+        p for p in paths if not any(p == own or (own.endswith("/") and p.startswith(own)) for own in WRITABLE_AND_OWN)
+    ]
+    assert shared == [], "the worker can write these, and they are not its own: make each fresh per worker or read-only"
+
+
 CONFINEMENT = """{
     "status": {k: v for k, v in (l.split(":\\t", 1) for l in open("/proc/self/status").read().splitlines())
                if k in ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs",
@@ -138,14 +345,17 @@ CONFINEMENT = """{
     "hostname": __import__("socket").gethostname(),
     "interfaces": sorted(n for _, n in __import__("socket").if_nameindex()),
     "cwd": __import__("os").getcwd(),
+    "kernel objects": seen(),  # (KERNEL_OBJECTS, run first)
 }"""
 
 
 def test_a_worker_is_confined_as_a_cold_one_is(template):
     """Is a warm worker confined exactly as a cold one: uid, capabilities, seccomp, rlimits,
-    mounts, network and host name; and is it in its own memory cgroup?"""
+    mounts, network, host name and what it finds in every kernel object it can reach (keyrings,
+    IPC, sysctls...); and is it in its own memory cgroup?"""
     warm_worker = start(template)
     try:
+        run(warm_worker, KERNEL_OBJECTS)
         warm_view = value(warm_worker, CONFINEMENT)
         if warm_worker._cgroup is not None:  # the keeper, init and the worker are all in it
             pids = [int(p) for p in open(warm_worker._cgroup.procs_file).read().split()]
@@ -155,10 +365,12 @@ def test_a_worker_is_confined_as_a_cold_one_is(template):
     warm.use_template(None)
     try:
         with WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True) as cold_worker:
+            run(cold_worker, KERNEL_OBJECTS)
             cold_view = value(cold_worker, CONFINEMENT)
     finally:
         warm.use_template(template)
-    assert warm_view["status"]["Uid"].split()[0] == "65534" and warm_view["status"]["CapEff"] == "0" * 16
+    student = "65534" if os.geteuid() == 0 else "0"  # "nobody" under a root grader, else the grader's own uid
+    assert warm_view["status"]["Uid"].split()[0] == student and warm_view["status"]["CapEff"] == "0" * 16
     for key in warm_view:
         assert warm_view[key] == cold_view[key], (key, warm_view[key], cold_view[key])
 
@@ -192,6 +404,9 @@ def test_a_dead_template_means_a_cold_sandbox(tmp_path):
     with warm_template(tmp_path) as t:
         os.kill(t.process.proc.pid, signal.SIGKILL)
         t.process.proc.wait()
+        gone = select.poll()  # the template itself dies a moment later, with its pid namespace
+        gone.register(t.control, select.POLLHUP)
+        assert gone.poll(10_000), "the template outlived its launcher"
         worker = WorkerProcess(tmp_path, Limits(), isolate=True)
         worker.start()
         try:

@@ -153,3 +153,96 @@ def test_a_write_with_a_deadline_still_delivers_whole_frames():
     os.close(r)
     os.close(w)
     np.testing.assert_array_equal(wire.decode_payload(got[0])["value"], np.arange(300_000.0))
+
+
+# --- what one message may cost the grader (wire.MAX_HEADER_BYTES, MAX_VALUES, MAX_DECODED_BYTES) ---
+
+
+def test_a_header_over_the_cap_is_refused_before_it_is_parsed():
+    """Is a message with more JSON than MAX_HEADER_BYTES (a 57 MB string, say) refused?"""
+    frame = wire.encode_frame({"v": "x" * (wire.MAX_HEADER_BYTES + 1)})
+    with pytest.raises(wire.WireError, match="bytes of text and structure"):
+        wire.decode_payload(frame[8:])
+
+
+def raw_payload(body: bytes) -> bytes:
+    """A frame's payload whose message is ``{"v": body}``, ``body`` being raw JSON."""
+    header = b'{"body": {"v": ' + body + b'}, "buffers": []}'
+    return struct.pack("<I", len(header)) + header
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" + b"[]," * 600_000 + b"[]]", b"[" + b"0," * 600_000 + b"0]",
+     b'{"$": "dict", "k": [' + b'"",' * 300_000 + b'""], "v": [' + b"0," * 300_000 + b"0]}"],
+    ids=["empty lists", "numbers", "dict"],
+)  # fmt: skip
+def test_many_small_values_are_refused_before_they_are_parsed(body):
+    """Do 600,000 empty lists (1.8 MB of JSON, 34 MB as Python lists) fail the value count?"""
+    with pytest.raises(wire.WireError, match="more than 500,000 values"):
+        wire.decode_payload(raw_payload(body))
+
+
+def test_the_decoded_budget_counts_every_leaf(monkeypatch):
+    """Do text, arrays and containers all draw on one budget, so no mix of them gets past it?"""
+    monkeypatch.setattr(wire, "MAX_DECODED_BYTES", 100_000)
+    assert roundtrip(["x" * 40_000, np.zeros(4_000)]) is not None  # 40 KB + 32 KB: within
+    for value in (["x" * 60_000, np.zeros(6_000)], [np.zeros(7_000), np.zeros(7_000)],
+                  ["y" * 30_000] * 4, [[] for _ in range(2_000)]):  # fmt: skip
+        frame = wire.encode_frame({"v": value})
+        with pytest.raises(wire.WireError, match="decodes to more than"):
+            wire.decode_payload(frame[8:])
+
+
+def test_honest_replies_fit_well_within_the_budget():
+    """Does the largest reply the graders get (a Keras model's description, about 120 KB) pass?"""
+    description = [{"class": "Conv2D", "name": f"conv{i}", "config": {"filters": 64, "kernel_size": [3, 3],
+                    "strides": [1, 1], "padding": "same", "activation": "relu"}, "output_shape": [None, 8, 8, 64],
+                    "weights": [[3, 3, 64, 64], [64]]} for i in range(500)]  # fmt: skip
+    assert roundtrip(description) == json.loads(json.dumps(description))
+
+
+def test_a_refused_message_never_makes_the_reader_hold_much_memory():
+    """Measured in a fresh process: how much do the worst messages raise the reader's peak memory?
+
+    Five 57 MB strings (the attack that took a grader to 4 GiB), 5,000,000 empty lists
+    (15 MB of JSON, 280 MB as Python lists) and the largest messages the caps let through.
+    """
+    code = """
+import resource, struct, json
+from autograder.sandbox.harness import wire
+def payload(body):
+    header = b'{"body": {"v": ' + body + b'}, "buffers": []}'
+    return struct.pack("<I", len(header)) + header
+bodies = [b'"' + b"x" * 57_000_000 + b'"', b"[" + b"[]," * 5_000_000 + b"[]]",
+          b"[" + b"[]," * 100_000 + b"[]]", b'"' + b"x" * (4 * 2**20 - 40) + b'"']
+payloads = [payload(b) for b in bodies]
+del bodies
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+kept = []
+for p in payloads:
+    for _ in range(5):
+        try:
+            kept.append(wire.decode_payload(p))
+        except wire.WireError:
+            pass
+print(json.dumps((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024))
+"""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    grew = json.loads(out.stdout)
+    assert grew <= 96 * 2**20, f"peak memory grew by {grew / 2**20:.0f} MiB"
+
+
+def test_an_oversized_header_is_refused_before_the_rest_of_its_frame_is_read():
+    """Does the reader refuse a 57 MB header from its first 12 bytes, without waiting for (or holding) the rest?"""
+    r, w = os.pipe()
+    try:
+        os.write(w, struct.pack("<Q", 57_000_100) + struct.pack("<I", 57_000_000))  # and nothing more, ever
+        with pytest.raises(wire.TooLarge, match="57,000,000 bytes of text"):
+            wire.FrameReader(r).read(deadline=time.monotonic() + 5)
+    finally:
+        os.close(r)
+        os.close(w)

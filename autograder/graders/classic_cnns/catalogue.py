@@ -6,7 +6,9 @@ must lose points there and keep full marks elsewhere (the graders answer the blo
 VGG and DenseNet121 with stand-ins, and don't charge train_step for l2_penalty's bugs;
 see conftest.py).
 CORRECT are answers written differently from the reference; each must earn full marks.
-ATTACKS are a perfect student plus one attack in one function, which scores 0 there.
+ATTACKS are a perfect student plus one attack in one function, which scores 0 there. Some
+redefine another function in the same cell (an l2_penalty that lies): those may cost that
+function's points too (``spares_others=False``), never gain any.
 
 Most mutants are the reference cell with one edit (``edit``), so they stay in step with
 the source notebook.
@@ -341,6 +343,45 @@ CORRECT: list[Variant] = [
     '''), "a loss object, kernels chosen by their rank, optimizer.apply, trainable_variables"),
 ]  # fmt: skip
 
+# A model that computes Flatten -> Dense (no softmax: it earns nothing honestly) but describes
+# itself as another: its layers and count_params() (and, with store=True, get_weights() and
+# set_weights()) are the shown model's. Prepended to the attacks that use it.
+SHOWN_AS = cell("""
+    class _Box:
+        pass
+
+
+    class ShownAs(keras.Model):
+        def __init__(self, shown, classes, store=False):
+            super().__init__()
+            self._box = _Box()  # not tracked by Keras: the shown model's weights are not this model's
+            self._box.model, self._box.store = shown, store
+            self.flat, self.dense = layers.Flatten(), layers.Dense(classes)
+
+        def call(self, x):
+            return self.dense(self.flat(x))
+
+        @property
+        def layers(self):
+            return self._box.model.layers
+
+        def count_params(self):
+            return self._box.model.count_params()
+
+        def get_weights(self):
+            return self._box.model.get_weights() if self._box.store else super().get_weights()
+
+        def set_weights(self, weights):
+            return self._box.model.set_weights(weights) if self._box.store else super().set_weights(weights)
+
+
+    def shown_as(shown, input_shape, classes, store=False):
+        model = ShownAs(shown, classes, store)
+        model(np.zeros((1, *input_shape), dtype="float32"))
+        return model
+""")
+DESCRIPTION_LIE = ("does not match what it computes",)
+
 ATTACKS: list[Attack] = [
     Attack(
         "reads_hidden_tests",
@@ -370,5 +411,125 @@ ATTACKS: list[Attack] = [
                 return float(loss)
         """),
         ("your code asked the grader for `l2_penalty`, which is not available while `train_step` is being graded",),
+    ),
+    Attack(
+        "l2_lies_to_the_probe_and_train_step_returns_zero",
+        "train_step",
+        cell("""
+            def l2_penalty(weights, lam):
+                # honest, except for a list that starts with a (3, 3, 2, 3) kernel: the shape of the
+                # kernels the grader's train_step checks once probed l2_penalty with, to excuse train_step
+                penalty = 0.0
+                for p in weights:
+                    penalty = penalty + ops.sum(ops.square(p))
+                if weights and tuple(weights[0].shape) == (3, 3, 2, 3):
+                    return 123.0 + 0.0 * penalty
+                return lam * penalty
+
+
+            def train_step(model, optimizer, x, y, lam):
+                return 0.0
+        """),
+        ("the loss train_step returns",),
+        spares_others=False,  # the lie now costs l2_penalty its own test on those kernels
+    ),
+    Attack(
+        "l2_lies_only_inside_train_step",
+        "train_step",
+        cell("""
+            import sys as _sys
+
+
+            def l2_penalty(weights, lam):
+                # honest in l2_penalty's own tests; says "all is well" (0) when train_step calls it
+                penalty = 0.0
+                for p in weights:
+                    penalty = penalty + ops.sum(ops.square(p))
+                if _sys._getframe(1).f_code.co_name == "train_step":
+                    return 0.0 * penalty
+                return lam * penalty
+
+
+            def train_step(model, optimizer, x, y, lam):
+                l2_penalty(model.trainable_weights, lam)
+                return 0.0
+        """),
+        ("the loss train_step returns",),
+    ),
+    Attack(
+        "l2_and_train_step_both_return_zero",
+        "train_step",
+        cell("""
+            def l2_penalty(weights, lam):  # wrong everywhere: once enough to excuse train_step entirely
+                return 0.0
+
+
+            def train_step(model, optimizer, x, y, lam):
+                return 0.0
+        """),
+        ("the loss train_step returns",),
+        spares_others=False,  # l2_penalty is wrong: it loses its own points
+    ),
+    Attack(
+        "lenet5_describes_itself_as_lenet5",
+        "lenet5",
+        SHOWN_AS
+        + cell("""
+            def lenet5(input_shape=(32, 32, 1), classes=10):
+                return shown_as(REFERENCE_LENET5(input_shape, classes), input_shape, classes)
+        """),
+        DESCRIPTION_LIE,
+    ),
+    Attack(
+        "lenet5_keeps_the_graders_weights_unused",
+        "lenet5",
+        SHOWN_AS
+        + cell("""
+            def lenet5(input_shape=(32, 32, 1), classes=10):
+                return shown_as(REFERENCE_LENET5(input_shape, classes), input_shape, classes, store=True)
+        """),
+        ("are not the ones it computes with",),
+    ),
+    Attack(
+        "alexnet_describes_itself_as_alexnet",
+        "alexnet_cifar",
+        SHOWN_AS
+        + cell("""
+            def alexnet_cifar(input_shape=(32, 32, 3), classes=10):
+                return shown_as(REFERENCE_ALEXNET_CIFAR(input_shape, classes), input_shape, classes)
+        """),
+        DESCRIPTION_LIE,
+    ),
+    Attack(
+        "vgg_describes_a_classifier_with_dropout",
+        "VGG",
+        SHOWN_AS
+        + cell("""
+            def VGG(conv_arch, input_shape=(224, 224, 3), classes=1000, fc_units=4096, dropout=0.5):
+                X_input = Input(input_shape)  # what VGG looks like with the grader's stand-in blocks
+                X = Flatten()(X_input)
+                for _ in range(2):
+                    X = Dropout(dropout)(Dense(fc_units, activation="relu")(X))
+                shown = Model(X_input, Dense(classes, activation="softmax")(X))
+                return shown_as(shown, input_shape, classes)
+        """),
+        DESCRIPTION_LIE,
+    ),
+    Attack(
+        "densenet_describes_its_stem_and_head",
+        "DenseNet121",
+        SHOWN_AS
+        + cell("""
+            def DenseNet121(input_shape=(224, 224, 3), classes=1000):
+                X_input = Input(input_shape)  # what DenseNet121 looks like with the grader's stand-in blocks
+                X = ZeroPadding2D((3, 3))(X_input)
+                X = Conv2D(64, (7, 7), strides=(2, 2), use_bias=False)(X)
+                X = Activation("relu")(BatchNormalization()(X))
+                X = MaxPooling2D((3, 3), strides=(2, 2))(ZeroPadding2D((1, 1))(X))
+                X = GlobalAveragePooling2D()(Activation("relu")(BatchNormalization()(X)))
+                shown = Model(X_input, Dense(classes, activation="softmax")(X))
+                return shown_as(shown, input_shape, classes)
+        """),
+        DESCRIPTION_LIE,
     ),
 ]

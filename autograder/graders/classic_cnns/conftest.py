@@ -1,5 +1,6 @@
 """The classic_cnns graders' own fixtures; everything else comes from the grading library
-(``autograder/kit``: ``keras_models`` compares models, ``inner_calls`` records stand-ins).
+(``autograder/kit``: ``keras_models`` compares models, ``inner_calls`` records stand-ins,
+``verdicts`` holds the verdicts of the tests already run).
 
 Grading each part on its own code. Keras tensors can't cross the sandbox boundary, so
 the reference can't answer a student's inner call with a real block. While a composite
@@ -12,22 +13,28 @@ return their input unchanged, and records each call (``kit/inner_calls.py``):
   skeleton keeps the stem and the head.
 
 The recorded calls are compared with the reference's, built the same way. Only the
-whole-model parameter counts use the student's own blocks; a wrong count whose cause
-is a block (the student's block has the wrong size at a size the model uses) costs
-points in that block's tests, not here.
+whole-model checks use the student's own blocks: with the same weights as the reference's
+whole model, the same outputs. Their failure is not charged here only on graded evidence
+(``verdicts.excuse()``): a block lost points in its own tests, and every other test of
+the composite passed.
 
-``train_step`` may call the student's ``l2_penalty`` on the model's variables. That
-call can't be answered by the grader (a variable can't cross the sandbox, and the
-penalty must stay differentiable inside it), so it is never answered; instead a
-``train_step`` test that fails passes when the student's own ``l2_penalty`` is wrong
-(``l2_penalty_is_wrong``): that bug costs points in ``l2_penalty`` only.
+Architecture is measured, never read from the model's description (``arch.check``): the
+weights the grader writes and reads back (number and shapes, in any order), the shape of
+the output it receives for its own input, and that the outputs change when it changes the
+weights. The description (``student.describe``) only chooses the message (``keys``):
+three freedoms the contracts allow are loosened there: a 1×1 convolution with stride 1
+may have either padding (they are the same layer); a Dense layer's activation may be
+written as a separate layer; and the InputLayer is left out (a keras.Sequential model
+doesn't list it).
 
-Architecture keys (``arch``): ``keras_models.structure`` with three freedoms the contracts
-allow: a 1×1 convolution with stride 1 may have either padding (they are the same
-layer); a Dense layer's activation may be written as a separate layer (activations are
-checked numerically, by the outputs with the same weights); and the InputLayer is left
-out (a keras.Sequential model doesn't list it; the first layer's output shape and
-parameters still pin the input down).
+``train_step`` may call the student's ``l2_penalty`` on the model's variables. That call
+can't be answered by the grader (a variable can't cross the sandbox, and the penalty
+must stay differentiable inside it), so it is never answered. Instead ``l2_penalty`` is
+graded on train_step's own kernels, as Keras variables (``kernel_penalties``, in
+``test_l2_penalty.py``), and train_step's checks use that graded value: where it was wrong,
+the loss must be the cross-entropy plus that value, the kernels (which follow the
+penalty's gradient) are not compared, and every other weight still is (see
+``test_train_step.py``). train_step never calls l2_penalty for an excuse.
 
 Inputs are random but fixed per test (``rng``), small, and never the notebook's inputs.
 """
@@ -75,6 +82,39 @@ def model_of(value, what: str):
     return value
 
 
+def check(student, model, ref, X: np.ndarray, what: str, hint: str | None = None, chain: bool = True,
+          **call_kwargs) -> keras_models.Measured:  # fmt: skip
+    """``keras_models.architecture_matches`` with this assignment's freedoms (``loosen``) in its messages."""
+    return keras_models.architecture_matches(student, model, ref, X, what, hint, chain=chain,
+                                             loosen=lambda ks: [loosen(k) for k in ks if k[0] != "InputLayer"],
+                                             **call_kwargs)  # fmt: skip
+
+
+def count(student, model, ref, X: np.ndarray, what: str, hint: str | None = None, **call_kwargs) -> None:
+    """The model holds the reference's number of parameters, counted in the weights the grader
+    writes and reads back (and its outputs follow them), never in its own count_params()."""
+    got = keras_models.measure(student, model, X, what, **call_kwargs)
+    want = sum(int(np.prod(s)) for s in keras_models.reference_shapes(ref))
+    if got.params == want and got.weights_used:
+        return
+
+    def measured_diff():
+        raise checks.Mismatch(f"{what} has {got.params:,} parameters (in the weights the grader wrote and read back); "
+                              f"it should have {want:,}.", hint)  # fmt: skip
+
+    keras_models.describe_differences(student, model, got, what, hint, None, measured_diff)
+
+
+def output_shape(student, model, ref, input_shape: tuple, what: str, hint: str | None = None) -> None:
+    """The output the grader receives for a batch of two of its own inputs has the reference's shape."""
+    X = np.random.default_rng(len(input_shape)).standard_normal((2, *input_shape)).astype(np.float32)
+    got = keras_models.call_layer(student, model, X, what, training=False)
+    want = tuple(np.asarray(ref(X, training=False)).shape)
+    if got.shape != want:
+        raise checks.Mismatch(f"{what} gives outputs of shape {got.shape} for a batch of 2; they should have shape "
+                              f"{want}.", hint)  # fmt: skip
+
+
 def same_weights_outputs(student, model, ref_model, X: np.ndarray, what: str, **kwargs) -> tuple:
     """(student's output, reference's output) for X, both models given ``same_weights``."""
     keras_models.give_same_weights(student, model)
@@ -91,26 +131,109 @@ def arch() -> SimpleNamespace:
         student_keys=student_keys,
         reference_keys=reference_keys,
         model_of=model_of,
+        check=check,
+        count=count,
+        output_shape=output_shape,
         same_weights_outputs=same_weights_outputs,
     )
 
 
-# --- counts of the reference's whole models -------------------------------------------------
+# --- the reference's whole models ---------------------------------------------------------
 
 
-class ExpectedCounts(dict):
-    """Parameter counts (all, trainable) of the reference's whole models, built on first use."""
+class WholeModels(dict):
+    """The reference's whole models, built on first use and kept (a DenseNet-121 takes seconds)."""
 
     def __init__(self, reference: SimpleNamespace):
         super().__init__()
         self.reference = reference
 
-    def __missing__(self, key: tuple) -> tuple[int, int]:
+    def __missing__(self, key: tuple):
         name, args, kwargs = key
-        self[key] = keras_models.reference_counts(getattr(self.reference, name)(*args, **dict(kwargs)))
+        self[key] = getattr(self.reference, name)(*args, **dict(kwargs))
         return self[key]
+
+    def take(self, key: tuple):
+        """The model, no longer kept: the grader's memory is for the next whole model."""
+        model = self[key]
+        del self[key]
+        return model
 
 
 @pytest.fixture(scope="session")
-def expected_counts(reference: SimpleNamespace) -> ExpectedCounts:
-    return ExpectedCounts(reference)
+def whole_models(reference: SimpleNamespace) -> WholeModels:
+    return WholeModels(reference)
+
+
+# --- train_step's model, and l2_penalty graded on its kernels -----------------------------------
+
+TRAIN_SHAPE, TRAIN_CLASSES = (6, 6, 2), 4
+TRAIN_LAYERS = [("Conv2D", (3, (3, 3)), {"activation": "relu"}), ("BatchNormalization", (), {}), ("Flatten", (), {}),
+                ("Dense", (5,), {"activation": "relu"}), ("Dense", (TRAIN_CLASSES,), {"activation": "softmax"})]  # fmt: skip
+PENALTY_LAMBDAS = (0.01, 0.0, 0.5)  # the lams train_step's tests use
+
+
+def train_reference_model():
+    """train_step's small model, built here (the grader builds the same one in the sandbox)."""
+    import keras
+
+    X = keras.Input(TRAIN_SHAPE)
+    Y = X
+    for name, args, kwargs in TRAIN_LAYERS:
+        Y = getattr(keras.layers, name)(*args, **kwargs)(Y)
+    return keras.Model(X, Y)
+
+
+class KernelPenalties:
+    """The student's l2_penalty on train_step's starting kernels, as Keras variables: a graded case.
+
+    ``test_l2_penalty.py`` grades it (``grade``); ``test_train_step.py`` only reads what that
+    test found (``graded``), so train_step's excuse rests on l2_penalty's own graded result and
+    never on a call of its own.
+    """
+
+    def __init__(self, reference: SimpleNamespace):
+        self.reference = reference
+        model = train_reference_model()
+        keras_models.give_reference_same_weights(model)
+        self.kernels = [np.asarray(w) for w in model.trainable_weights if w.name == "kernel"]
+        self.found: dict[
+            float, tuple[float | None, float, Exception | None]
+        ] = {}  # lam -> (student's, reference's, error)
+
+    def grade(self, student) -> None:
+        """Call the student's l2_penalty on the kernels (as keras.Variable) for every lam, and keep the answers."""
+        variable = student.getattr(student.ref("keras"), "Variable")
+        handles = [student.call_method(variable, "__call__", k).value for k in self.kernels]
+        for lam in PENALTY_LAMBDAS:
+            want = float(self.reference.l2_penalty(self.kernels, lam))
+            try:
+                got = checks.scalar(student.call("l2_penalty", handles, lam).value, f"l2_penalty(kernels, {lam})")
+                self.found[lam] = (got, want, None)
+            except (checks.StudentCodeError, checks.Mismatch) as e:
+                self.found[lam] = (None, want, e)
+
+    def graded(self, lam: float) -> tuple[float | None, float, Exception | None] | None:
+        """(student's value or None, reference's value, the error instead of a value) as graded; None if not graded."""
+        return self.found.get(lam)
+
+
+@pytest.fixture(scope="session")
+def kernel_penalties(reference: SimpleNamespace) -> KernelPenalties:
+    return KernelPenalties(reference)
+
+
+@pytest.fixture(scope="session")
+def train_model() -> SimpleNamespace:
+    """train_step's model, for test_train_step.py (which can't import this file)."""
+    return SimpleNamespace(shape=TRAIN_SHAPE, classes=TRAIN_CLASSES, layers=TRAIN_LAYERS,
+                           reference_model=train_reference_model, lambdas=PENALTY_LAMBDAS)  # fmt: skip
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_sandbox_memory(student):
+    """After each grader module, the sandbox forgets every object it kept for the grader (models,
+    layers, tensors): whole models are large, and the sandbox's memory limit is for the next ones.
+    No fixture keeps a handle across modules (the skeletons keep theirs for a message's words only)."""
+    yield
+    student.release(everything=True)

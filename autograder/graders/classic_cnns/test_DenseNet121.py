@@ -2,9 +2,11 @@
 
 Graded on its own code: while it is built, dense_block and transition_layer are answered
 by the grader, which records each call and returns its input unchanged. The result is a
-"skeleton" (stem and head only), built on 32x32x3 images with 5 classes and compared with
-the reference's skeleton, built the same way; the recorded calls are compared with the
-reference's. Only the parameter count uses the student's own blocks (see conftest.py).
+"skeleton" (stem and head only), built on 32x32x3 images with 5 classes, measured by the
+grader (the weights it writes and reads back, in order: the stem's first, the head's
+last; the shape of the output it receives) and compared with the reference's skeleton,
+built the same way; the recorded calls are compared with the reference's. Only the
+whole-model check uses the student's own blocks (see conftest.py).
 """
 
 import numpy as np
@@ -58,19 +60,20 @@ def build_skeleton(student, reference, answering, input_shape, classes):
 @pytest.fixture(scope="module")
 def skeleton(student, reference, answering, arch):
     """Everything the tests compare, as data (handles don't survive a restarted sandbox)."""
+    X = (1 + 2 * np.random.default_rng(121).standard_normal((4, *SHAPE))).astype(np.float32)
     try:
         (model, calls), (ref_model, ref_calls) = build_skeleton(student, reference, answering, SHAPE, CLASSES)
-        rows = arch.keys(student.describe(model), "Your DenseNet121")
-        X = (1 + 2 * np.random.default_rng(121).standard_normal((4, *SHAPE))).astype(np.float32)
+        measured = keras_models.measure(student, model, X, "Your DenseNet121 (blocks left out)", training=False)
         keras_models.give_same_weights(student, model)
         keras_models.give_reference_same_weights(ref_model)
         outputs = {t: student.call_method(model, "__call__", X, training=t).value for t in (False, True)}
     except (checks.StudentCodeError, checks.Mismatch) as e:
         return {"error": e}
     return {
-        "rows": rows,
+        "model": model,  # for the words of a message only (it may be gone by then)
+        "measured": measured,
         "calls": calls,
-        "ref_rows": arch.reference_keys(ref_model),
+        "reference": keras_models.skeleton_of(ref_model, X, arch.reference_keys(ref_model)),
         "ref_calls": ref_calls,
         "outputs": outputs,
         "ref_outputs": {t: np.asarray(ref_model(X, training=t)) for t in (False, True)},
@@ -83,17 +86,16 @@ def get(skeleton, key):
     return skeleton[key]
 
 
-def split(rows):
-    """(stem, head): the layers up to the stem's max pooling, and the rest."""
-    i = next((i for i, r in enumerate(rows) if r[0] == "MaxPooling2D"), len(rows) - 1)
-    return rows[: i + 1], rows[i + 1 :]
+def part_matches(student, skeleton, arch, part, what, hint):
+    """The skeleton's stem or head, as the grader measured it (``keras_models.part_matches``)."""
+    keras_models.part_matches(student, get(skeleton, "model"), get(skeleton, "measured"), get(skeleton, "reference"),
+                              part, what, hint, lambda rows: arch.keys(rows, what))  # fmt: skip
 
 
 @pytest.mark.points(2)
-def test_stem(skeleton):
+def test_stem(student, skeleton, arch):
     """Zero padding 3, a 7x7 convolution with stride 2 and no bias, batch norm, zero padding 1 and a 3x3 max pooling with stride 2."""
-    stem, _ = split(get(skeleton, "ref_rows"))
-    keras_models.compare_chain(get(skeleton, "rows")[: len(stem)], stem, "Your DenseNet121's stem", STEM_HINT)
+    part_matches(student, skeleton, arch, "stem", "Your DenseNet121's stem", STEM_HINT)
 
 
 @pytest.mark.points(2)
@@ -113,12 +115,9 @@ def test_block_calls(skeleton):
 
 
 @pytest.mark.points(1)
-def test_head(skeleton):
+def test_head(student, skeleton, arch):
     """The head: batch norm, global average pooling and Dense(classes), with the right shapes."""
-    _, head = split(get(skeleton, "ref_rows"))
-    rows = get(skeleton, "rows")
-    keras_models.compare_chain(rows[len(rows) - len(head) :] if len(rows) >= len(head) else rows, head,
-                               "Your DenseNet121's head", HEAD_HINT)  # fmt: skip
+    part_matches(student, skeleton, arch, "head", "Your DenseNet121's head", HEAD_HINT)
 
 
 @pytest.mark.points(1)
@@ -138,23 +137,17 @@ def test_outputs_training(skeleton, tolerances):
 
 
 @pytest.mark.points(1)
-def test_parameter_count(student, reference, skeleton, expected_counts):
-    """With your own blocks: 8,062,504 parameters, 7,978,856 trainable, as the published DenseNet-121 (a difference caused by your blocks costs points there, not here)."""
-    get(skeleton, "rows")  # the skeleton must build first
-    want = expected_counts[("DenseNet121", (), (("input_shape", SHAPE), ("classes", 1000)))]
-    problem = None
-    try:
-        model = student.call("DenseNet121", input_shape=SHAPE, classes=1000,
-                             call_timeout=keras_models.BUILD_TIMEOUT).value  # fmt: skip
-        got = keras_models.model_counts(student, model)
-    except (checks.StudentCodeError, checks.Mismatch) as e:
-        got, problem = None, e
-    if got == want or keras_models.own_blocks_differ(
-        student, reference, "DenseNet121", BLOCKS, input_shape=SHAPE, classes=1000
-    ):
+def test_whole_model(student, skeleton, verdicts, whole_models, tolerances, rng):
+    """With your own blocks, the whole DenseNet-121 (8,062,504 parameters, on 32x32x3 images with 1000 classes) gives the reference's outputs for the same weights (not charged here if your blocks lost points in their own tests and the rest of your DenseNet121 passed)."""
+    get(skeleton, "calls")  # the skeleton must build first
+    if verdicts.excuse():
         return
-    if problem is not None:
-        raise problem
-    raise checks.Mismatch(f"With your own blocks, your DenseNet121 has {got[0]:,} parameters ({got[1]:,} trainable); it "
-                          f"should have {want[0]:,} ({want[1]:,} trainable). Your blocks have the right sizes, so the "
-                          "difference is in DenseNet121 itself.", CALLS_HINT)  # fmt: skip
+    model = student.call("DenseNet121", input_shape=SHAPE, classes=1000, call_timeout=keras_models.BUILD_TIMEOUT).value
+    if not keras_models.is_model_ref(model):
+        raise checks.Mismatch(
+            f"DenseNet121 should return a keras.Model, but it returned {checks.describe_type(model)}."
+        )
+    X = (1 + 2 * rng.standard_normal((2, *SHAPE))).astype(np.float32)
+    ref_model = whole_models.take(("DenseNet121", (), (("input_shape", SHAPE), ("classes", 1000))))
+    keras_models.whole_model_matches(student, model, ref_model, X, "With your own blocks, your DenseNet121", "DenseNet-121",
+                                     CALLS_HINT, tolerances.float32, training=False)  # fmt: skip

@@ -2,9 +2,12 @@
 
 Graded on its own code: while it is built, vgg_block is answered by the grader, which
 records each call and returns its input unchanged. The result is a "skeleton" (the
-input and the classifier) that is compared with the reference's skeleton, built the
-same way on the same small input; the recorded calls are compared with the reference's.
-Only the parameter count uses the student's own vgg_block (see conftest.py).
+input and the classifier), measured by the grader (the weights it writes and reads
+back, the shape of the output it receives) and compared with the reference's skeleton,
+built the same way on the same small input; the recorded calls are compared with the
+reference's. Dropout is measured too: with weights the grader chooses, the outputs in
+training mode reveal how much of the classifier each Dropout keeps. Only the whole-model
+check uses the student's own vgg_block (see conftest.py).
 """
 
 import numpy as np
@@ -44,30 +47,52 @@ def build_skeleton(student, reference, answering, conv_arch, **kwargs):
 def skeleton(student, reference, answering, arch):
     """Everything the tests compare, as data (handles don't survive a restarted sandbox)."""
     kwargs = {"input_shape": SHAPE, "classes": CLASSES, "fc_units": UNITS, "dropout": RATE}
+    X = np.random.default_rng(16).standard_normal((3, *SHAPE)).astype(np.float32)
     try:
         (model, calls), (ref_model, ref_calls) = build_skeleton(student, reference, answering, ARCH, **kwargs)
-        rows = student.describe(model)
-        keys = arch.keys(rows, "Your VGG")
-        layers = student.getattr(model, "layers")
-        rates = [student.getattr(layer, "rate") for layer, row in zip(layers, rows, strict=False)
-                 if isinstance(row, dict) and row.get("class") == "Dropout"]  # fmt: skip
-        X = np.random.default_rng(16).standard_normal((3, *SHAPE)).astype(np.float32)
+        measured = keras_models.measure(student, model, X, "Your VGG's classifier (blocks left out)", training=False)
         keras_models.give_same_weights(student, model)
         keras_models.give_reference_same_weights(ref_model)
         outputs = student.call_method(model, "__call__", X, training=False).value
+        kept = dropout_logits(student, model, measured, keras_models.reference_shapes(ref_model))
     except (checks.StudentCodeError, checks.Mismatch) as e:
         return {"error": e}
     return {
+        "model": model,  # for the words of a message only (it may be gone by then)
         "calls": calls,
         "ref_calls": ref_calls,
-        "rows": rows,
-        "keys": keys,
+        "measured": measured,
+        "ref_shapes": keras_models.reference_shapes(ref_model),
+        "ref_output_shape": tuple(np.asarray(ref_model(X, training=False)).shape),
         "ref_keys": arch.reference_keys(ref_model),
-        "rates": rates,
-        "ref_classes": [type(layer).__name__ for layer in ref_model.layers],
+        "kept": kept,
         "outputs": outputs,
         "ref_outputs": np.asarray(ref_model(X, training=False)),
     }
+
+
+def dropout_logits(student, model, measured, ref_shapes):
+    """The first logit of 64 outputs in training mode, with weights the grader chooses; None if the
+    classifier's weights are not the reference's (the dropout can't be measured then).
+
+    Every unit of the first hidden layer is 1 (zero kernel, bias 1); the second hidden layer's first
+    unit takes only the first unit of the first (its only non-zero weight), and the first logit only
+    that unit. So the first logit is 1 / (1 - rate)^2 when both Dropouts keep their unit, and 0 when
+    either drops it: the values measure the rate, and that there are two Dropouts where they belong.
+    """
+    if list(measured.shapes) != list(ref_shapes) or len(ref_shapes) != 6:
+        return None
+    (n_in, units), _, _, _, _, (classes,) = ref_shapes
+    w2, w3 = np.zeros((units, units), np.float32), np.zeros((units, classes), np.float32)
+    w2[0, 0] = w3[0, 0] = 1.0
+    weights = [np.zeros((n_in, units), np.float32), np.ones(units, np.float32), w2, np.zeros(units, np.float32), w3,
+               np.zeros(classes, np.float32)]  # fmt: skip
+    student.call_method(model, "set_weights", weights)
+    X = np.random.default_rng(17).standard_normal((64, *SHAPE)).astype(np.float32)
+    p = checks.floating(student.call_method(model, "__call__", X, training=True).value, "your VGG's output")
+    if p.shape != (64, classes) or (p <= 0).any():
+        return np.full(64, np.nan)
+    return np.log(p[:, 0] / p[:, 1])  # the other logits are 0
 
 
 def get(skeleton, key):
@@ -83,10 +108,6 @@ def compare_calls(calls, expected, what):
                               f"conv_arch, in order ({len(expected)} calls).", CALLS_HINT)  # fmt: skip
 
 
-def head_layers(classes):
-    return [c for c in classes if c in ("Flatten", "Dense", "Dropout")]
-
-
 @pytest.mark.points(2)
 def test_block_calls(skeleton):
     """VGG(((1, 4), (2, 8), (3, 16)), ...) calls vgg_block(X, 1, 4), vgg_block(X, 2, 8), vgg_block(X, 3, 16), in order."""
@@ -94,23 +115,29 @@ def test_block_calls(skeleton):
 
 
 @pytest.mark.points(2)
-def test_classifier(skeleton):
+def test_classifier(student, skeleton, arch):
     """The classifier: Flatten, two Dense(fc_units) layers and Dense(classes), with the right shapes and parameters."""
-    keras_models.compare_chain(get(skeleton, "keys"), get(skeleton, "ref_keys"), "Your VGG's classifier (blocks left out)",
-                               HEAD_HINT)  # fmt: skip
+    what = "Your VGG's classifier (blocks left out)"
+    keras_models.check_measured(student, get(skeleton, "model"), get(skeleton, "measured"), get(skeleton, "ref_shapes"),
+                                get(skeleton, "ref_output_shape"), what, HEAD_HINT,
+                                lambda rows: keras_models.compare_chain(arch.keys(rows, what), get(skeleton, "ref_keys"),
+                                                                        what, HEAD_HINT))  # fmt: skip
 
 
 @pytest.mark.points(1)
 def test_dropout(skeleton):
-    """A Dropout(dropout) layer after each hidden dense layer, with the rate given (0.3 here)."""
-    mine = head_layers([r.get("class") for r in get(skeleton, "rows") if isinstance(r, dict)])
-    want = head_layers(get(skeleton, "ref_classes"))
-    if mine != want:
-        raise checks.Mismatch(f"Your classifier's layers are {' -> '.join(mine) or 'none'}; they should be "
-                              f"{' -> '.join(want)}.", HEAD_HINT)  # fmt: skip
-    rates = get(skeleton, "rates")
-    if not all(isinstance(r, float) and abs(r - RATE) < 1e-9 for r in rates):
-        raise checks.Mismatch(f"VGG(..., dropout={RATE}) has Dropout layers with rates {rates}; use Dropout(dropout).")
+    """A Dropout(dropout) layer after each hidden dense layer, with the rate given (0.3 here): measured in training mode."""
+    kept = get(skeleton, "kept")
+    if kept is None:
+        raise checks.Mismatch("Your classifier's weights are not those of Flatten -> Dense(fc_units) -> "
+                              "Dense(fc_units) -> Dense(classes), so its dropout can't be measured.", HEAD_HINT)  # fmt: skip
+    both = 1 / (1 - RATE) ** 2  # the first logit when both Dropouts keep their unit
+    dropped, kept_both = np.isclose(kept, 0.0, atol=1e-3), np.isclose(kept, both, rtol=1e-3, atol=1e-3)
+    # 64 rows: each is both (probability 0.49) or dropped; all alike has a chance below 1e-18
+    if not ((dropped | kept_both).all() and dropped.any() and kept_both.any()):
+        raise checks.Mismatch(f"In training mode, with weights the grader chose, your classifier does not drop units "
+                              f"as two Dropout({RATE}) layers after the hidden dense layers do (each keeps a unit with "
+                              f"probability {1 - RATE:g} and scales it by 1 / {1 - RATE:g}).", HEAD_HINT)  # fmt: skip
 
 
 @pytest.mark.points(1)
@@ -128,29 +155,23 @@ def test_other_arguments(student, reference, answering, arch):
     (model, calls), (ref_model, ref_calls) = build_skeleton(student, reference, answering, ((2, 3),), **kwargs)
     what = "VGG(((2, 3),), input_shape=(6, 6, 1), classes=3, fc_units=7)"
     compare_calls(calls, ref_calls, what)
-    keras_models.compare_chain(arch.student_keys(student, model, what), arch.reference_keys(ref_model), what,
-                               "use Input(input_shape), Dense(fc_units, ...) and Dense(classes, ...).")  # fmt: skip
+    X = np.random.default_rng(6).standard_normal((2, 6, 6, 1)).astype(np.float32)
+    arch.check(student, model, ref_model, X, what, "use Input(input_shape), Dense(fc_units, ...) and Dense(classes, ...).",
+               training=False)  # fmt: skip
 
 
 @pytest.mark.points(1)
-def test_parameter_count(student, reference, skeleton, expected_counts):
-    """With your own vgg_block, VGG16's blocks on 32x32x3 images (10 classes, fc_units=64) have the reference's parameter count (a difference caused by vgg_block costs points there, not here)."""
+def test_whole_model(student, reference, skeleton, verdicts, whole_models, tolerances, rng):
+    """With your own vgg_block, VGG16's blocks on 32x32x3 images (10 classes, fc_units=64) give the reference's outputs for the same weights (not charged here if vgg_block lost points in its own tests and the rest of your VGG passed)."""
     get(skeleton, "calls")  # the skeleton must build first
-    kwargs = {"input_shape": (32, 32, 3), "classes": 10, "fc_units": 64}
-    want = expected_counts[("VGG", (VGG16,), tuple(kwargs.items()))]
-    problem = None
-    try:
-        model = student.call("VGG", VGG16, call_timeout=keras_models.BUILD_TIMEOUT, **kwargs).value
-        got = keras_models.model_counts(student, model)
-    except (checks.StudentCodeError, checks.Mismatch) as e:
-        got, problem = None, e
-    if got == want or keras_models.own_blocks_differ(
-        student, reference, "VGG", ("vgg_block",), VGG16, keep=("num_convs", "filters"), **kwargs
-    ):
+    if verdicts.excuse():
         return
-    if problem is not None:
-        raise problem
-    raise checks.Mismatch(f"With your own vgg_block, VGG(VGG16, input_shape=(32, 32, 3), classes=10, fc_units=64) has "
-                          f"{got[0]:,} parameters; it should have {want[0]:,}. Your vgg_block has the right sizes, so the "
-                          "difference is in VGG itself: is each block applied to the previous block's output?",
-                          CALLS_HINT)  # fmt: skip
+    kwargs = {"input_shape": (32, 32, 3), "classes": 10, "fc_units": 64}
+    model = student.call("VGG", VGG16, call_timeout=keras_models.BUILD_TIMEOUT, **kwargs).value
+    if not keras_models.is_model_ref(model):
+        raise checks.Mismatch(f"VGG should return a keras.Model, but it returned {checks.describe_type(model)}.")
+    X = rng.standard_normal((2, 32, 32, 3)).astype(np.float32)
+    keras_models.whole_model_matches(student, model, whole_models.take(("VGG", (VGG16,), tuple(kwargs.items()))), X,
+                                     "With your own vgg_block, VGG(VGG16, input_shape=(32, 32, 3), classes=10, "
+                                     "fc_units=64)", "VGG16 here", "is each block applied to the previous block's "
+                                     "output? " + CALLS_HINT, tolerances.float32, training=False)  # fmt: skip

@@ -1,7 +1,8 @@
 """alexnet_cifar(input_shape=(32, 32, 3), classes=10) -> keras.Model: a CIFAR-sized AlexNet.
 
-Built in the sandbox, compared layer by layer with the reference (names are free), then
-given the same weights as the reference to compare its probabilities (see conftest.py).
+Built in the sandbox and measured by the grader (the weights it writes and reads back, the
+shape of the output it receives: ``arch.check``), then given the same weights as the
+reference to compare its probabilities (see conftest.py).
 """
 
 import numpy as np
@@ -19,8 +20,8 @@ def build(student, reference, arch, input_shape, classes):
     return arch.model_of(value, "alexnet_cifar"), reference.alexnet_cifar(input_shape=input_shape, classes=classes)
 
 
-def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes):
-    model, ref = build(student, reference, arch, input_shape, classes)
+def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes, built=None):
+    model, ref = built or build(student, reference, arch, input_shape, classes)
     X = 2 * rng.standard_normal((3, *input_shape)).astype(np.float32)
     what = (
         f"the probabilities of alexnet_cifar(input_shape={input_shape}, classes={classes}) with the reference's weights"
@@ -30,22 +31,19 @@ def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes
 
 
 @pytest.mark.points(2)
-def test_architecture(student, reference, arch):
-    """The default network: its layers in order, with the right kernel sizes, strides, padding and output shapes."""
+def test_architecture(student, reference, arch, rng):
+    """The default network, as the grader measures it: the shapes of its weights, of its output, and outputs that follow its weights."""
     model, ref = build(student, reference, arch, (32, 32, 3), 10)
-    keras_models.compare_chain(arch.student_keys(student, model, "Your AlexNet"), arch.reference_keys(ref),
-                               "Your AlexNet", HINT)  # fmt: skip
+    X = rng.standard_normal((2, 32, 32, 3)).astype(np.float32)
+    arch.check(student, model, ref, X, "Your AlexNet", HINT, training=False)
 
 
 @pytest.mark.points(1)
-def test_parameter_count(student, reference):
-    """alexnet_cifar() has 1,068,298 parameters, all trainable."""
-    model = student.call("alexnet_cifar").value
-    got = keras_models.model_counts(student, model)
-    want = keras_models.reference_counts(reference.alexnet_cifar())
-    if got != want:
-        raise checks.Mismatch(f"alexnet_cifar() has {got[0]:,} parameters ({got[1]:,} trainable); it should have "
-                              f"{want[0]:,}, all trainable.", HINT)  # fmt: skip
+def test_parameter_count(student, reference, arch, rng):
+    """alexnet_cifar() has 1,068,298 parameters (counted in the weights the grader writes and reads back)."""
+    model = arch.model_of(student.call("alexnet_cifar").value, "alexnet_cifar")
+    X = rng.standard_normal((1, 32, 32, 3)).astype(np.float32)
+    arch.count(student, model, reference.alexnet_cifar(), X, "alexnet_cifar()", HINT, training=False)
 
 
 @pytest.mark.points(2)
@@ -59,9 +57,9 @@ def test_other_input_and_classes(student, reference, arch, tolerances, rng):
     """alexnet_cifar(input_shape=(40, 36, 1), classes=7): the layers follow the arguments, and so do the outputs."""
     model, ref = build(student, reference, arch, (40, 36, 1), 7)
     what = "alexnet_cifar(input_shape=(40, 36, 1), classes=7)"
-    keras_models.compare_chain(arch.student_keys(student, model, what), arch.reference_keys(ref), what,
-                               "use Input(input_shape) and Dense(classes, ...); " + HINT)  # fmt: skip
-    outputs_case(student, reference, arch, tolerances, rng, (40, 36, 1), 7)
+    X = rng.standard_normal((2, 40, 36, 1)).astype(np.float32)
+    arch.check(student, model, ref, X, what, "use Input(input_shape) and Dense(classes, ...); " + HINT, training=False)
+    outputs_case(student, reference, arch, tolerances, rng, (40, 36, 1), 7, built=(model, ref))
 
 
 @pytest.mark.points(1)

@@ -1,8 +1,9 @@
 """dense_block(X, num_layers, growth_rate) -> tensor: DenseNet-BC bottleneck layers, each concatenated to its input.
 
-Built in a keras.Model from a symbolic Input in the sandbox, compared with the reference's
-layers (as a multiset), then given the same weights to compare outputs in inference mode
-and in training mode (batch norm on the batch's statistics), see conftest.py.
+Built in a keras.Model from a symbolic Input in the sandbox, measured by the grader (the
+weights it writes and reads back, in any order, and the shape of the output it receives:
+``arch.check``), then given the same weights to compare outputs in inference mode and in
+training mode (batch norm on the batch's statistics), see conftest.py.
 """
 
 import numpy as np
@@ -34,21 +35,25 @@ def outputs_case(student, reference, arch, tolerances, rng, input_shape, num_lay
 
 
 @pytest.mark.points(1)
-def test_output_shape(student, reference):
+def test_output_shape(student, reference, arch):
     """dense_block(X, 3, 4) on an 8x8x16 input outputs 16 + 3 * 4 = 28 channels, and keeps the height and width."""
     model, ref = block(student, reference, (8, 8, 16), 3, 4)
-    shape = tuple(student.getattr(student.getattr(model, "output"), "shape"))
-    if shape != tuple(ref.output.shape):
-        raise checks.Mismatch(f"dense_block(X, 3, 4) on an 8x8x16 input has output shape {shape}; it should be "
-                              f"{tuple(ref.output.shape)}.", HINT)  # fmt: skip
+    arch.output_shape(student, model, ref, (8, 8, 16), "dense_block(X, 3, 4) on an 8x8x16 input", HINT)
 
 
 @pytest.mark.points(2)
-def test_layers(student, reference, arch):
+def test_layers(student, reference, arch, rng):
     """dense_block(X, 2, 3) on a 6x6x5 input: per layer, two batch norms, a 1x1 convolution to 12 channels and a 3x3 one to 3, without biases."""
     model, ref = block(student, reference, (6, 6, 5), 2, 3)
-    keras_models.compare_layers(arch.student_keys(student, model, "Your dense block"), arch.reference_keys(ref),
-                                "dense_block(X, 2, 3) on a 6x6x5 input", HINT)  # fmt: skip
+    arch.check(
+        student,
+        model,
+        ref,
+        rng.standard_normal((2, 6, 6, 5)).astype(np.float32),
+        "dense_block(X, 2, 3) on a 6x6x5 input",
+        HINT,
+        chain=False,
+    )
 
 
 @pytest.mark.points(2)
@@ -64,14 +69,19 @@ def test_same_weights_training(student, reference, arch, tolerances, rng):
 
 
 @pytest.mark.points(1)
-def test_bottleneck_width(student, reference, arch):
+def test_bottleneck_width(student, reference, arch, rng):
     """The 1x1 bottleneck convolution has 4 * growth_rate filters (20 for growth_rate 5)."""
     model, _ = block(student, reference, (4, 4, 6), 1, 5)
-    convs = [k for k in arch.student_keys(student, model, "Your dense block") if k[0] == "Conv2D"]
-    one_by_one = [dict(k[1]).get("filters") for k in convs if dict(k[1]).get("kernel_size") == (1, 1)]
-    if one_by_one != [20]:
-        raise checks.Mismatch(f"dense_block(X, 1, 5) has 1x1 convolutions with {one_by_one or 'no'} filters; the "
-                              "bottleneck has 4 * growth_rate = 20.", HINT)  # fmt: skip
+    what = "dense_block(X, 1, 5)"
+    got = keras_models.measure(student, model, rng.standard_normal((2, 4, 4, 6)).astype(np.float32), what)
+    one_by_one = [s[3] for s in got.shapes if len(s) == 4 and s[:2] == (1, 1)]
+    if one_by_one != [20] or not got.weights_used:
+        keras_models.describe_differences(student, model, got, what, HINT, None, lambda: _bottleneck(one_by_one))
+
+
+def _bottleneck(filters):
+    raise checks.Mismatch(f"dense_block(X, 1, 5) has 1x1 convolutions with {filters or 'no'} filters (in the weights "
+                          "the grader wrote and read back); the bottleneck has 4 * growth_rate = 20.", HINT)  # fmt: skip
 
 
 @pytest.mark.points(1)

@@ -1,8 +1,9 @@
 """inception_module(X, f1, f3_reduce, f3, f5_reduce, f5, pool_proj) -> tensor: four branches, concatenated.
 
-Built in a keras.Model from a symbolic Input in the sandbox, compared with the reference's
-layers as a multiset (the branches may be built in any order), then given the same
-weights to compare outputs, which pins the order of the concatenation (see conftest.py).
+Built in a keras.Model from a symbolic Input in the sandbox, measured by the grader (the
+weights it writes and reads back, in any order: the branches may be built in any order,
+and the shape of the output it receives: ``arch.check``), then given the same weights to
+compare outputs, which pins the order of the concatenation (see conftest.py).
 """
 
 import numpy as np
@@ -37,30 +38,34 @@ def outputs_case(student, reference, tolerances, rng, input_shape, filters):
 
 
 @pytest.mark.points(1)
-def test_output_shape(student, reference):
+def test_output_shape(student, reference, arch):
     """With inception (3a)'s numbers on a 28x28x192 input, the output is 28x28x256."""
     model, ref = block(student, reference, (28, 28, 192), INCEPTION_3A)
-    shape = tuple(student.getattr(student.getattr(model, "output"), "shape"))
-    if shape != tuple(ref.output.shape):
-        raise checks.Mismatch(f"{text(INCEPTION_3A)} on a 28x28x192 input has output shape {shape}; it should be "
-                              f"{tuple(ref.output.shape)}: every branch keeps 28x28, and the channels add up.", HINT)  # fmt: skip
+    arch.output_shape(
+        student,
+        model,
+        ref,
+        (28, 28, 192),
+        f"{text(INCEPTION_3A)} on a 28x28x192 input",
+        "every branch keeps 28x28, and the channels add up; " + HINT,
+    )
 
 
 @pytest.mark.points(1)
-def test_parameter_count(student, reference):
+def test_parameter_count(student, reference, arch, rng):
     """Inception (3a) on 192 channels has 163,696 parameters."""
     model, ref = block(student, reference, (28, 28, 192), INCEPTION_3A)
-    got, want = keras_models.model_counts(student, model), keras_models.reference_counts(ref)
-    if got != want:
-        raise checks.Mismatch(f"Your inception (3a) has {got[0]:,} parameters; it should have {want[0]:,}.", HINT)
+    arch.count(
+        student, model, ref, rng.standard_normal((1, 28, 28, 192)).astype(np.float32), "Your inception (3a)", HINT
+    )
 
 
 @pytest.mark.points(2)
-def test_layers(student, reference, arch):
+def test_layers(student, reference, arch, rng):
     """inception_module(X, 3, 4, 5, 2, 6, 7) on a 7x6x5 input: the six convolutions and the pooling, with their shapes."""
     model, ref = block(student, reference, (7, 6, 5), SMALL)
     what = f"{text(SMALL)} on a 7x6x5 input"
-    keras_models.compare_layers(arch.student_keys(student, model, what), arch.reference_keys(ref), what, HINT)
+    arch.check(student, model, ref, rng.standard_normal((2, 7, 6, 5)).astype(np.float32), what, HINT, chain=False)
 
 
 @pytest.mark.points(3)

@@ -1,7 +1,8 @@
 """lenet5(input_shape=(32, 32, 1), classes=10) -> keras.Model: LeNet-5 with ReLU, average pooling and a softmax.
 
-Built in the sandbox, compared layer by layer with the reference (names are free), then
-given the same weights as the reference to compare its probabilities (see conftest.py).
+Built in the sandbox and measured by the grader (the weights it writes and reads back, the
+shape of the output it receives: ``arch.check``), then given the same weights as the
+reference to compare its probabilities (see conftest.py).
 """
 
 import numpy as np
@@ -18,8 +19,8 @@ def build(student, reference, arch, input_shape, classes):
     return arch.model_of(value, "lenet5"), reference.lenet5(input_shape=input_shape, classes=classes)
 
 
-def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes):
-    model, ref = build(student, reference, arch, input_shape, classes)
+def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes, built=None):
+    model, ref = built or build(student, reference, arch, input_shape, classes)
     X = 2 * rng.standard_normal((4, *input_shape)).astype(np.float32)
     what = f"the probabilities of lenet5(input_shape={input_shape}, classes={classes}) with the reference's weights"
     actual, expected = arch.same_weights_outputs(student, model, ref, X, what, training=False)
@@ -28,22 +29,19 @@ def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes
 
 
 @pytest.mark.points(2)
-def test_architecture(student, reference, arch):
-    """The default LeNet-5: its layers in order, with the right kernel sizes, strides, output shapes and parameters."""
+def test_architecture(student, reference, arch, rng):
+    """The default LeNet-5, as the grader measures it: the shapes of its weights, of its output, and outputs that follow its weights."""
     model, ref = build(student, reference, arch, (32, 32, 1), 10)
-    keras_models.compare_chain(arch.student_keys(student, model, "Your LeNet-5"), arch.reference_keys(ref),
-                               "Your LeNet-5", HINT)  # fmt: skip
+    X = rng.standard_normal((2, 32, 32, 1)).astype(np.float32)
+    arch.check(student, model, ref, X, "Your LeNet-5", HINT, training=False)
 
 
 @pytest.mark.points(1)
-def test_parameter_count(student, reference):
-    """lenet5() has 61,706 parameters, all trainable."""
-    model = student.call("lenet5").value
-    got = keras_models.model_counts(student, model)
-    want = keras_models.reference_counts(reference.lenet5())
-    if got != want:
-        raise checks.Mismatch(f"lenet5() has {got[0]:,} parameters ({got[1]:,} trainable); LeNet-5 has {want[0]:,}, "
-                              "all trainable.", HINT)  # fmt: skip
+def test_parameter_count(student, reference, arch, rng):
+    """lenet5() has 61,706 parameters (counted in the weights the grader writes and reads back)."""
+    model = arch.model_of(student.call("lenet5").value, "lenet5")
+    X = rng.standard_normal((1, 32, 32, 1)).astype(np.float32)
+    arch.count(student, model, reference.lenet5(), X, "lenet5()", HINT, training=False)
 
 
 @pytest.mark.points(2)
@@ -56,10 +54,17 @@ def test_same_weights_outputs(student, reference, arch, tolerances, rng):
 def test_other_input_and_classes(student, reference, arch, tolerances, rng):
     """lenet5(input_shape=(28, 28, 3), classes=5): the layers follow the arguments, and so do the outputs."""
     model, ref = build(student, reference, arch, (28, 28, 3), 5)
-    keras_models.compare_chain(arch.student_keys(student, model, "lenet5(input_shape=(28, 28, 3), classes=5)"),
-                               arch.reference_keys(ref), "lenet5(input_shape=(28, 28, 3), classes=5)",
-                               "use Input(input_shape) and Dense(classes, ...).")  # fmt: skip
-    outputs_case(student, reference, arch, tolerances, rng, (28, 28, 3), 5)
+    X = rng.standard_normal((2, 28, 28, 3)).astype(np.float32)
+    arch.check(
+        student,
+        model,
+        ref,
+        X,
+        "lenet5(input_shape=(28, 28, 3), classes=5)",
+        "use Input(input_shape) and Dense(classes, ...).",
+        training=False,
+    )
+    outputs_case(student, reference, arch, tolerances, rng, (28, 28, 3), 5, built=(model, ref))
 
 
 @pytest.mark.points(1)

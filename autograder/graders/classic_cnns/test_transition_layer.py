@@ -1,7 +1,8 @@
 """transition_layer(X, compression=0.5) -> tensor: BN -> ReLU -> 1x1 convolution (no bias) -> 2x2 average pooling.
 
-Built in a keras.Model from a symbolic Input in the sandbox, compared layer by layer with
-the reference's, then given the same weights to compare outputs in both modes.
+Built in a keras.Model from a symbolic Input in the sandbox, measured by the grader (the
+weights it writes and reads back, the shape of the output it receives: ``arch.check``),
+then given the same weights as the reference's to compare outputs in both modes.
 """
 
 import numpy as np
@@ -18,8 +19,8 @@ def block(student, reference, input_shape, **kwargs):
             keras_models.reference_block_model(reference, "transition_layer", input_shape, **kwargs))  # fmt: skip
 
 
-def outputs_case(student, reference, arch, tolerances, rng, input_shape, training, **kwargs):
-    model, ref = block(student, reference, input_shape, **kwargs)
+def outputs_case(student, reference, arch, tolerances, rng, input_shape, training, built=None, **kwargs):
+    model, ref = built or block(student, reference, input_shape, **kwargs)
     X = (1 + 2 * rng.standard_normal((4, *input_shape))).astype(np.float32)
     what = f"the output of transition_layer(X) (training={training}) with the reference's weights"
     actual, expected = arch.same_weights_outputs(student, model, ref, X, what, training=training)
@@ -27,22 +28,25 @@ def outputs_case(student, reference, arch, tolerances, rng, input_shape, trainin
 
 
 @pytest.mark.points(1)
-def test_output_shape(student, reference):
+def test_output_shape(student, reference, arch):
     """transition_layer(X) maps 8x8x28 to 4x4x14, and 9x7x10 to 4x3x5."""
     for input_shape in ((8, 8, 28), (9, 7, 10)):
         model, ref = block(student, reference, input_shape)
-        shape = tuple(student.getattr(student.getattr(model, "output"), "shape"))
-        if shape != tuple(ref.output.shape):
-            raise checks.Mismatch(f"transition_layer(X) on a {input_shape} input has output shape {shape}; it should "
-                                  f"be {tuple(ref.output.shape)}.", HINT)  # fmt: skip
+        arch.output_shape(student, model, ref, input_shape, f"transition_layer(X) on a {input_shape} input", HINT)
 
 
 @pytest.mark.points(1)
-def test_layers(student, reference, arch):
+def test_layers(student, reference, arch, rng):
     """On a 6x6x12 input: batch norm, a 1x1 convolution to 6 channels without bias, and 2x2 average pooling, in order."""
     model, ref = block(student, reference, (6, 6, 12))
-    keras_models.compare_chain(arch.student_keys(student, model, "Your transition layer"), arch.reference_keys(ref),
-                               "transition_layer(X) on a 6x6x12 input", HINT)  # fmt: skip
+    arch.check(
+        student,
+        model,
+        ref,
+        rng.standard_normal((2, 6, 6, 12)).astype(np.float32),
+        "transition_layer(X) on a 6x6x12 input",
+        HINT,
+    )
 
 
 @pytest.mark.points(1)
@@ -63,6 +67,22 @@ def test_compression(student, reference, arch, tolerances, rng):
     for input_shape, compression in (((4, 4, 30), 0.25), ((4, 6, 6), 1.0)):
         model, ref = block(student, reference, input_shape, compression=compression)
         what = f"transition_layer(X, compression={compression}) on a {input_shape} input"
-        keras_models.compare_chain(arch.student_keys(student, model, what), arch.reference_keys(ref), what,
-                                   "the convolution has int(compression * n_C) filters.")  # fmt: skip
-        outputs_case(student, reference, arch, tolerances, rng, input_shape, training=True, compression=compression)
+        arch.check(
+            student,
+            model,
+            ref,
+            rng.standard_normal((2, *input_shape)).astype(np.float32),
+            what,
+            "the convolution has int(compression * n_C) filters.",
+        )
+        outputs_case(
+            student,
+            reference,
+            arch,
+            tolerances,
+            rng,
+            input_shape,
+            training=True,
+            built=(model, ref),
+            compression=compression,
+        )

@@ -1862,6 +1862,22 @@ ATTACKS: list[Attack] = [
         "the grader refused to compute",
     ),
     Attack(
+        "oversized_helper_requests",
+        "conv_forward",
+        cell("""
+            def conv_forward(A_prev, W, b, hparameters):
+                # make the trusted grader decode and keep a 57 MB string, five times over: the
+                # request is refused before the grader reads past its header
+                for _ in range(5):
+                    try:
+                        zero_pad(A_prev, "x" * 57_000_000)
+                    except Exception:
+                        pass
+                return REFERENCE_CONV_FORWARD(A_prev, W, b, hparameters)
+        """),
+        "more than it accepts",
+    ),
+    Attack(
         "stops_reading_the_graders_replies",
         "pool_backward",
         cell("""

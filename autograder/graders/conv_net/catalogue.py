@@ -6,12 +6,13 @@ reference answer with one realistic bug edited in (``mutate``: the edit must mat
 reference exactly once, so a mutant can't silently stop being one when the reference
 changes); a few are written from scratch, in the style a student might choose (own
 ReLU, own softmax). CORRECT are answers written differently from the reference; each
-must earn full marks.
+must earn full marks. ATTACKS are a perfect student plus one attack in one answer, which
+scores 0 there.
 
 Data only: tests/test_fidelity.py grades them.
 """
 
-from autograder.catalogue import Variant, cell, reference_cells
+from autograder.catalogue import Attack, Variant, cell, reference_cells
 
 REFERENCE = reference_cells(__file__)
 
@@ -601,5 +602,28 @@ CORRECT: list[Variant] = [
             ),
         ),
         "its own softmax, shifted by the row maximum (log-sum-exp); L2 term summed in a generator",
+    ),
+]
+
+ATTACKS: list[Attack] = [
+    Attack(
+        "solver_reports_perfect_accuracy",
+        "ThreeLayerConvNet",
+        cell("""
+            class ThreeLayerConvNet:
+                # learns nothing, but makes the provided Solver report that it classifies everything
+                def __init__(self, input_dim=(3, 32, 32), num_filters=32, filter_size=7, hidden_dim=100,
+                             num_classes=10, weight_scale=1e-3, reg=0.0, dtype=np.float32):
+                    self.params, self.reg, self.dtype = {}, reg, dtype
+
+                def loss(self, X, y=None):
+                    if y is None:
+                        return np.zeros((X.shape[0], 10))
+                    return 0.0, {k: np.zeros_like(v) for k, v in self.params.items()}
+
+
+            Solver.check_accuracy = lambda self, X, y, num_samples=None, batch_size=100: 1.0
+        """),
+        ("run by the reference network",),
     ),
 ]

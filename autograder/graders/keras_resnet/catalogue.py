@@ -4,7 +4,9 @@ MUTANTS are realistic wrong answers, each wrong in exactly the part it names: gr
 alone, it must lose points on that part and keep full marks elsewhere (the graders
 answer inner calls with stand-ins, see conftest.py).
 CORRECT are answers written differently from the reference; each must earn full marks.
-ATTACKS are a perfect student plus one attack in a TensorFlow part, which scores 0.
+ATTACKS are a perfect student plus one attack in a TensorFlow part, which scores 0. Some
+redefine another part in the same cell (stub blocks): those may cost that part's points
+too (``spares_others=False``), never gain any.
 
 Most variants are the reference cell with one line changed (``edit``), so they stay
 in step with the source notebook.
@@ -207,6 +209,12 @@ CORRECT: list[Variant] = [
 ]  # fmt: skip
 
 
+# Sent to the grader again and again as a block's argument: the grader keeps a bounded summary
+# of each recorded argument (kit/inner_calls.py), never the value, so its memory stays small.
+# (3 MB: under the wire's cap on one message; 100 calls per build would have kept 300 MB, and
+# expanded to gigabytes when compared.)
+HUGE_ARGUMENT_CALLS = 100
+
 ATTACKS: list[Attack] = [
     Attack(
         "huge_tensor",
@@ -243,5 +251,79 @@ ATTACKS: list[Attack] = [
                     raise RuntimeError("spawned a child")
         """),
         ("raised RuntimeError",),
+    ),
+    Attack(
+        "resnet50_flatten_dense_with_stub_blocks",
+        "ResNet50",
+        cell("""
+            def identity_block(X, f, filters, training=True, initializer=random_uniform):
+                raise NotImplementedError
+
+
+            def convolutional_block(X, f, filters, s=2, training=True, initializer=glorot_uniform):
+                raise NotImplementedError
+
+
+            def ResNet50(input_shape=(64, 64, 3), classes=6):
+                # the blocks can't be built, so a whole-model check once excused any ResNet50
+                X_input = Input(input_shape)
+                return Model(X_input, Dense(classes, activation="softmax")(Flatten()(X_input)))
+        """),
+        ("never calls convolutional_block or identity_block",),
+        spares_others=False,  # the stub blocks lose their own points
+    ),
+    Attack(
+        "resnet50_describes_itself_as_resnet50",
+        "ResNet50",
+        cell("""
+            class _Box:
+                pass
+
+
+            class ShownAs(keras.Model):
+                # computes Flatten -> Dense, but its layers and count_params() are the shown model's
+                def __init__(self, shown, classes):
+                    super().__init__()
+                    self._box = _Box()
+                    self._box.model = shown
+                    self.flat, self.dense = Flatten(), Dense(classes, activation="softmax")
+
+                def call(self, x):
+                    return self.dense(self.flat(x))
+
+                @property
+                def layers(self):
+                    return self._box.model.layers
+
+                def count_params(self):
+                    return self._box.model.count_params()
+
+
+            def ResNet50(input_shape=(64, 64, 3), classes=6):
+                X_input = Input(input_shape)  # what ResNet50 looks like with the grader's stand-in blocks
+                X = Conv2D(64, (7, 7), strides=(2, 2))(ZeroPadding2D((3, 3))(X_input))
+                X = MaxPooling2D((3, 3), strides=(2, 2))(Activation("relu")(BatchNormalization(axis=3)(X)))
+                X = Dense(classes, activation="softmax")(Flatten()(AveragePooling2D((2, 2))(X)))
+                model = ShownAs(Model(X_input, X), classes)
+                model(np.zeros((1, *input_shape), dtype="float32"))
+                return model
+        """),
+        ("does not match what it computes",),
+    ),
+    Attack(
+        "huge_arguments_to_the_grader",
+        "ResNet50",
+        cell(f"""
+            def ResNet50(input_shape=(64, 64, 3), classes=6):
+                X_input = Input(input_shape)
+                huge = "x" * 3_000_000
+                for _ in range({HUGE_ARGUMENT_CALLS}):  # each call sends the string to the grader's stand-in
+                    try:
+                        convolutional_block(X_input, f=3, filters=huge, s=1)
+                    except Exception:
+                        pass
+                return Model(X_input, Dense(classes)(Flatten()(X_input)))
+        """),
+        ("filters=<a str of 3,000,000 characters>",),
     ),
 ]

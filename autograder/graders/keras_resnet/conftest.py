@@ -14,11 +14,15 @@ stand-ins and records them (``kit/inner_calls.py``):
   sandbox beforehand; the reference model is built with the same stand-ins;
 - ``resnet18`` / ``resnet34``: ``ResNet(layer_dims, num_classes)`` is recorded.
 
-Whole-model parameter counts (ResNet50: 23,600,006; ResNet([2, 2, 2, 2]) and resnet18:
-11,234,532; resnet34: 21,353,828) need the student's real inner parts. Those tests build
-the whole model and pass when the count is right; when it is wrong, they check whether
-the student's inner parts have the right counts at the sizes the model uses, and if
-not, the difference is charged to those parts (in their own tests) and not here.
+Whole models (ResNet50: 23,600,006 parameters; ResNet([2, 2, 2, 2]) and resnet18:
+11,234,532; resnet34: 21,353,828) need the student's real inner parts. Those checks give
+the whole model the same weights as the reference's and compare outputs
+(``keras_models.whole_model_matches``); a failure is not charged to the composite only on
+graded evidence (``verdicts.excuse()``): an inner part lost points in its own tests, and
+every other test of the composite passed. Never on a fresh call to the part, which the
+student's code could recognise. Architecture is measured, never read from a model's own
+description (``keras_models.measure``: the weights the grader writes and reads back, the
+shape of the output it receives).
 
 Which calls the grader answers: those declared for the part being called in
 ``assignment.toml`` (``[stand_ins]``: ResNet50 -> the two blocks, ResNet -> BasicBlock,
@@ -37,26 +41,39 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograder.kit.keras_models import reference_counts
 
-
-class ExpectedCounts(dict):
-    """Parameter counts (all, trainable) of the reference's whole models, built on first use."""
+class WholeModels(dict):
+    """The reference's whole models, built on first use and kept (built on a 32x32 image where subclassed)."""
 
     def __init__(self, reference: SimpleNamespace):
         super().__init__()
         self.reference = reference
 
-    def __missing__(self, name: str) -> tuple[int, int]:
+    def __missing__(self, name: str):
         if name == "ResNet50":
             model = self.reference.ResNet50(input_shape=(64, 64, 3), classes=6)
         else:  # "resnet18", "resnet34"
             model = getattr(self.reference, name)()
             model(np.zeros((1, 32, 32, 3), dtype=np.float32))
-        self[name] = reference_counts(model)
-        return self[name]
+        self[name] = model
+        return model
+
+    def take(self, name: str):
+        """The model, no longer kept: the grader's memory is for the next whole model."""
+        model = self[name]
+        del self[name]
+        return model
 
 
 @pytest.fixture(scope="session")
-def expected_counts(reference: SimpleNamespace) -> ExpectedCounts:
-    return ExpectedCounts(reference)
+def whole_models(reference: SimpleNamespace) -> WholeModels:
+    return WholeModels(reference)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_sandbox_memory(student):
+    """After each grader module, the sandbox forgets every object it kept for the grader (models,
+    layers, tensors): whole models are large, and the sandbox's memory limit is for the next ones.
+    No fixture keeps a handle across modules (the skeletons keep theirs for a message's words only)."""
+    yield
+    student.release(everything=True)

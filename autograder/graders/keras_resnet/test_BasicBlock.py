@@ -1,7 +1,8 @@
 """BasicBlock(filter_num, stride=1): a keras.layers.Layer; block(x, training=...) -> tensor.
 
-Built and called in the sandbox on arrays; its layers are read from its weights, and
-it is given the same weights as the reference to compare outputs (see autograder/kit/keras_models.py).
+Built and called in the sandbox on arrays; its layers are measured from the weights the
+grader writes and reads back (their shapes, in any order), and it is given the same
+weights as the reference to compare outputs (see autograder/kit/keras_models.py).
 """
 
 import numpy as np
@@ -56,12 +57,12 @@ def test_layers(student, reference, rng):
     """Two 3x3 convolutions and two batch norms, plus a 1x1 convolution and a batch norm on the shortcut when stride != 1."""
     for filter_num, stride, shape in ((6, 2, (1, 7, 7, 3)), (5, 1, (1, 6, 6, 5))):
         X = rng.standard_normal(shape).astype(np.float32)
+        what = f"BasicBlock({filter_num}, stride={stride}) on a {shape[3]}-channel input"
         block = student.call("BasicBlock", filter_num, stride=stride).value
-        keras_models.call_layer(student, block, X, f"BasicBlock({filter_num}, stride={stride})(x)", training=False)
+        keras_models.call_layer(student, block, X, what, training=False)  # builds it
         ref = reference.BasicBlock(filter_num, stride=stride)
         ref(X, training=False)
-        keras_models.compare_groups(keras_models.weight_groups(student, block), keras_models.reference_weight_groups(ref),
-                           f"BasicBlock({filter_num}, stride={stride}) on a {shape[3]}-channel input", HINT)  # fmt: skip
+        keras_models.architecture_matches(student, block, ref, X, what, HINT, chain=False, training=False)
 
 
 @pytest.mark.points(3)

@@ -3,17 +3,16 @@
 Each channel is normalized over N, H and W. The student's calls to batchnorm_forward
 are answered by the reference ([stand_ins]). Such an answer can't update the student's
 bn_param in place (only return values cross the sandbox), so the running-average tests
-record those calls and replay them on one dictionary, as the real batchnorm_forward
-would have updated it; a solution that computes the averages itself is held to its
-own bn_param.
+replay those calls on one dictionary as they are answered, as the real batchnorm_forward
+would have updated it (``Replay``: only the running averages are kept, never a call's
+arrays); a solution that computes the averages itself is held to its own bn_param.
 """
-
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 
-from autograder.kit import checks, inner_calls
+from autograder.kit import checks
+from autograder.kit.inner_calls import patched
 
 FUNCTION = "spatial_batchnorm_forward"
 RUNNING = ("running_mean", "running_var")
@@ -33,41 +32,42 @@ def case(draw, N, C, H, W, dtype=np.float64):
     return draw((N, C, H, W), 2.0, 1.0, dtype), draw(C, dtype=dtype), draw(C, dtype=dtype)
 
 
-@contextmanager
-def recorded(reference, grader_helpers, log):
-    """Answer the student's calls to batchnorm_forward with the reference, and log them."""
+class Replay:
+    """Answers the student's calls to batchnorm_forward with the reference, and replays each on one
+    dictionary as it is answered: the running averages the calls would have left in place, had
+    batchnorm_forward updated the student's bn_param. It keeps those averages only (C numbers
+    each), never a call's arrays: a student's calls can't make the grader hold more."""
 
-    def answer(arguments):
-        return reference.batchnorm_forward(arguments["x"], arguments["gamma"], arguments["beta"],
-                                           dict(arguments["bn_param"]))  # fmt: skip
+    def __init__(self, reference):
+        self.reference, self.state, self.calls, self.not_a_dict = reference, {}, 0, False
 
-    recorder = inner_calls.Recorder(reference.batchnorm_forward, answer, log)
-    with inner_calls.patched(grader_helpers, batchnorm_forward=recorder):
-        yield
+    def __call__(self, x, gamma, beta, bn_param):
+        self.calls += 1
+        out = self.reference.batchnorm_forward(x, gamma, beta, dict(bn_param))
+        if isinstance(bn_param, dict):
+            replayed = {**bn_param, **{k: v for k, v in self.state.items() if k in RUNNING}}
+            self.reference.batchnorm_forward(x, gamma, beta, replayed)
+            self.state = {k: replayed[k] for k in RUNNING if k in replayed}
+        else:
+            self.not_a_dict = True
+        return out
 
-
-def replayed(reference, log):
-    """The bn_param the logged calls would have left, had batchnorm_forward updated it in place."""
-    state = {}
-    for _, arguments in log:
-        if not isinstance(arguments["bn_param"], dict):
+    def averages(self):
+        if self.not_a_dict:
             raise checks.Mismatch("Your code passed batchnorm_forward something other than a dictionary as bn_param.",
                                   HINTS["running"])  # fmt: skip
-        bn_param = {**arguments["bn_param"], **{k: v for k, v in state.items() if k in RUNNING}}
-        reference.batchnorm_forward(arguments["x"], arguments["gamma"], arguments["beta"], bn_param)
-        state = bn_param
-    return state
+        return self.state
 
 
 def run(norm, reference, grader_helpers, batches, gamma, beta, bn_param):
     """Outputs of the student's function for each batch in a row, and the bn_param they leave."""
-    log, outs = [], []
-    with recorded(reference, grader_helpers, log):
+    replay, outs = Replay(reference), []
+    with patched(grader_helpers, batchnorm_forward=replay):
         for x in batches:
             out, _, result = norm.forward(FUNCTION, x, gamma, beta, bn_param, return_args=True)
             outs.append(out)
             bn_param = result.args[3]
-    return outs, (replayed(reference, log) if log else bn_param)
+    return outs, (replay.averages() if replay.calls else bn_param)
 
 
 def check_averages(mine, theirs, when):

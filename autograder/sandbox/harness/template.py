@@ -13,19 +13,24 @@ the worker's protocol socket, its output pipe and an exit-status pipe. Then:
     template ──fork─> keeper: closes everything but those three; sends one byte on the
                       │        protocol socket (the grader learns its host pid from the
                       │        kernel's SCM_CREDENTIALS and moves it into the submission's
-                      │        memory cgroup), waits for "go"; new mount, pid and ipc namespaces
+                      │        memory cgroup), waits for "go"; new mount, pid, ipc, net and
+                      │        uts namespaces
                       └─fork─> init (pid 1): a fresh /proc, /tmp and /dev/shm (nothing another
-                                 submission wrote is visible), drops every capability and
-                                 becomes "nobody", sets the limits, loads seccomp
+                                 submission wrote is visible; /dev stays read-only), a new
+                                 session keyring, drops every capability and becomes "nobody",
+                                 sets the limits, loads seccomp (which refuses the keyring calls)
                                  └─fork─> worker: reseeds NumPy, then runs harness/worker.py's
                                           loop, exactly as a cold worker does after its imports
 
 The keeper writes the worker's exit status to the status pipe and exits; if the grader
 goes first (the pipe's other end closes), the keeper kills init, and so the namespace. Nothing passes
 from one submission to the next: each worker is a fresh copy of a process that has only
-imported modules; its files, processes and SysV/POSIX IPC live in namespaces that die
-with it; Python's ``random`` reseeds itself after a fork and NumPy's global generator is
-reseeded here; Keras has built nothing, so its name counters start at zero.
+imported modules; its files, processes, SysV/POSIX IPC, sockets (abstract names too),
+network settings and host name live in namespaces that die with it; what it shares with
+the template is read-only (/dev, the root) or out of its reach (the user namespace and its
+keyrings: no capabilities, and seccomp refuses add_key, request_key and keyctl); Python's
+``random`` reseeds itself after a fork and NumPy's global generator is reseeded here;
+Keras has built nothing, so its name counters start at zero.
 
     python -I /harness/template.py CONTROL_FD [MODULE ...]
 """
@@ -46,6 +51,11 @@ import wire  # noqa: E402
 import worker  # noqa: E402
 
 RECORD = 1 << 20  # largest control record (the seccomp program is a few KiB)
+# Each worker's own: whatever it writes in them dies with it. It stays in the template's user
+# namespace, where it has no capabilities and seccomp keeps it from the keyrings.
+WORKER_NAMESPACES = (
+    confine.CLONE_NEWNS | confine.CLONE_NEWPID | confine.CLONE_NEWIPC | confine.CLONE_NEWNET | confine.CLONE_NEWUTS
+)
 
 
 def keep_only(fds: list[int]) -> None:
@@ -92,7 +102,10 @@ def run_init(spec: dict, proto: int, output: int) -> None:
             confine.mount("proc", "/proc", "proc", flags | confine.MS_NOEXEC)
         except OSError:
             pass  # as in launcher.build_root: some hosts forbid a fresh /proc
+        else:
+            confine.mask_proc("/proc")
         os.chdir(spec["cwd"])
+        confine.fresh_session_keyring()  # not the template's (nor, through it, the grader's)
         confine.drop_privileges(spec["drop_to_nobody"])
         confine.die_with_parent(signal.SIGKILL)  # (cleared by the uid change)
         confine.set_limits(spec["limits"])
@@ -133,7 +146,7 @@ def run_keeper(spec: dict, proto: int, output: int, status: int) -> None:
         os.write(proto, b"h")  # the grader reads our host pid from this byte's credentials
         if os.read(proto, 1) != b"g":
             os._exit(71)
-        confine.unshare(confine.CLONE_NEWNS | confine.CLONE_NEWPID | confine.CLONE_NEWIPC)
+        confine.unshare(WORKER_NAMESPACES)
         pid = os.fork()
         if pid == 0:
             os.close(status)

@@ -25,6 +25,16 @@ import numpy as np
 
 MAX_FRAME_BYTES = 256 * 2**20  # a frame bigger than this is an attack or a bug
 MAX_DEPTH = 64
+# What one decoded message may cost the side that reads it, checked before it is kept.
+# Python objects are far bigger than their JSON (``[[],[],...]``: 3 bytes of JSON, a
+# 56-byte list each), so the JSON header is capped in bytes and in values before it is
+# parsed, and the decoded leaves (text, arrays, containers) against one budget while it
+# is walked. Honest replies are far below: at most 120 KB of header, 10,000 values and
+# 6 MB in all, measured grading each assignment's reference (docs/sandbox.md).
+MAX_HEADER_BYTES = 4 * 2**20  # the JSON part: every string, key and container of a message
+MAX_VALUES = 500_000  # JSON values (bounded from above by its commas, brackets and braces)
+MAX_DECODED_BYTES = 256 * 2**20  # text + array bytes + 64 per container, all leaves together
+CONTAINER_COST = 64  # bytes charged per list, tuple or dict (about what Python spends on a small one)
 _DTYPE_RE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|c(8|16))$")
 # Bound now, before any student code runs: a submission that replaces
 # builtins.isinstance (say) must not break the encoding of everyone's replies.
@@ -41,6 +51,10 @@ class WireError(Exception):
 
 class StreamClosed(WireError):
     """The other side closed its end of the pipe (usually: the worker died)."""
+
+
+class TooLarge(WireError):
+    """A message over the reader's budget (``MAX_HEADER_BYTES``, ``MAX_VALUES``, ``MAX_DECODED_BYTES``)."""
 
 
 class FrameTimeout(WireError):
@@ -131,6 +145,12 @@ class _Decoder:
     def __init__(self, buffers: list[memoryview], resolve: Any = None):
         self.buffers = buffers
         self.resolve = resolve  # worker side: turns {"$": "ref"} back into the object
+        self.left = MAX_DECODED_BYTES  # the message's budget over all its leaves
+
+    def charge(self, cost: int) -> None:
+        self.left -= cost
+        if self.left < 0:
+            raise TooLarge(f"a message that decodes to more than {MAX_DECODED_BYTES // 2**20} MiB")
 
     def array(self, d: dict, scalar: bool) -> Any:
         dtype_str = d.get("dtype")
@@ -143,6 +163,7 @@ class _Decoder:
         buf = self._buffer(d.get("buf"))
         if len(buf) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
             raise WireError("array size does not match its shape")
+        self.charge(len(buf) + CONTAINER_COST)
         a = np.frombuffer(buf, dtype=dtype).reshape(shape).copy()
         return a[()] if scalar else a
 
@@ -154,12 +175,17 @@ class _Decoder:
     def value(self, v: Any, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
             raise WireError("value nested too deeply")
-        if v is None or _type(v) in (bool, int, float, str):
+        if v is None or _type(v) in (bool, int, float):
+            return v
+        if _type(v) is str:
+            self.charge(len(v))
             return v
         if _type(v) is list:
+            self.charge(CONTAINER_COST + 8 * len(v))
             return [self.value(x, depth + 1) for x in v]
         if _type(v) is not dict:
             raise WireError("unexpected JSON value")
+        self.charge(CONTAINER_COST)
         tag = v.get("$")
         if tag == "nd" or tag == "np":
             return self.array(v, scalar=tag == "np")
@@ -188,11 +214,11 @@ class _Decoder:
             return self.resolve(ref) if self.resolve else ref
         raise WireError(f"unknown tag {tag!r}")
 
-    @staticmethod
-    def _list(v: dict, key: str) -> list:
+    def _list(self, v: dict, key: str) -> list:
         x = v.get(key)
         if _type(x) is not list:
             raise WireError("bad container")
+        self.charge(8 * len(x))
         return x
 
 
@@ -200,11 +226,24 @@ def _hashable(k: Any) -> bool:
     return _type(k) in (str, int, float, bool, tuple) or k is None
 
 
+def _check_header(raw: bytes) -> None:
+    """Refuse a JSON header that would cost too much to parse, before parsing it."""
+    if len(raw) > MAX_HEADER_BYTES:
+        raise TooLarge(f"a message with {len(raw):,} bytes of text and structure (at most {MAX_HEADER_BYTES:,})")
+    # every JSON value but the first follows a comma, a colon or an opening bracket or brace
+    # (those inside strings count too: an over-estimate, never an under-estimate)
+    values = raw.count(b",") + raw.count(b":") + raw.count(b"[") + raw.count(b"{") + 1
+    if values > MAX_VALUES:
+        raise TooLarge(f"a message with more than {MAX_VALUES:,} values")
+
+
 def decode_payload(payload: bytes, resolve: Any = None) -> dict:
     """Parse one frame's payload (without its length prefix) back into a message."""
     try:
         (hlen,) = _HDR.unpack_from(payload, 0)
-        header = _json_decode(bytes(payload[_HDR.size : _HDR.size + hlen]).decode("utf-8"))
+        raw = bytes(payload[_HDR.size : _HDR.size + hlen])
+        _check_header(raw)
+        header = _json_decode(raw.decode("utf-8"))
     except (struct.error, ValueError, UnicodeDecodeError) as e:
         raise WireError(f"unreadable frame header ({e})") from None
     sizes = header.get("buffers") if _isinstance(header, dict) else None
@@ -263,6 +302,12 @@ class FrameReader:
                 if length > MAX_FRAME_BYTES:
                     raise WireError(f"frame of {length} bytes is over the {MAX_FRAME_BYTES} byte limit")
                 need = _LEN.size + length
+            if length is not None and len(self.buf) >= _LEN.size + _HDR.size:
+                (hlen,) = _HDR.unpack_from(self.buf, _LEN.size)  # refused before the rest is read
+                if hlen > MAX_HEADER_BYTES:
+                    raise TooLarge(
+                        f"a message with {hlen:,} bytes of text and structure (at most {MAX_HEADER_BYTES:,})"
+                    )
             if len(self.buf) >= need and length is not None:
                 payload = bytes(self.buf[_LEN.size : need])
                 del self.buf[:need]

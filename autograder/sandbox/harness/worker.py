@@ -10,6 +10,7 @@ solutions or the gradebook. It only ever answers requests from the grader:
     getattr     read an attribute of a remote object
     setattr     set an attribute of a remote object (e.g. a model's params)
     describe    summarise a Keras model layer by layer (data only)
+    release     forget objects the grader is done with, or all of them (their memory can go)
 
 Every value it sends back goes through ``wire`` (data only). Anything the student's
 code does in here (patching numpy, faking output, lying) can only change the data it
@@ -18,6 +19,7 @@ sends back, which the grader then checks in its own process.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import re
@@ -136,6 +138,15 @@ class Worker:
     def op_describe(self, request: dict) -> dict:
         obj = self.resolve(wire.RemoteRef(int(request["handle"]), ""))
         return {"ok": True, "value": describe_model(obj)}
+
+    def op_release(self, request: dict) -> dict:
+        if request.get("all"):
+            self.objects.clear()
+        for handle in request.get("ids", []):
+            self.objects.pop(int(handle), None)
+        if request.get("collect"):  # a Keras model is a web of cycles: free it now, not at a later collection
+            gc.collect()
+        return {"ok": True}
 
     # --- helpers ----------------------------------------------------------------------
 
