@@ -137,7 +137,7 @@ class GradingRun:
         self.records: dict[str, dict] = {}
         self.session: StudentSession | None = None
         self.bad_input: list[str] = []
-        self.out_of_memory = False  # a MemoryError in the grader (RLIMIT_AS): no scores at all
+        self.out_of_memory = False  # a MemoryError in the grader (RLIMIT_DATA): no scores at all
 
     # --- the submission ---------------------------------------------------------------
 

@@ -308,6 +308,15 @@ class StudentSession:
         worker = self.ensure_started()
         return self._request("describe", worker, {"op": "describe", "handle": obj.id}, "describe").get("value")
 
+    def fill_weights(self, obj: RemoteRef, shapes: list[tuple], salt: int = 0) -> dict:
+        """Give a model in the sandbox the grader's weights for ``shapes`` (``harness/weights.py``),
+        made in the worker: ``{"filled": True}``, or ``{"filled": False, "shapes": [...]}`` with the
+        shapes the model says it holds (for a message, never for points)."""
+        worker = self.ensure_started()
+        message = {"op": "fill_weights", "handle": obj.id, "shapes": [list(s) for s in shapes], "salt": salt}
+        reply = self._request("set_weights", worker, message, f"{obj.type.rsplit('.', 1)[-1]}.set_weights")
+        return {"filled": reply.get("filled") is True, "shapes": reply.get("shapes")}
+
     def release(self, *objs: Any, everything: bool = False) -> None:
         """Let the worker drop objects the graders are done with, if it still runs: ``objs`` (a whole
         model: freed at once, with a garbage collection in the worker), or ``everything`` it holds for

@@ -3,7 +3,7 @@ costs only its own grading (memory.bound_grader, grading.grader_memory).
 
 The course is a copy whose grader limit is 128 MiB (an honest cnn_step_by_step grading
 adds about 10 MiB); the hostile student's zero_pad returns 200 MB, which the grader has
-to read. Graded through the CLI, with a memory cgroup and with RLIMIT_AS alone.
+to read. Graded through the CLI, with a memory cgroup and with RLIMIT_DATA alone.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import pytest
 
 from ..assignments import Assignment, load_reference
 from .inner_calls import Answering
+from .reference_store import ReferenceStore
 from .tolerances import Tolerances
 
 pytest_plugins = ("autograder.kit.verdicts",)  # the ``verdicts`` fixture, and parts' tests run first
@@ -44,6 +45,12 @@ def assignment(request: pytest.FixtureRequest) -> Assignment:
 def reference(assignment: Assignment) -> SimpleNamespace:
     """The source notebook's set-up and answer cells, run in this (grader) process."""
     return load_reference(assignment)
+
+
+@pytest.fixture(scope="session")
+def reference_store(assignment: Assignment) -> ReferenceStore:
+    """Reference results that are the same for every student, kept for the course (``reference_store.py``)."""
+    return ReferenceStore(assignment)
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,6 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import re  # noqa: E402
-import zlib  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -48,6 +47,7 @@ from typing import Any, NoReturn  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from ..sandbox.harness.weights import same_weights  # noqa: E402
 from ..sandbox.harness.wire import RemoteRef  # noqa: E402
 from . import checks  # noqa: E402
 
@@ -69,28 +69,6 @@ STRUCTURAL = (
 
 
 # --- same weights ------------------------------------------------------------------------
-
-
-def same_weights(shapes: list[tuple], salt: int = 0) -> list[np.ndarray]:
-    """Weights that depend only on each array's shape (and ``salt``, for a second, different set).
-
-    1-d arrays (biases, batch norm's gamma, beta, moving mean and variance) are in
-    [0.5, 1.5], so every variance is positive; kernels are N(0, 1 / fan_in). Arrays of
-    the same shape are one array, made once (a ResNet repeats its shapes many times).
-    """
-    made: dict[tuple, np.ndarray] = {}
-    out = []
-    for shape in shapes:
-        shape = tuple(int(n) for n in shape)
-        if shape not in made:
-            rng = np.random.default_rng(zlib.crc32((repr(shape) + ("" if not salt else f"/{salt}")).encode()))
-            if len(shape) <= 1:
-                made[shape] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
-            else:
-                fan_in = int(np.prod(shape[:-1]))
-                made[shape] = (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
-        out.append(made[shape])
-    return out
 
 
 def weight_arrays(student, model: RemoteRef, what: str) -> list[np.ndarray]:
@@ -463,76 +441,65 @@ def block_matches_reference(student, reference, rng, name: str, input_shape: tup
     checks.close(actual, np.asarray(ref_model(X)), what, hint=hint, layout=IMAGE_LAYOUT, **tol)
 
 
-# A whole model's weights are written in one set_weights() up to this size, and one variable at
-# a time beyond it: a message of 90 MB (ResNet50's weights) takes two to three times that in the
-# sandbox while it is read and assigned, which its 2 GiB address space, already holding
-# TensorFlow and the model, can't spare.
-BULK_BYTES = 32 * 2**20
+@dataclass(frozen=True)
+class Expected:
+    """What a whole reference model gives: its weights' shapes, and its output for the grader's
+    weights (``same_weights``) on one input."""
+
+    shapes: list[tuple]
+    output: np.ndarray
 
 
-def model_variables(student, model: RemoteRef, what: str) -> list[RemoteRef]:
-    """Handles to the model's variables (``model.weights``), in ``get_weights()`` order."""
-    variables = student.getattr(model, "weights")
-    if not isinstance(variables, list) or not all(isinstance(v, RemoteRef) for v in variables):
-        raise checks.Mismatch(f"{what}: its `weights` are not a list of Keras variables.")
-    return variables
+class WholeModels:
+    """The reference's whole models, as the whole-model checks need them (``whole_model_matches``).
+
+    ``expected(key, X, **call_kwargs)``: the model ``build(key)`` makes, given the grader's
+    weights and called on ``X``. The same for every student, so kept in the course's
+    ``ReferenceStore`` and built only when the store lacks it (a ResNet50 takes seconds).
+    """
+
+    def __init__(self, build: Callable[[Any], Any], store: Any):
+        self.build, self.store = build, store
+
+    def expected(self, key: Any, X: np.ndarray, **call_kwargs: Any) -> Expected:
+        from .reference_store import array_digest, shapes_array, shapes_of
+
+        def compute() -> dict[str, np.ndarray]:
+            model = self.build(key)
+            shapes = reference_shapes(model)
+            model.set_weights(same_weights(shapes))
+            return {"shapes": shapes_array(shapes), "output": np.asarray(model(X, **call_kwargs))}
+
+        stored = self.store.get(f"whole model {key!r} {sorted(call_kwargs.items())!r} {array_digest(X)}", compute)
+        return Expected(shapes_of(stored["shapes"]), stored["output"])
 
 
-def write_weights(student, model: RemoteRef, values: list[np.ndarray], what: str, held: list) -> bool:
-    """Write ``values`` into the model's weights, in its order; False if it refuses them (another
-    count or another shape). Large models get them a variable at a time (``BULK_BYTES``); the
-    variables' handles are added to ``held``, for the caller to release."""
-    try:
-        if sum(v.nbytes for v in values) <= BULK_BYTES:
-            student.call_method(model, "set_weights", values)
-            return True
-        variables = model_variables(student, model, what)
-        held.extend(variables)
-        if len(variables) != len(values):
-            return False
-        for variable, value in zip(variables, values, strict=True):
-            student.call_method(variable, "assign", value)
-        return True
-    except checks.StudentCodeError as refused:
-        if refused.kind != "exception":  # a time-out or a crash: nothing more to ask of it
-            raise
-        return False
-
-
-def whole_model_matches(student, model: RemoteRef, ref_model: Any, X: np.ndarray, what: str, ref_what: str,
+def whole_model_matches(student, model: RemoteRef, expected: Expected, X: np.ndarray, what: str, ref_what: str,
                         hint: str | None, tol: dict, **call_kwargs: Any) -> None:  # fmt: skip
     """A whole model (built with the student's own parts) gives the reference's outputs for the same weights.
 
-    The grader writes the reference's weight shapes, in the reference's order, with
-    ``same_weights`` (``write_weights``: Keras checks every shape). A model that refuses them
-    is read, a variable at a time: with the same shapes in another order it gets the same
-    weights in its own order; otherwise the message names the count the grader read. The
-    model is released afterwards (``student.release``): the sandbox's memory is for the
-    next whole model.
+    The model gets the grader's weights for the reference's shapes, made in the worker
+    (``student.fill_weights``: hundreds of megabytes that need not cross the boundary; Keras
+    checks every shape, and a model holding the same shapes in another order gets the same
+    values in its own order). Its output for ``X`` must then be the reference's, which the
+    grader computed itself (``WholeModels.expected``): only a model that computes the
+    reference's function with those weights gives it. A model holding other shapes is named
+    by the count it reports (the message's words only). The model is released afterwards
+    (``student.release``): the sandbox's memory is for the next whole model.
     """
-    held: list[RemoteRef] = [model]
     try:
-        ref_shapes = reference_shapes(ref_model)
-        values = same_weights(ref_shapes)
-        if not write_weights(student, model, values, what, held):
-            held.extend(variables := model_variables(student, model, what))
-            shapes = [tuple(int(n) for n in checks.floating(student.call_method(v, "numpy").value, what).shape)
-                      for v in variables]  # fmt: skip
-            if sorted(shapes) != sorted(ref_shapes):
-                count = sum(int(np.prod(s)) for s in shapes)
-                ref_count = sum(int(np.prod(s)) for s in ref_shapes)
-                raise checks.Mismatch(f"{what} holds {len(shapes)} weight arrays with {count:,} parameters (as the "
-                                      f"grader read them); {ref_what} holds {len(ref_shapes)} with {ref_count:,}.",
-                                      hint)  # fmt: skip
-            by_shape = dict(zip(ref_shapes, values, strict=True))
-            if not write_weights(student, model, [by_shape[s] for s in shapes], what, held):
-                raise checks.Mismatch(f"{what} refused the weights of its own shapes (set_weights, assign).", hint)
-        ref_model.set_weights(values)
-        del values
+        filled = student.fill_weights(model, expected.shapes)
+        if not filled["filled"]:
+            shapes = filled["shapes"] if isinstance(filled["shapes"], list) else []
+            count = sum(int(np.prod(s)) for s in shapes if isinstance(s, list) and all(isinstance(n, int) for n in s))
+            ref_count = sum(int(np.prod(s)) for s in expected.shapes)
+            raise checks.Mismatch(f"{what} refused the reference's weights: it says it holds {len(shapes)} weight "
+                                  f"arrays with {count:,} parameters; {ref_what} holds {len(expected.shapes)} with "
+                                  f"{ref_count:,}.", hint)  # fmt: skip
         actual = call_layer(student, model, X, what, **call_kwargs)
-        checks.close(actual, np.asarray(ref_model(X, **call_kwargs)), what, hint=hint, **tol)
+        checks.close(actual, expected.output, what, hint=hint, **tol)
     finally:
-        student.release(*held)
+        student.release(model)
 
 
 def call_layer(student, obj: RemoteRef, X: np.ndarray, what: str, **kwargs: Any) -> np.ndarray:

@@ -324,10 +324,10 @@ def _remove_stale(parent: CgroupParent) -> None:
 # The grader process is trusted, but what it holds grows with what a student sends it
 # (arguments it records, replies it decodes). So it is bounded too: the client that starts
 # it makes a cgroup for it (``grader_group``), and the grader joins it first thing
-# (``bound_grader``), before any student code runs; without a cgroup, RLIMIT_AS bounds
+# (``bound_grader``), before any student code runs; without a cgroup, RLIMIT_DATA bounds
 # it instead. Going over costs that one student's grading (``grading.GradingError``).
 
-GRADER_MEMORY_EXIT = 75  # the grader's exit status after a MemoryError under RLIMIT_AS
+GRADER_MEMORY_EXIT = 75  # the grader's exit status after a MemoryError under RLIMIT_DATA
 
 
 def grader_group(limit_bytes: int) -> SandboxCgroup | None:
@@ -342,7 +342,7 @@ def grader_group(limit_bytes: int) -> SandboxCgroup | None:
 
 
 def bound_grader(procs_file: str | None, limit_bytes: int) -> str:
-    """Bound this (grader) process: join its cgroup, else cap its address space. Says which.
+    """Bound this (grader) process: join its cgroup, else cap its data segment. Says which.
 
     The sandboxes' parent group is looked up first, so that their groups are made beside
     this one, not inside it (a sandbox's pages never count against its grader's limit).
@@ -357,17 +357,25 @@ def bound_grader(procs_file: str | None, limit_bytes: int) -> str:
             pass
     import resource
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = _address_space() + limit_bytes  # beyond what the warm grader's imports already mapped
+    # RLIMIT_DATA, not RLIMIT_AS: TensorFlow reserves gigabytes of address space it never
+    # touches (thread stacks, allocator arenas), so a cap on address space stops an honest
+    # grading at random; the data segment counts what is writable and private: the heap and
+    # anonymous mappings, where a student's values end up.
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    cap = _data_size() + limit_bytes  # beyond what the graders' imports already hold
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))  # the soft limit only: sandboxes set their own
-    return f"RLIMIT_AS, {_size(limit_bytes)} more"
+    resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))  # the soft limit only: sandboxes set their own
+    return f"RLIMIT_DATA, {_size(limit_bytes)} more"
 
 
-def _address_space() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+def _data_size() -> int:
+    """This process's data segment (VmData: private writable mappings), in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 # --- seccomp -------------------------------------------------------------------------

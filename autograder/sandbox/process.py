@@ -48,7 +48,7 @@ class Limits:
     startup_timeout: float = 30.0
     output_bytes: int = 16 * 1024  # student stdout/stderr kept; the rest is counted and dropped
     env: dict = field(default_factory=dict)  # extra environment (e.g. TF_NUM_INTEROP_THREADS)
-    # the trusted grader process's own memory (a cgroup, else RLIMIT_AS beyond its imports):
+    # the trusted grader process's own memory (a cgroup, else RLIMIT_DATA beyond its imports):
     # what it holds grows with what a student sends it, so it is bounded too
     grader_memory_bytes: int = 1 * GiB
 
@@ -299,6 +299,8 @@ class WorkerProcess:
         limits = self.limits
         return {
             "as": limits.memory_bytes,
+            # (no looser than "as"; set so that a grader's own RLIMIT_DATA, memory.bound_grader, is not inherited)
+            "data": limits.memory_bytes,
             "nproc": limits.max_processes,
             "fsize": limits.file_bytes,
             "core": 0,

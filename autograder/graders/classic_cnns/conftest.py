@@ -141,28 +141,15 @@ def arch() -> SimpleNamespace:
 # --- the reference's whole models ---------------------------------------------------------
 
 
-class WholeModels(dict):
-    """The reference's whole models, built on first use and kept (a DenseNet-121 takes seconds)."""
-
-    def __init__(self, reference: SimpleNamespace):
-        super().__init__()
-        self.reference = reference
-
-    def __missing__(self, key: tuple):
-        name, args, kwargs = key
-        self[key] = getattr(self.reference, name)(*args, **dict(kwargs))
-        return self[key]
-
-    def take(self, key: tuple):
-        """The model, no longer kept: the grader's memory is for the next whole model."""
-        model = self[key]
-        del self[key]
-        return model
-
-
 @pytest.fixture(scope="session")
-def whole_models(reference: SimpleNamespace) -> WholeModels:
-    return WholeModels(reference)
+def whole_models(reference: SimpleNamespace, reference_store) -> keras_models.WholeModels:
+    """The reference's whole models by (function, args, kwargs), kept in the course's store (a DenseNet-121 takes seconds)."""
+
+    def build(key: tuple):
+        name, args, kwargs = key
+        return getattr(reference, name)(*args, **dict(kwargs))
+
+    return keras_models.WholeModels(build, reference_store)
 
 
 # --- train_step's model, and l2_penalty graded on its kernels -----------------------------------

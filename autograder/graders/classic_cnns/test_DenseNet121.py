@@ -148,6 +148,8 @@ def test_whole_model(student, skeleton, verdicts, whole_models, tolerances, rng)
             f"DenseNet121 should return a keras.Model, but it returned {checks.describe_type(model)}."
         )
     X = (1 + 2 * rng.standard_normal((2, *SHAPE))).astype(np.float32)
-    ref_model = whole_models.take(("DenseNet121", (), (("input_shape", SHAPE), ("classes", 1000))))
-    keras_models.whole_model_matches(student, model, ref_model, X, "With your own blocks, your DenseNet121", "DenseNet-121",
+    expected = whole_models.expected(
+        ("DenseNet121", (), (("input_shape", SHAPE), ("classes", 1000))), X, training=False
+    )
+    keras_models.whole_model_matches(student, model, expected, X, "With your own blocks, your DenseNet121", "DenseNet-121",
                                      CALLS_HINT, tolerances.float32, training=False)  # fmt: skip

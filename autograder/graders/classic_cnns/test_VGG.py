@@ -171,7 +171,7 @@ def test_whole_model(student, reference, skeleton, verdicts, whole_models, toler
     if not keras_models.is_model_ref(model):
         raise checks.Mismatch(f"VGG should return a keras.Model, but it returned {checks.describe_type(model)}.")
     X = rng.standard_normal((2, 32, 32, 3)).astype(np.float32)
-    keras_models.whole_model_matches(student, model, whole_models.take(("VGG", (VGG16,), tuple(kwargs.items()))), X,
+    keras_models.whole_model_matches(student, model, whole_models.expected(("VGG", (VGG16,), tuple(kwargs.items())), X, training=False), X,
                                      "With your own vgg_block, VGG(VGG16, input_shape=(32, 32, 3), classes=10, "
                                      "fc_units=64)", "VGG16 here", "is each block applied to the previous block's "
                                      "output? " + CALLS_HINT, tolerances.float32, training=False)  # fmt: skip

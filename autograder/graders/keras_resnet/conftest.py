@@ -41,33 +41,21 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from autograder.kit import keras_models
 
-class WholeModels(dict):
-    """The reference's whole models, built on first use and kept (built on a 32x32 image where subclassed)."""
 
-    def __init__(self, reference: SimpleNamespace):
-        super().__init__()
-        self.reference = reference
-
-    def __missing__(self, name: str):
-        if name == "ResNet50":
-            model = self.reference.ResNet50(input_shape=(64, 64, 3), classes=6)
-        else:  # "resnet18", "resnet34"
-            model = getattr(self.reference, name)()
-            model(np.zeros((1, 32, 32, 3), dtype=np.float32))
-        self[name] = model
-        return model
-
-    def take(self, name: str):
-        """The model, no longer kept: the grader's memory is for the next whole model."""
-        model = self[name]
-        del self[name]
-        return model
+def build_whole_model(reference: SimpleNamespace, name: str):
+    """The reference's whole model ``name`` (built on a 32x32 image where subclassed)."""
+    if name == "ResNet50":
+        return reference.ResNet50(input_shape=(64, 64, 3), classes=6)
+    model = getattr(reference, name)()  # "resnet18", "resnet34"
+    model(np.zeros((1, 32, 32, 3), dtype=np.float32))
+    return model
 
 
 @pytest.fixture(scope="session")
-def whole_models(reference: SimpleNamespace) -> WholeModels:
-    return WholeModels(reference)
+def whole_models(reference: SimpleNamespace, reference_store) -> keras_models.WholeModels:
+    return keras_models.WholeModels(lambda name: build_whole_model(reference, name), reference_store)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -176,5 +176,5 @@ def test_whole_model(student, built, verdicts, whole_models, tolerances, rng):
     keras_models.call_layer(
         student, model, X, what, training=False, call_timeout=keras_models.BUILD_TIMEOUT
     )  # builds it
-    keras_models.whole_model_matches(student, model, whole_models["resnet18"], X, what, "ResNet-18", HINT,
+    keras_models.whole_model_matches(student, model, whole_models.expected("resnet18", X, training=False), X, what, "ResNet-18", HINT,
                                      tolerances.float32, training=False)  # fmt: skip

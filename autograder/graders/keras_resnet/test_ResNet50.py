@@ -185,5 +185,5 @@ def test_whole_model(student, skeleton, verdicts, whole_models, tolerances):
     if not keras_models.is_model_ref(model):
         raise checks.Mismatch(f"ResNet50 should return a keras.Model, but it returned {checks.describe_type(model)}.")
     X = np.random.default_rng(5).standard_normal((2, *SHAPE)).astype(np.float32)
-    keras_models.whole_model_matches(student, model, whole_models.take("ResNet50"), X, "With your own blocks, your ResNet50",
+    keras_models.whole_model_matches(student, model, whole_models.expected("ResNet50", X, training=False), X, "With your own blocks, your ResNet50",
                                      "ResNet50", STAGES_HINT, tolerances.float32, training=False)  # fmt: skip

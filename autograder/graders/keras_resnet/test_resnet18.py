@@ -86,5 +86,5 @@ def test_whole_models(student, reference, answering, verdicts, whole_models, tol
             )
         what = f"With your own ResNet, {name}()"
         keras_models.call_layer(student, model, X, what, training=False, call_timeout=keras_models.BUILD_TIMEOUT)
-        keras_models.whole_model_matches(student, model, whole_models.take(name), X, what, name, HINT, tolerances.float32,
+        keras_models.whole_model_matches(student, model, whole_models.expected(name, X, training=False), X, what, name, HINT, tolerances.float32,
                                          training=False)  # fmt: skip

@@ -11,6 +11,7 @@ solutions or the gradebook. It only ever answers requests from the grader:
     setattr     set an attribute of a remote object (e.g. a model's params)
     describe    summarise a Keras model layer by layer (data only)
     release     forget objects the grader is done with, or all of them (their memory can go)
+    fill_weights  give a model the grader's weights for a list of shapes (``weights.py``), made here
 
 Every value it sends back goes through ``wire`` (data only). Anything the student's
 code does in here (patching numpy, faking output, lying) can only change the data it
@@ -30,6 +31,7 @@ from typing import Any
 # Run as a script with `python -I`: put the harness (for `wire`) and the assignment
 # folder (the working directory, for its helper modules) on the path, as Jupyter would.
 sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), os.getcwd()]
+import weights  # noqa: E402
 import wire  # noqa: E402
 
 _MAGIC = re.compile(r"^\s*[%!]")
@@ -147,6 +149,27 @@ class Worker:
         if request.get("collect"):  # a Keras model is a web of cycles: free it now, not at a later collection
             gc.collect()
         return {"ok": True}
+
+    def op_fill_weights(self, request: dict) -> dict:
+        """``set_weights`` with ``weights.same_weights(shapes)``; if the model refuses them (another
+        order), each variable gets the values for its own shape, where the shapes agree as a multiset.
+        Otherwise the reply lists the shapes the model holds (for the grader's message only)."""
+        obj = self.resolve(wire.RemoteRef(int(request["handle"]), ""))
+        shapes = [tuple(int(n) for n in shape) for shape in request["shapes"]]
+        values = weights.same_weights(shapes, int(request.get("salt", 0)))
+        try:
+            obj.set_weights(values)
+            return {"ok": True, "filled": True}
+        except Exception:  # noqa: BLE001 - another order or other shapes: look at the variables
+            pass
+        variables = list(obj.weights)
+        own = [tuple(int(n) for n in v.shape) for v in variables]
+        if sorted(own) != sorted(shapes):
+            return {"ok": True, "filled": False, "shapes": [list(s) for s in own[:100_000]]}
+        by_shape = dict(zip(shapes, values, strict=True))
+        for variable, shape in zip(variables, own, strict=True):
+            variable.assign(by_shape[shape])
+        return {"ok": True, "filled": True}
 
     # --- helpers ----------------------------------------------------------------------
 
