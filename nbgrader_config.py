@@ -1,6 +1,6 @@
 """nbgrader settings for this course folder (used by `nbgrader` and formgrader).
 
-The `autograder` command passes the same settings itself (autograder/release.py), so
+The `autograder` command passes the same settings itself (autograder/course/release.py), so
 it doesn't depend on this file; keep the two in step.
 
 For the exchange (release_assignment, collect, release_feedback, ...), also set the
@@ -17,7 +17,7 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 
 # nbgrader runs the `alembic` command when it creates a gradebook (`collect`, `db`, ...).
 # Put the tools of the Python running nbgrader (.venv/bin) on PATH, so `.venv/bin/nbgrader`
-# works without an activated venv, as autograder.release.use_venv_tools does for us.
+# works without an activated venv, as autograder.course.release.use_venv_tools does for us.
 _bin = os.path.dirname(sys.executable)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")

@@ -24,7 +24,7 @@ def missing_dependency_message(module: str, python: str, course: Path) -> str:
 
 
 try:
-    from .cli import main
+    from autograder.cli import main
 except ModuleNotFoundError as e:
     missing = (e.name or "").split(".")[0]
     if not missing or missing == __package__:  # our own code is broken: show the real error

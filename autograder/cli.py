@@ -31,12 +31,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from . import assignments, batch, gradebook, pipeline, reports, times
-from .assignments import Assignment, AssignmentError
-from .notebook import NotebookError
-from .release import ReleaseError
-from .results import StudentResult, review_message
-from .text import clean, terminal
+from autograder.course import assignments
+from autograder.course.assignments import Assignment, AssignmentError
+from autograder.course.notebook import NotebookError
+from autograder.course.release import ReleaseError
+from autograder.outputs import gradebook, reports
+from autograder.outputs.results import StudentResult, review_message
+from autograder.run import batch, pipeline, times
+from autograder.text import clean, terminal
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -226,7 +228,7 @@ def course_of(args: argparse.Namespace) -> Path:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import new
+    from autograder.authoring.scaffold import new
 
     root = course_of(args)
     for path in new(root, args.name):
@@ -236,7 +238,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from .release import generate
+    from autograder.course.release import generate
 
     root = course_of(args)
     names = args.assignments or assignments.available(root)
@@ -322,7 +324,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
 
 def announce_isolation(requested: str, limits=None) -> str:
     """Say how student code is isolated and its memory bounded; return the mode in force."""
-    from .sandbox.isolation import WARNING, isolation_mode, memory_mechanism, probe
+    from autograder.sandbox.isolation import WARNING, isolation_mode, memory_mechanism, probe
 
     mode = isolation_mode(requested)
     if mode == "namespaces":
@@ -404,7 +406,7 @@ def grade_and_report(
     limits = assignment.limits(memory_bytes=options.memory_bytes())
     options.isolation = announce_isolation(options.isolation, limits)
     if options.dask and not options.dask.startswith("local:"):
-        from .dask_security import INSECURE_WARNING, client_security
+        from autograder.run.dask_security import INSECURE_WARNING, client_security
 
         # refused or loaded before any submission is read; tcp:// only with the explicit opt-in, loudly
         if client_security(options.dask, options.tls_ca_file, options.tls_cert, options.tls_key,
@@ -491,7 +493,7 @@ def print_summary(assignment: Assignment, report: batch.Report) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .exports import ExportError, export
+    from autograder.outputs.exports import ExportError, export
 
     if not (args.canvas or args.gradescope or args.gradescope_results):
         err_console.print("[red]error:[/] nothing to export: give --canvas PATH, --gradescope DIR or "
@@ -526,8 +528,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from . import class_report
-    from .results import LatePolicy
+    from autograder.outputs import class_report
+    from autograder.outputs.results import LatePolicy
 
     assignment = Assignment(args.assignment, root=course_of(args)).check()
     layout = batch.Layout.beside(args.submissions)
@@ -543,7 +545,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from autograder.authoring.demo import run_demo
 
     return run_demo(args, grade_and_report)
 

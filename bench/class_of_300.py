@@ -42,11 +42,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.assignments import Assignment, available  # noqa: E402
-from autograder.batch import Layout, Options, grade_class  # noqa: E402
-from autograder.catalogue import load  # noqa: E402
-from autograder.notebook import Notebook  # noqa: E402
-from autograder.submissions import build_submission, reference_answers, write_submission  # noqa: E402
+from autograder.authoring.catalogue import load  # noqa: E402
+from autograder.authoring.submissions import build_submission, reference_answers, write_submission  # noqa: E402
+from autograder.course.assignments import Assignment, available  # noqa: E402
+from autograder.course.notebook import Notebook  # noqa: E402
+from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
 from tests.fidelity import LoopbackListener, attack_source  # noqa: E402
 
 CONFIGS = {  # name -> grading options (force: every config grades everyone)

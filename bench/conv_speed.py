@@ -93,7 +93,7 @@ class Bench:
         self.fast = fast_layers
         self.naive = None
         if not args.no_naive:
-            from autograder.assignments import Assignment, load_reference
+            from autograder.course.assignments import Assignment, load_reference
 
             self.naive = load_reference(Assignment("conv_net"))
         self.tf = None

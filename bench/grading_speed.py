@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.assignments import Assignment  # noqa: E402
-from autograder.batch import Layout, Options, grade_class  # noqa: E402
-from autograder.catalogue import load  # noqa: E402
-from autograder.submissions import build_submission, write_submission  # noqa: E402
+from autograder.authoring.catalogue import load  # noqa: E402
+from autograder.authoring.submissions import build_submission, write_submission  # noqa: E402
+from autograder.course.assignments import Assignment  # noqa: E402
+from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
 
 
 def make_class(a: Assignment, folder: Path, n: int) -> None:

@@ -27,13 +27,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from autograder import reports  # noqa: E402
-from autograder.assignments import Assignment  # noqa: E402
-from autograder.batch import Layout, Options, grade_class  # noqa: E402
+from autograder.authoring.submissions import build_submission, reference_answers, write_submission  # noqa: E402
+from autograder.course.assignments import Assignment  # noqa: E402
+from autograder.course.notebook import write_notebook  # noqa: E402
 from autograder.graders.cnn_step_by_step.catalogue import CORRECT  # noqa: E402
-from autograder.intake import LIMITS  # noqa: E402
-from autograder.notebook import write_notebook  # noqa: E402
-from autograder.submissions import build_submission, reference_answers, write_submission  # noqa: E402
+from autograder.outputs import reports  # noqa: E402
+from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
+from autograder.run.intake import LIMITS  # noqa: E402
 
 A = Assignment("cnn_step_by_step")
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.assignments import Assignment  # noqa: E402
-from autograder.batch import Layout, Options, grade_class  # noqa: E402
-from autograder.grading import grade_notebook  # noqa: E402
-from autograder.submissions import build_submission, write_submission  # noqa: E402
+from autograder.authoring.submissions import build_submission, write_submission  # noqa: E402
+from autograder.course.assignments import Assignment  # noqa: E402
+from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
+from autograder.run.grading import grade_notebook  # noqa: E402
 
 BUDGET = 60.0
 

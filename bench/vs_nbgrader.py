@@ -47,9 +47,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from autograder.assignments import Assignment, available  # noqa: E402
-from autograder.catalogue import load  # noqa: E402
-from autograder.submissions import build_submission, write_submission  # noqa: E402
+from autograder.authoring.catalogue import load  # noqa: E402
+from autograder.authoring.submissions import build_submission, write_submission  # noqa: E402
+from autograder.course.assignments import Assignment, available  # noqa: E402
 
 BIN = Path(sys.executable).parent  # the venv's nbgrader and autograder commands
 IGNORE = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.assignments import Assignment, available  # noqa: E402
-from autograder.batch import Layout, Options, grade_class  # noqa: E402
-from autograder.submissions import build_submission, write_submission  # noqa: E402
+from autograder.authoring.submissions import build_submission, write_submission  # noqa: E402
+from autograder.course.assignments import Assignment, available  # noqa: E402
+from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
 
 SLEEPY = """
 import time, types

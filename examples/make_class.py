@@ -15,9 +15,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from autograder.assignments import Assignment
-from autograder.notebook import write_notebook
-from autograder.submissions import build_submission, reference_answers
+from autograder.authoring.submissions import build_submission, reference_answers
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import write_notebook
 
 HERE = Path(__file__).resolve().parent
 ASSIGNMENT = "cnn_step_by_step"

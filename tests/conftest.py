@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from autograder.assignments import Assignment
+from autograder.course.assignments import Assignment
 from tests.fidelity import GradedClass, LoopbackListener, grade_catalogue
 from tests.support import REPO
 

@@ -17,13 +17,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.assignments import Assignment
-from autograder.batch import Layout, Options, grade_class
-from autograder.catalogue import GRADER_FILE, LOOPBACK_PORT, Attack, Catalogue, load
-from autograder.grader_server import WarmGraders
-from autograder.grading import grade_notebook
-from autograder.results import StudentResult
-from autograder.submissions import build_submission, reference_answers, write_submission
+from autograder.authoring.catalogue import GRADER_FILE, LOOPBACK_PORT, Attack, Catalogue, load
+from autograder.authoring.submissions import build_submission, reference_answers, write_submission
+from autograder.course.assignments import Assignment
+from autograder.outputs.results import StudentResult
+from autograder.run.batch import Layout, Options, grade_class
+from autograder.run.grader_server import WarmGraders
+from autograder.run.grading import grade_notebook
 
 # A correct student whose every graded function prints, writes to stderr and warns.
 NOISY_CELL = """
@@ -87,7 +87,7 @@ def grader_file(assignment: Assignment) -> Path:
 
 
 def attack_source(attack: Attack, assignment: Assignment, port: int) -> str:
-    """The attack's cell with its placeholders filled in (see autograder/catalogue.py)."""
+    """The attack's cell with its placeholders filled in (see autograder/authoring/catalogue.py)."""
     source = attack.source.replace(LOOPBACK_PORT, str(port))
     source = source.replace(GRADER_FILE, str(grader_file(assignment)))
     for function, honest in reference_answers(assignment).items():

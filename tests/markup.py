@@ -17,8 +17,8 @@ import json
 
 import nbformat
 
-from autograder.assignments import Assignment
-from autograder.submissions import build_submission
+from autograder.authoring.submissions import build_submission
+from autograder.course.assignments import Assignment
 
 A = Assignment("cnn_step_by_step")
 

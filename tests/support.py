@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from autograder.submissions import Variant, build_submission, reference_answers, write_submission
+from autograder.authoring.submissions import Variant, build_submission, reference_answers, write_submission
 
 REPO = Path(__file__).resolve().parents[1]  # the course these tests grade (this repository)
 

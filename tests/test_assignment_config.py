@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import LIMIT_TYPES, Assignment, AssignmentError, available
+from autograder.course.assignments import LIMIT_TYPES, Assignment, AssignmentError, available
 from autograder.sandbox.process import GiB, Limits
 from tests.support import REPO
 

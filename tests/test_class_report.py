@@ -18,14 +18,16 @@ from pathlib import Path
 import markupsafe
 import pytest
 
-from autograder import batch, class_report, cli, pipeline
-from autograder.assignments import Assignment
-from autograder.batch import Layout, Options
-from autograder.bounds import Bounds
+from autograder import cli
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import cell_role, grade_id_of, read_notebook
 from autograder.graders.cnn_step_by_step.catalogue import CORRECT, MUTANTS
-from autograder.notebook import cell_role, grade_id_of, read_notebook
-from autograder.results import NOT_GRADED, StudentResult
-from autograder.times import Sources
+from autograder.outputs import class_report
+from autograder.outputs.bounds import Bounds
+from autograder.outputs.results import NOT_GRADED, StudentResult
+from autograder.run import batch, pipeline
+from autograder.run.batch import Layout, Options
+from autograder.run.times import Sources
 from tests.support import REPO, build_submission, need_program, write_submission
 
 A = Assignment("cnn_step_by_step")  # the quickest to grade (about 1 s a submission)

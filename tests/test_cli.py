@@ -15,9 +15,9 @@ import jsonschema
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.assignments import Assignment
-from autograder.notebook import nbgrader_meta, write_notebook
-from autograder.submissions import build_submission, write_submission
+from autograder.authoring.submissions import build_submission, write_submission
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import nbgrader_meta, write_notebook
 
 A = Assignment("cnn_step_by_step")
 NAME = A.name

@@ -1,4 +1,4 @@
-"""Grading on a Dask cluster (autograder/distributed.py): a real LocalCluster of two worker processes.
+"""Grading on a Dask cluster (autograder/run/distributed.py): a real LocalCluster of two worker processes.
 
 One cluster serves the whole module: an "external" one (``--scheduler``), with TLS as the
 CLI requires; its credentials are files only we can read (the CA and the client's
@@ -23,10 +23,11 @@ import pytest
 from distributed import Client, LocalCluster, Security, WorkerPlugin
 from nbgrader.api import Gradebook
 
-from autograder import batch, cli, distributed, pipeline
-from autograder.assignments import Assignment
-from autograder.batch import Layout, Options
-from autograder.gradebook import default_url
+from autograder import cli
+from autograder.course.assignments import Assignment
+from autograder.outputs.gradebook import default_url
+from autograder.run import batch, distributed, pipeline
+from autograder.run.batch import Layout, Options
 from tests.support import build_submission, copy_parts, write_submission
 from tests.test_dask_security import tls_files, tls_options
 

@@ -1,4 +1,4 @@
-"""Who can talk to a Dask grading run (autograder/dask_security.py): only its own processes.
+"""Who can talk to a Dask grading run (autograder/run/dask_security.py): only its own processes.
 
 The attack of issue 18: while the instructor grades with ``--dask-local``, another user of the
 host connects to the cluster and runs code as the instructor. Here that user is a separate
@@ -26,10 +26,11 @@ import psutil
 import pytest
 from distributed import LocalCluster, Security
 
-from autograder import batch, cli, distributed, pipeline
-from autograder.assignments import Assignment
-from autograder.batch import BatchError, Layout, Options
-from autograder.dask_security import client_security
+from autograder import cli
+from autograder.course.assignments import Assignment
+from autograder.run import batch, distributed, pipeline
+from autograder.run.batch import BatchError, Layout, Options
+from autograder.run.dask_security import client_security
 from tests.support import build_submission, copy_parts, write_submission
 
 NAME = "cnn_step_by_step"
@@ -264,7 +265,9 @@ def test_another_user_cannot_reach_a_local_grading_run(tmp_path, monkeypatch):
                 seen["scheduler"] = pools[0].cluster.scheduler_address
                 seen["attack"] = attacker.attack(seen["endpoints"], seen["scheduler"])
 
-        preload = f"import autograder.batch, pathlib\nautograder.batch.PACKAGE_DIR = pathlib.Path({str(frozen)!r})\n"
+        preload = (
+            f"import autograder.run.batch, pathlib\nautograder.run.batch.PACKAGE_DIR = pathlib.Path({str(frozen)!r})\n"
+        )
         with dask.config.set({"distributed.worker.preload": [preload]}):
             outcome = pipeline.grade(assignment, Layout.beside(sub), Options(dask="local:2"), on_progress=on_progress)
     finally:

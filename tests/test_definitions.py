@@ -1,4 +1,4 @@
-"""Where each graded function's code was when the graders called it (autograder/definitions.py).
+"""Where each graded function's code was when the graders called it (autograder/course/definitions.py).
 
 Is the last definition that ran the one located, wherever it is? Do cells that did not run
 not count, and cells that ran partly add a candidate? Is an alias followed to what it named
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import definitions
-from autograder.assignments import Assignment, available
-from autograder.bounds import Bounds
-from autograder.notebook import Cell, plan_submission, read_notebook
-from autograder.submissions import build_submission
+from autograder.authoring.submissions import build_submission
+from autograder.course import definitions
+from autograder.course.assignments import Assignment, available
+from autograder.course.notebook import Cell, plan_submission, read_notebook
+from autograder.outputs.bounds import Bounds
 
 OWN = "def f(x):\n    return x + 1\n"
 COPY = "def f(x):\n    y = x * 2\n    return y - 3\n"

@@ -1,4 +1,4 @@
-"""LMS exports (autograder/exports.py): a Canvas gradebook CSV and Gradescope's results.json,
+"""LMS exports (autograder/outputs/exports.py): a Canvas gradebook CSV and Gradescope's results.json,
 made from what a grading run wrote (the class CSV, the saved results, the gradebook's names).
 
 One small class of cnn_step_by_step is graded once, under a late policy: ada on time,
@@ -19,13 +19,15 @@ import jsonschema
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import cli, exports, pipeline
-from autograder.assignments import Assignment
-from autograder.batch import Layout, Options
-from autograder.gradebook import default_url
-from autograder.notebook import write_notebook
-from autograder.results import FunctionResult, StudentResult, TestResult
-from autograder.times import Sources
+from autograder import cli
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import write_notebook
+from autograder.outputs import exports
+from autograder.outputs.gradebook import default_url
+from autograder.outputs.results import FunctionResult, StudentResult, TestResult
+from autograder.run import pipeline
+from autograder.run.batch import Layout, Options
+from autograder.run.times import Sources
 from tests.support import build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")

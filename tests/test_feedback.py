@@ -9,13 +9,13 @@ import re
 import numpy as np
 import pytest
 
-from autograder.assignments import Assignment, available
-from autograder.catalogue import load
-from autograder.grading import grade_notebook
-from autograder.notebook import read_notebook
-from autograder.reports import autograded_notebook, feedback_html
-from autograder.results import StudentResult, public_json
-from autograder.submissions import build_submission, reference_answers, write_submission
+from autograder.authoring.catalogue import load
+from autograder.authoring.submissions import build_submission, reference_answers, write_submission
+from autograder.course.assignments import Assignment, available
+from autograder.course.notebook import read_notebook
+from autograder.outputs.reports import autograded_notebook, feedback_html
+from autograder.outputs.results import StudentResult, public_json
+from autograder.run.grading import grade_notebook
 
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from autograder.assignments import Assignment, available
-from autograder.catalogue import SURVIVOR_TOKEN, load
+from autograder.authoring.catalogue import SURVIVOR_TOKEN, load
+from autograder.course.assignments import Assignment, available
 from tests.sandbox.test_sandbox import host_processes_with
 from tests.support import REPO
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import Assignment
+from autograder.course.assignments import Assignment
 from autograder.sandbox import memory
 from tests.support import build_submission, copy_parts, write_submission
 

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from autograder.assignments import Assignment
-from autograder.batch import Layout, Options, grade_class
-from autograder.grader_server import ServerDied, WarmGrader
-from autograder.grading import run_grader
+from autograder.authoring.submissions import build_submission, write_submission
+from autograder.course.assignments import Assignment
+from autograder.run.batch import Layout, Options, grade_class
+from autograder.run.grader_server import ServerDied, WarmGrader
+from autograder.run.grading import run_grader
 from autograder.sandbox.isolation import isolation_mode
-from autograder.submissions import build_submission, write_submission
 
 # Each run appends to a list in a module the server imported, then checks it is alone in it.
 LEAK_TEST = """

@@ -23,12 +23,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder import batch, cli
-from autograder.assignments import Assignment
-from autograder.grading import GradingError, collect_tests
-from autograder.notebook import grade_id_of
-from autograder.reports import feedback_html
-from autograder.results import StudentResult
+from autograder import cli
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import grade_id_of
+from autograder.outputs.reports import feedback_html
+from autograder.outputs.results import StudentResult
+from autograder.run import batch
+from autograder.run.grading import GradingError, collect_tests
 from autograder.text import MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED
 from tests.markup import AUDIT, hostile_notebook
 from tests.support import build_submission, reference_answers, write_submission

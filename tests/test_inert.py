@@ -20,10 +20,10 @@ import jinja2
 import nbformat
 import pytest
 
-from autograder import inert, reports
-from autograder.assignments import Assignment
-from autograder.notebook import grade_id_of, read_notebook, write_notebook
-from autograder.results import FunctionResult, ManualResult, StudentResult, TestResult
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import grade_id_of, read_notebook, write_notebook
+from autograder.outputs import inert, reports
+from autograder.outputs.results import FunctionResult, ManualResult, StudentResult, TestResult
 from autograder.text import clean_tree
 from tests.browser import Chromium, Visit
 from tests.formgrader import FormgraderOrigin, render

@@ -1,4 +1,4 @@
-"""Is every submitted file refused by type before it is read by value? (autograder/intake.py)"""
+"""Is every submitted file refused by type before it is read by value? (autograder/run/intake.py)"""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import stat
 
 import pytest
 
-from autograder import intake
-from autograder.assignments import Assignment
-from autograder.batch import discover
-from autograder.intake import Limits, Refused, read_submission, take
-from autograder.notebook import grade_id_of, loads_notebook, plan_submission, read_notebook
-from autograder.submissions import build_submission, write_submission
+from autograder.authoring.submissions import build_submission, write_submission
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import grade_id_of, loads_notebook, plan_submission, read_notebook
+from autograder.run import intake
+from autograder.run.batch import discover
+from autograder.run.intake import Limits, Refused, read_submission, take
 
 A = Assignment("cnn_step_by_step")
 NAME = A.name

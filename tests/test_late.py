@@ -2,7 +2,7 @@
 turn each raw score into the final one, shown beside the raw one in the feedback, the CSV
 and the JSON; the saved results and the gradebook stay raw, so nothing is re-graded.
 
-Submission times come from sources the student can't write (autograder/times.py): the
+Submission times come from sources the student can't write (autograder/run/times.py): the
 instructor's --submission-times file, the grader's own record of when it first saw each
 notebook, and timestamp.txt only with --trust-student-timestamps. A time that is missing,
 garbled or implausible needs review and is scored as late, never silently on time."""
@@ -22,11 +22,13 @@ import pytest
 from nbgrader.api import Gradebook
 from rich.console import Console
 
-from autograder import batch, cli, reports, times
-from autograder.assignments import Assignment, AssignmentError, check_config
+from autograder import cli
 from autograder.cli import due_arg
-from autograder.results import FunctionResult, LatePolicy, StudentResult, TestResult, public_json
-from autograder.times import Seen, SubmissionTime
+from autograder.course.assignments import Assignment, AssignmentError, check_config
+from autograder.outputs import reports
+from autograder.outputs.results import FunctionResult, LatePolicy, StudentResult, TestResult, public_json
+from autograder.run import batch, times
+from autograder.run.times import Seen, SubmissionTime
 from tests.support import REPO, build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")

@@ -18,11 +18,13 @@ import pytest
 from nbgrader.api import Gradebook
 from rich.console import Console
 
-from autograder import cli, pipeline, reports
-from autograder.assignments import Assignment, AssignmentError, check_config
-from autograder.batch import Layout, Options
-from autograder.notebook import manual_cells, read_notebook
-from autograder.results import FunctionResult, LatePolicy, ManualGrades, StudentResult, TestResult, public_json
+from autograder import cli
+from autograder.course.assignments import Assignment, AssignmentError, check_config
+from autograder.course.notebook import manual_cells, read_notebook
+from autograder.outputs import reports
+from autograder.outputs.results import FunctionResult, LatePolicy, ManualGrades, StudentResult, TestResult, public_json
+from autograder.run import pipeline
+from autograder.run.batch import Layout, Options
 from tests.support import REPO, build_submission, write_submission
 
 NAME = "first_steps"  # the scaffold's assignment: relu, 10 points

@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from autograder.assignments import Assignment
-from autograder.catalogue import load
-from autograder.grading import grade_notebook
+from autograder.authoring.catalogue import load
+from autograder.authoring.submissions import build_submission, write_submission
+from autograder.course.assignments import Assignment
 from autograder.kit import explain
-from autograder.submissions import build_submission, write_submission
+from autograder.run.grading import grade_notebook
 
 SUBMISSIONS = {  # assignment -> the mutants it carries, by name
     "cnn_step_by_step": ("conv_forward_pad_from_stride", "conv_backward_pad_from_stride"),

@@ -9,10 +9,10 @@ import types
 
 import pytest
 
-from autograder import notebook
-from autograder.assignments import Assignment
-from autograder.notebook import NotebookError, cell_role, nbgrader_meta, plan_submission, read_notebook
-from autograder.submissions import build_submission, write_submission
+from autograder.authoring.submissions import build_submission, write_submission
+from autograder.course import notebook
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import NotebookError, cell_role, nbgrader_meta, plan_submission, read_notebook
 
 A = Assignment("cnn_step_by_step")
 

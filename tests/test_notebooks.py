@@ -11,8 +11,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from autograder.assignments import Assignment, available
-from autograder.notebook import nbgrader_meta
+from autograder.course.assignments import Assignment, available
+from autograder.course.notebook import nbgrader_meta
 
 ASSIGNMENTS = available()
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import Assignment
-from autograder.submissions import build_submission, write_submission
+from autograder.authoring.submissions import build_submission, write_submission
+from autograder.course.assignments import Assignment
 from tests.support import need_program
 
 REPO = Path(__file__).resolve().parents[1]

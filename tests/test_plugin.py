@@ -1,8 +1,8 @@
 """Does the pytest plugin turn a grader run into scores, and stop a grader author's mistakes by name?
-(autograder/plugin.py, with the fixtures of autograder/kit/fixtures.py)
+(autograder/grader/plugin.py, with the fixtures of autograder/kit/fixtures.py)
 
 Each test builds a tiny course in pytester's folder and runs the plugin in a subprocess,
-the way ``autograder.grading`` does. No submission is needed: ``--collect-only`` lists
+the way ``autograder.run.grading`` does. No submission is needed: ``--collect-only`` lists
 the tests, and grader tests that don't ask for ``student`` run without a sandbox.
 """
 
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import GRADERS_INI
+from autograder.grader.plugin import student_message
+from autograder.grader.session import StudentCodeError
 from autograder.kit.checks import Mismatch
-from autograder.plugin import student_message
-from autograder.session import StudentCodeError
+from autograder.run.grading import GRADERS_INI
 
 NAME = "toy"
 # Graded functions in notebook order (not alphabetical, so the order is visibly the notebook's).
@@ -74,13 +74,13 @@ def course(pytester: pytest.Pytester) -> Course:
 
 
 def run(pytester: pytest.Pytester, course: Course, *args: str, targets: list[Path] | None = None):
-    """The plugin over the graders (or the given files), as autograder.grading runs it; and the results."""
+    """The plugin over the graders (or the given files), as autograder.run.grading runs it; and the results."""
     results = pytester.path / "results.json"
     results.unlink(missing_ok=True)
     outcome = pytester.runpytest_subprocess(
         *[str(t) for t in targets or [course.graders]],
         "-c", str(GRADERS_INI), "--rootdir", str(course.graders),
-        "-p", "autograder.plugin", "--assignment", NAME, "--course", str(course.root),
+        "-p", "autograder.grader.plugin", "--assignment", NAME, "--course", str(course.root),
         "--results", str(results), "-p", "no:cacheprovider", *args,
     )  # fmt: skip
     return outcome, json.loads(results.read_text()) if results.exists() else None

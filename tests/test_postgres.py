@@ -15,9 +15,9 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import cli
-from autograder.assignments import Assignment
-from autograder.gradebook import GradebookError, GradebookWriter, check_url, resolve_url
-from autograder.results import FunctionResult, StudentResult
+from autograder.course.assignments import Assignment
+from autograder.outputs.gradebook import GradebookError, GradebookWriter, check_url, resolve_url
+from autograder.outputs.results import FunctionResult, StudentResult
 from tests.postgres import free_port, postgres  # noqa: F401 (the session's server)
 from tests.support import REPO, build_submission, write_submission
 

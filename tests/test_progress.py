@@ -10,8 +10,8 @@ import re
 from rich.console import Console
 
 from autograder import cli
-from autograder.assignments import Assignment
-from autograder.results import FunctionResult, StudentResult
+from autograder.course.assignments import Assignment
+from autograder.outputs.results import FunctionResult, StudentResult
 from tests.support import build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import Assignment, available
-from autograder.notebook import cell_role, nbgrader_meta, read_notebook
-from autograder.release import generate
-from autograder.submissions import reference_answers
+from autograder.authoring.submissions import reference_answers
+from autograder.course.assignments import Assignment, available
+from autograder.course.notebook import cell_role, nbgrader_meta, read_notebook
+from autograder.course.release import generate
 from tests.support import REPO
 
 ASSIGNMENTS = available()

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch
-from autograder.assignments import Assignment
-from autograder.batch import Layout, Options, grade_class
+from autograder.course.assignments import Assignment
+from autograder.run import batch
+from autograder.run.batch import Layout, Options, grade_class
 from tests.support import build_submission, copy_parts, write_submission
 
 NAME = "cnn_step_by_step"

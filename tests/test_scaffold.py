@@ -10,8 +10,8 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder import cli
-from autograder.assignments import Assignment, AssignmentError, available
-from autograder.scaffold import new
+from autograder.authoring.scaffold import new
+from autograder.course.assignments import Assignment, AssignmentError, available
 from tests.fidelity import grade_catalogue
 
 NAME = "first_steps"

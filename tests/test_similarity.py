@@ -1,4 +1,4 @@
-"""Similar answer cells (autograder/similarity.py) and the ``[report]`` table that sets the threshold.
+"""Similar answer cells (autograder/outputs/similarity.py) and the ``[report]`` table that sets the threshold.
 
 Is a lightly disguised copy flagged? Are independently written correct answers (the
 reference and the catalogue's differently written ones) not? Does the threshold decide?
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch, similarity
-from autograder.assignments import Assignment, AssignmentError, check_config
-from autograder.bounds import Bounds
+from autograder.course.assignments import Assignment, AssignmentError, check_config
+from autograder.course.notebook import cell_role, grade_id_of, read_notebook
 from autograder.graders.cnn_step_by_step.catalogue import CORRECT
-from autograder.notebook import cell_role, grade_id_of, read_notebook
+from autograder.outputs import similarity
+from autograder.outputs.bounds import Bounds
+from autograder.run import batch
 from tests.support import reference_answers
 
 A = Assignment("cnn_step_by_step")
@@ -147,7 +148,7 @@ def test_pairs_are_per_function_and_sorted():
 def test_a_class_that_copied_one_answer_lists_the_most_similar_pairs_and_counts_the_rest():
     """Twelve students with the reference's answers are 66 pairs per function: with a cap of
     5, does the page list 5 per function and say how many more there are?"""
-    from autograder import class_report
+    from autograder.outputs import class_report
 
     answers = {f"s{i:02d}": dict(REFERENCE) for i in range(12)}
     pairs = similarity.similar_pairs(answers, STARTER)

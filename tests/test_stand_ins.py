@@ -1,6 +1,6 @@
 """Does the grader answer a student's helper requests only as declared, and cheaply?
 
-The rule and the bounds live in ``autograder/stand_ins.py``; the end-to-end attacks
+The rule and the bounds live in ``autograder/grader/stand_ins.py``; the end-to-end attacks
 (a graded function that forwards to the grader, a request for a function it doesn't
 depend on, expensive requests) are in ``tests/cnn_step_by_step/hostile.py``.
 """
@@ -17,10 +17,10 @@ import time
 import numpy as np
 import pytest
 
-from autograder import stand_ins
-from autograder.assignments import Assignment, AssignmentError
+from autograder.course.assignments import Assignment, AssignmentError
+from autograder.grader import stand_ins
+from autograder.grader.session import StudentSession
 from autograder.sandbox.process import Limits
-from autograder.session import StudentSession
 
 
 def reference_zero_pad(X, pad):
@@ -78,7 +78,7 @@ def test_a_refused_request_never_makes_the_grader_hold_much_memory():
     code = textwrap.dedent(
         """
         import json, resource, numpy as np
-        from autograder import stand_ins
+        from autograder.grader import stand_ins
         def pad(X, p): return np.pad(X, ((0, 0), (p, p), (p, p), (0, 0)))
         def spread(dz, shape): return np.ones(shape) * dz
         X = np.ones((1, 1000, 1000, 1))

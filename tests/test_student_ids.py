@@ -16,9 +16,10 @@ import pytest
 from nbgrader.api import Gradebook
 from rich.console import Console
 
-from autograder import cli, reports
-from autograder.assignments import Assignment
-from autograder.grading import grader_command
+from autograder import cli
+from autograder.course.assignments import Assignment
+from autograder.outputs import reports
+from autograder.run.grading import grader_command
 from tests.support import build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")
@@ -42,7 +43,7 @@ def test_every_value_of_the_grader_command_is_joined_to_its_option(tmp_path):
     """An id (or any value) can never be read as an option or an @file by the grader process's pytest."""
     cmd = grader_command(A, tmp_path / "nb.ipynb", "-x", tmp_path / "r.json", {"isolation": "auto", "budget": 5})
     assert "--student=-x" in cmd and "--isolation=auto" in cmd and "--budget=5" in cmd
-    values = cmd[cmd.index("autograder.plugin") + 1 :]
+    values = cmd[cmd.index("autograder.grader.plugin") + 1 :]
     assert all(arg.startswith("-") for arg in values), values
 
 

@@ -29,12 +29,13 @@ from nbgrader.exchange import ExchangeFactory
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
 
-from autograder import cli, pipeline
-from autograder.assignments import Assignment
-from autograder.batch import Layout, Options
-from autograder.gradebook import default_url
-from autograder.notebook import write_notebook
-from autograder.release import generate
+from autograder import cli
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import write_notebook
+from autograder.course.release import generate
+from autograder.outputs.gradebook import default_url
+from autograder.run import pipeline
+from autograder.run.batch import Layout, Options
 from tests.support import REPO, build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")  # the quickest to grade (about 1 s a submission)

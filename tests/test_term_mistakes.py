@@ -18,11 +18,11 @@ import jsonschema
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder import pipeline
-from autograder.assignments import Assignment
-from autograder.batch import BatchError, Layout, Options
-from autograder.gradebook import default_url
-from autograder.notebook import write_notebook
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import write_notebook
+from autograder.outputs.gradebook import default_url
+from autograder.run import pipeline
+from autograder.run.batch import BatchError, Layout, Options
 from tests.support import REPO, build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")

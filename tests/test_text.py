@@ -10,9 +10,9 @@ import pytest
 from rich.console import Console
 
 from autograder import cli
-from autograder.batch import Report
-from autograder.reports import feedback_html
-from autograder.results import FunctionResult, StudentResult, TestResult
+from autograder.outputs.reports import feedback_html
+from autograder.outputs.results import FunctionResult, StudentResult, TestResult
+from autograder.run.batch import Report
 from autograder.text import (
     MAX_ERRORS,
     MESSAGE_LIMIT,

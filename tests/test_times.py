@@ -1,4 +1,4 @@
-"""Submission times (autograder/times.py): which source is trusted, what is implausible, the
+"""Submission times (autograder/run/times.py): which source is trusted, what is implausible, the
 instructor's times file, and the grader's own ledger of when it first saw each notebook.
 The whole pipeline under a late policy is in tests/test_late.py."""
 
@@ -9,9 +9,9 @@ from datetime import datetime
 
 import pytest
 
-from autograder import times
-from autograder.intake import exchange_files
-from autograder.times import Seen, Sources, read_times_file, record_sighting, resolve
+from autograder.run import times
+from autograder.run.intake import exchange_files
+from autograder.run.times import Seen, Sources, read_times_file, record_sighting, resolve
 
 DUE = datetime(2026, 12, 1, 17, 0)
 CLOCK = datetime(2026, 12, 8, 9, 0)  # the grader's clock: after the due date

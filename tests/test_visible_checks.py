@@ -58,10 +58,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import VISIBLE_CHECKS_MINIMUM, Assignment, available
-from autograder.catalogue import load
-from autograder.notebook import cell_role, grade_id_of, read_notebook
-from autograder.submissions import reference_answers
+from autograder.authoring.catalogue import load
+from autograder.authoring.submissions import reference_answers
+from autograder.course.assignments import VISIBLE_CHECKS_MINIMUM, Assignment, available
+from autograder.course.notebook import cell_role, grade_id_of, read_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = available()

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from autograder import cli
-from autograder.batch import auto_workers
+from autograder.run.batch import auto_workers
 
 GiB = 2**30
 

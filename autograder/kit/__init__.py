@@ -22,7 +22,7 @@
                   a composite part may use (parts' tests run first)
     fixtures      the pytest fixtures every grader gets: assignment, reference,
                   tolerances, grader_helpers, rng, distinct (``student`` comes from
-                  ``autograder.plugin``)
+                  ``autograder.grader.plugin``)
 
 A grader file reads like this (see docs/authoring.md)::
 

@@ -1,6 +1,6 @@
 """The fixtures every grader gets, from its assignment's declaration (``assignment.toml``).
 
-Registered by ``autograder.plugin``, so a grader folder needs no conftest.py (one may
+Registered by ``autograder.grader.plugin``, so a grader folder needs no conftest.py (one may
 still add fixtures of its own, or override these). ``verdicts`` (the verdicts of the tests
 already run, for excuses) comes with it, from ``autograder/kit/verdicts.py``.
 """
@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ..assignments import Assignment, load_reference
-from .inner_calls import Answering
-from .reference_store import ReferenceStore
-from .tolerances import Tolerances
+from autograder.course.assignments import Assignment, load_reference
+from autograder.kit.inner_calls import Answering
+from autograder.kit.reference_store import ReferenceStore
+from autograder.kit.tolerances import Tolerances
 
 pytest_plugins = ("autograder.kit.verdicts",)  # the ``verdicts`` fixture, and parts' tests run first
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .checks import EXPECTED_SEEN, KnownBugs, Mismatch, close, floating, shape
-from .tolerances import Tolerances
+from autograder.kit.checks import EXPECTED_SEEN, KnownBugs, Mismatch, close, floating, shape
+from autograder.kit.tolerances import Tolerances
 
 Index = tuple[int, ...]
 STEP = 1e-6  # float64 centred differences: error about STEP**2 plus rounding of about 1e-16 / STEP

@@ -1,7 +1,7 @@
 """Stand-ins a test hands the sandbox while it grades a part, when the reference can't answer.
 
 ``assignment.toml``'s ``[stand_ins]`` declares which graded functions the grader may
-answer for while each part is graded (``autograder/stand_ins.py`` enforces it). By
+answer for while each part is graded (``autograder/grader/stand_ins.py`` enforces it). By
 default (``kit/fixtures.py``) the answers are the reference's own functions: right for
 NumPy, where values cross the sandbox boundary. Objects that can't cross it (a Keras
 layer or tensor) need stand-ins built for the test, and a record of how the part
@@ -107,7 +107,7 @@ def summary(value: Any) -> Any:
 
 
 def _summary(value: Any, depth: int, left: list[int]) -> Any:
-    from ..sandbox.harness.wire import RemoteRef
+    from autograder.sandbox.harness.wire import RemoteRef
 
     left[0] -= 1
     t = type(value)

@@ -47,9 +47,9 @@ from typing import Any, NoReturn  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from ..sandbox.harness.weights import same_weights  # noqa: E402
-from ..sandbox.harness.wire import RemoteRef  # noqa: E402
-from . import checks  # noqa: E402
+from autograder.kit import checks  # noqa: E402
+from autograder.sandbox.harness.weights import same_weights  # noqa: E402
+from autograder.sandbox.harness.wire import RemoteRef  # noqa: E402
 
 # Seconds for one call that builds a whole model: a few seconds alone, more under load.
 BUILD_TIMEOUT = 60
@@ -462,7 +462,7 @@ class WholeModels:
         self.build, self.store = build, store
 
     def expected(self, key: Any, X: np.ndarray, **call_kwargs: Any) -> Expected:
-        from .reference_store import array_digest, shapes_array, shapes_of
+        from autograder.kit.reference_store import array_digest, shapes_array, shapes_of
 
         def compute() -> dict[str, np.ndarray]:
             model = self.build(key)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..assignments import Assignment
+from autograder.course.assignments import Assignment
 
 VERSION = "1"  # the store's own layout
 PACKAGES = ("numpy", "tensorflow-cpu", "tensorflow", "keras")

@@ -52,7 +52,7 @@ def parts_of(function: str, stand_ins: dict[str, tuple[str, ...]]) -> list[str]:
 
 
 def _stand_ins(config: pytest.Config) -> dict[str, tuple[str, ...]]:
-    from .fixtures import assignment_of
+    from autograder.kit.fixtures import assignment_of
 
     try:
         return assignment_of(config).stand_ins()

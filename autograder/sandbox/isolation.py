@@ -6,8 +6,8 @@ import functools
 import os
 import tempfile
 
-from . import memory
-from .process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+from autograder.sandbox import memory
+from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
 
 WARNING = (
     "WARNING: this machine cannot isolate student code ({reason}). Grading continues, "

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import memory, warm
-from .harness import wire
+from autograder.sandbox import memory, warm
+from autograder.sandbox.harness import wire
 
 HARNESS_DIR = Path(__file__).parent / "harness"
 LAUNCHER = Path(__file__).parent / "launcher.py"

@@ -133,7 +133,7 @@ class SandboxTemplate:
 
     def start(self) -> None:
         """Start the template and wait for its imports; WorkerDied if it can't start."""
-        from .process import Limits, TemplateProcess  # (process.py imports this module)
+        from autograder.sandbox.process import Limits, TemplateProcess  # (process.py imports this module)
 
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         limits = Limits(env=self.env, startup_timeout=START_TIMEOUT)

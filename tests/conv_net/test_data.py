@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograder.assignments import Assignment
+from autograder.course.assignments import Assignment
 
 ASSIGNMENT = Assignment("conv_net")
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import Assignment
-from autograder.catalogue import load
-from autograder.grading import grader_command, grader_memory
+from autograder.authoring.catalogue import load
+from autograder.course.assignments import Assignment
+from autograder.run.grading import grader_command, grader_memory
 from tests.fidelity import attack_source
 from tests.support import REPO, build_submission, write_submission
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.grader.session import StudentCodeError
 from autograder.kit import checks
 from autograder.kit.checks import Mismatch
 from autograder.sandbox.harness.wire import RemoteRef
-from autograder.session import StudentCodeError
 
 SECRET = 123.456  # an expected value no message may print unless the grader reveals it
 SECRET_TEXTS = ("123.456", "123.46", "123.5", "1.23456e+02")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.grader.plugin import student_message
+from autograder.grader.session import StudentCodeError
 from autograder.kit import explain
-from autograder.plugin import student_message
-from autograder.session import StudentCodeError
 
 WHERE = " (line 44 of cell 7, in conv_forward_naive)"
 

@@ -12,9 +12,9 @@ import itertools
 import numpy as np
 import pytest
 
+from autograder.grader.session import CallResult
 from autograder.kit import checks, keras_models
 from autograder.sandbox.harness.wire import RemoteRef
-from autograder.session import CallResult
 
 
 def describe_model(model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.assignments import Assignment
+from autograder.course.assignments import Assignment
 from autograder.kit.reference_store import ReferenceStore, array_digest
 from tests.support import copy_parts
 

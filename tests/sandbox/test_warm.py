@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import Assignment
+from autograder.course.assignments import Assignment
 from autograder.sandbox import warm
 from autograder.sandbox.isolation import probe
 from autograder.sandbox.process import Limits, WorkerProcess, python_paths

@@ -1,4 +1,4 @@
-"""The catalogue of classic_cnns: answers the fidelity suite grades (autograder/catalogue.py).
+"""The catalogue of classic_cnns: answers the fidelity suite grades (autograder/authoring/catalogue.py).
 
 MUTANTS are realistic wrong answers, each wrong in exactly the function it names: graded
 on that function and on the functions that call it through the grader ([stand_ins]), it
@@ -14,7 +14,7 @@ Most mutants are the reference cell with one edit (``edit``), so they stay in st
 the source notebook.
 """
 
-from autograder.catalogue import GRADER_FILE, Attack, Variant, cell, reference_cells
+from autograder.authoring.catalogue import GRADER_FILE, Attack, Variant, cell, reference_cells
 
 ANSWERS = reference_cells(__file__)
 

@@ -1,4 +1,4 @@
-"""The catalogue of cnn_step_by_step: answers the fidelity suite grades (autograder/catalogue.py).
+"""The catalogue of cnn_step_by_step: answers the fidelity suite grades (autograder/authoring/catalogue.py).
 
 MUTANTS are realistic wrong answers, each wrong in exactly the function it names:
 graded alone, it must lose points on that function and keep full marks elsewhere
@@ -8,7 +8,7 @@ perfect student plus one attack each: where the attack lives it scores 0, and no
 raises the score; attacks at import (``function=None``) must cost nothing at all.
 """
 
-from autograder.catalogue import GRADER_FILE, LOOPBACK_PORT, SURVIVOR_TOKEN, Attack, Variant, cell
+from autograder.authoring.catalogue import GRADER_FILE, LOOPBACK_PORT, SURVIVOR_TOKEN, Attack, Variant, cell
 
 MUTANTS: list[Variant] = [
     # --- zero_pad -------------------------------------------------------------------
@@ -1795,7 +1795,7 @@ ATTACKS: list[Attack] = [
         """),
         "No such file or directory",
     ),
-    # --- the grader's helper channel (autograder/stand_ins.py) --------------------------
+    # --- the grader's helper channel (autograder/grader/stand_ins.py) --------------------------
     Attack(
         "forwards_to_the_grader_via_gc",
         "zero_pad",

@@ -1,4 +1,4 @@
-"""The catalogue of conv_net: answers the fidelity suite grades (autograder/catalogue.py).
+"""The catalogue of conv_net: answers the fidelity suite grades (autograder/authoring/catalogue.py).
 
 MUTANTS are realistic wrong answers, each wrong in exactly the answer it names: graded
 alone, it must lose points on that answer and keep full marks elsewhere. Most are the
@@ -12,7 +12,7 @@ scores 0 there.
 Data only: tests/test_fidelity.py grades them.
 """
 
-from autograder.catalogue import Attack, Variant, cell, reference_cells
+from autograder.authoring.catalogue import Attack, Variant, cell, reference_cells
 
 REFERENCE = reference_cells(__file__)
 

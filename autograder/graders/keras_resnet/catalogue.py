@@ -1,4 +1,4 @@
-"""The catalogue of keras_resnet: answers the fidelity suite grades (autograder/catalogue.py).
+"""The catalogue of keras_resnet: answers the fidelity suite grades (autograder/authoring/catalogue.py).
 
 MUTANTS are realistic wrong answers, each wrong in exactly the part it names: graded
 alone, it must lose points on that part and keep full marks elsewhere (the graders
@@ -12,7 +12,7 @@ Most variants are the reference cell with one line changed (``edit``), so they s
 in step with the source notebook.
 """
 
-from autograder.catalogue import SURVIVOR_TOKEN, Attack, Variant, cell, reference_cells
+from autograder.authoring.catalogue import SURVIVOR_TOKEN, Attack, Variant, cell, reference_cells
 
 ANSWERS = reference_cells(__file__)
 

@@ -42,11 +42,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SAWarning
 
-from .assignments import Assignment
-from .intake import MARKUP_IN_IDS
-from .release import generate, use_venv_tools
-from .results import StudentResult
-from .text import clean
+from autograder.course.assignments import Assignment
+from autograder.course.release import generate, use_venv_tools
+from autograder.outputs.results import StudentResult
+from autograder.run.intake import MARKUP_IN_IDS
+from autograder.text import clean
 
 
 def default_url(course_dir: Path) -> str:

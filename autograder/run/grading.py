@@ -20,11 +20,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .assignments import Assignment
-from .grader_server import ServerDied, WarmGrader
-from .sandbox import memory
+from autograder.course.assignments import Assignment
+from autograder.run.grader_server import ServerDied, WarmGrader
+from autograder.sandbox import memory
 
-GRADERS_INI = Path(__file__).parent / "graders" / "pytest.ini"
+GRADERS_INI = Path(__file__).resolve().parents[1] / "graders" / "pytest.ini"
 log = logging.getLogger(__name__)
 GRADING_TIMEOUT = 900  # seconds for one whole submission; only a grader bug gets near it
 
@@ -57,7 +57,7 @@ def grader_command(assignment: Assignment, notebook: Path, student: str, results
     cmd = [
         sys.executable, "-m", "pytest", *targets,
         f"--config-file={GRADERS_INI}", f"--rootdir={assignment.graders_dir}",
-        "-p", "autograder.plugin", "-q", "--no-header", "--tb=no",
+        "-p", "autograder.grader.plugin", "-q", "--no-header", "--tb=no",
         f"--submission={notebook}", f"--assignment={assignment.name}", f"--course={assignment.root}",
         f"--student={student}", f"--results={results}",
     ]  # fmt: skip
@@ -163,7 +163,7 @@ def collect_tests(assignment: Assignment) -> dict:
         cmd = [
             sys.executable, "-m", "pytest", str(assignment.graders_dir),
             "-c", str(GRADERS_INI), "--rootdir", str(assignment.graders_dir),
-            "-p", "autograder.plugin", "-q", "--no-header", "--collect-only",
+            "-p", "autograder.grader.plugin", "-q", "--no-header", "--collect-only",
             "--assignment", assignment.name, "--course", str(assignment.root), "--results", str(results),
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=300, cwd=tmp)

@@ -63,9 +63,9 @@ from collections import deque
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .assignments import Assignment, strip_magics
-from .bounds import BOUNDS, Bounds
-from .notebook import Cell
+from autograder.course.assignments import Assignment, strip_magics
+from autograder.course.notebook import Cell
+from autograder.outputs.bounds import BOUNDS, Bounds
 
 COMPLETE, PARTIAL = "complete", "partial"
 _SAFE_SETATTR = ("self", "cls")  # setattr on these binds attributes, never a notebook name

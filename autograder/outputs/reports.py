@@ -26,9 +26,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import inert, intake
-from .intake import EXCHANGE_FILES
-from .notebook import (
+from autograder.course.notebook import (
     Notebook,
     NotebookError,
     cell_role,
@@ -37,9 +35,21 @@ from .notebook import (
     read_notebook,
     write_notebook,
 )
-from .results import StudentResult, public_json
-from .text import CODE_LIMIT, MAX_ERRORS, MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED, clean, clean_messages, clean_tree
-from .times import shown
+from autograder.outputs import inert
+from autograder.outputs.results import StudentResult, public_json
+from autograder.run import intake
+from autograder.run.intake import EXCHANGE_FILES
+from autograder.run.times import shown
+from autograder.text import (
+    CODE_LIMIT,
+    MAX_ERRORS,
+    MESSAGE_LIMIT,
+    PAGE_LIMIT,
+    TRUNCATED,
+    clean,
+    clean_messages,
+    clean_tree,
+)
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),

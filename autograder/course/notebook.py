@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .bounds import BOUNDS
-from .text import SURROGATES
+from autograder.outputs.bounds import BOUNDS
+from autograder.text import SURROGATES
 
 Notebook = dict[str, Any]
 CELL_TYPES = ("code", "markdown", "raw")

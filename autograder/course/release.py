@@ -19,8 +19,8 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from .assignments import Assignment, AssignmentError
-from .notebook import read_notebook, write_notebook
+from autograder.course.assignments import Assignment, AssignmentError
+from autograder.course.notebook import read_notebook, write_notebook
 
 # Files in source/<assignment>/ that never belong in a release.
 IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.db", ".*"]

@@ -50,8 +50,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 
-from .assignments import strip_magics
-from .bounds import BOUNDS, Bounds
+from autograder.course.assignments import strip_magics
+from autograder.outputs.bounds import BOUNDS, Bounds
 
 DEFAULT_THRESHOLD = 0.8  # a share of the fingerprinted tokens, 0 to 1
 NOISE = 25  # tokens per k-gram: copydetect's default noise threshold

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .notebook import Notebook, NotebookError, grade_id_of, loads_notebook
-from .text import clean, clean_id
+from autograder.course.notebook import Notebook, NotebookError, grade_id_of, loads_notebook
+from autograder.text import clean, clean_id
 
 
 @dataclass(frozen=True)

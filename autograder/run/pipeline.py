@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import batch, class_report, reports
-from .assignments import Assignment
-from .gradebook import GradebookError, GradebookWriter, check_url, default_url
-from .results import LatePolicy, ManualGrades, StudentResult
+from autograder.course.assignments import Assignment
+from autograder.outputs import class_report, reports
+from autograder.outputs.gradebook import GradebookError, GradebookWriter, check_url, default_url
+from autograder.outputs.results import LatePolicy, ManualGrades, StudentResult
+from autograder.run import batch
 
 
 @dataclass

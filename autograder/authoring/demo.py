@@ -14,9 +14,9 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.markup import escape
 
-from .assignments import Assignment, course_root
-from .batch import Layout, Options
-from .release import generate
+from autograder.course.assignments import Assignment, course_root
+from autograder.course.release import generate
+from autograder.run.batch import Layout, Options
 
 DEMO_ASSIGNMENT = "cnn_step_by_step"
 console = Console(highlight=False)

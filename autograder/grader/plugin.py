@@ -1,6 +1,6 @@
 """pytest plugin that turns a grader run into one student's scores.
 
-Load it with ``-p autograder.plugin``. It provides:
+Load it with ``-p autograder.grader.plugin``. It provides:
 
 - the marker ``@pytest.mark.points(n)``: what a test is worth (required on every test);
   a function's tests must add up to its points in assignment.toml (checked at collection);
@@ -22,16 +22,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from . import definitions
-from .assignments import Assignment
-from .intake import read_submission
-from .kit import checks, explain
-from .kit.fixtures import assignment_of
-from .notebook import NotebookError, plan_submission, read_notebook
-from .sandbox import memory
-from .sandbox.isolation import isolation_mode
-from .session import StudentCodeError, StudentSession
-from .text import clean, clean_messages, clean_tree
+from autograder.course import definitions
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import NotebookError, plan_submission, read_notebook
+from autograder.grader.session import StudentCodeError, StudentSession
+from autograder.kit import checks, explain
+from autograder.kit.fixtures import assignment_of
+from autograder.run.intake import read_submission
+from autograder.sandbox import memory
+from autograder.sandbox.isolation import isolation_mode
+from autograder.text import clean, clean_messages, clean_tree
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -55,8 +55,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .text import clean, clean_messages, clean_tree
-from .times import FIRST_SEEN, TIMES_FILE, TIMESTAMP_TXT, SubmissionTime
+from autograder.run.times import FIRST_SEEN, TIMES_FILE, TIMESTAMP_TXT, SubmissionTime
+from autograder.text import clean, clean_messages, clean_tree
 
 PUBLIC_TEST_KEYS = ("name", "passed", "points", "message")
 NOT_GRADED = "Not graded: see the problem with your notebook above."

@@ -57,7 +57,7 @@ from typing import Any
 
 import nh3
 
-from .notebook import Notebook
+from autograder.course.notebook import Notebook
 
 RENDER_CELL_LIMIT = 16 * 1024  # bytes of one cell rendered as Markdown (nbconvert's math rules are quadratic)
 RENDER_TOTAL_LIMIT = 96 * 1024  # bytes rendered per notebook (the course's notebooks hold about 25 KB)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .text import clean
+from autograder.text import clean
 
 LEDGER = "first_seen.json"  # autograded/<student>/<assignment>/first_seen.json: the grader's own file
 SKEW = timedelta(minutes=5)  # clocks of the exchange's host and the grader's may differ this much
@@ -91,7 +91,7 @@ class SubmissionTime:
 def parse_time(text: str) -> datetime | None:
     """A time as nbgrader writes it ("2024-03-02 14:20:56.795510 UTC") or ISO-like with a UTC
     offset or Z; naive means UTC. Naive UTC back; None if it is not one."""
-    from .intake import parse_timestamp
+    from autograder.run.intake import parse_timestamp
 
     return parse_timestamp(text.strip())
 
@@ -103,7 +103,7 @@ def read_times_file(path: Path) -> dict[str, datetime]:
     Student ids are read as our own CSVs write them (``reports.uncell``: a leading ``'``
     before ``= + - @ '`` is the spreadsheet quote). TimesError for anything else.
     """
-    from .reports import uncell
+    from autograder.outputs.reports import uncell
 
     what = "Fix the file, or leave out --submission-times."
     try:
@@ -173,7 +173,7 @@ def record_sighting(path: Path, digest: str, when: datetime) -> Seen:
     The first sighting of a digest is kept for good; its last sighting moves on. The
     ledger is the grader's (under autograded/), written atomically.
     """
-    from .reports import atomic_write
+    from autograder.outputs.reports import atomic_write
 
     ledger = _read_ledger(path)
     first = ledger.get(digest, [when.isoformat()])[0]

@@ -61,11 +61,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import batch
-from .assignments import Assignment, AssignmentError
-from .dask_security import client_security, local_cluster
-from .grader_server import WarmGraders
-from .grading import GradingError, grade_notebook
+from autograder.course.assignments import Assignment, AssignmentError
+from autograder.run import batch
+from autograder.run.dask_security import client_security, local_cluster
+from autograder.run.grader_server import WarmGraders
+from autograder.run.grading import GradingError, grade_notebook
 
 ALLOWED_FAILURES = 3  # worker deaths a task survives on --dask-local (dask's default for a scheduler)
 WAIT_FOR_WORKERS = 60  # seconds for the first worker to join an external scheduler
@@ -135,7 +135,7 @@ _isolation_checked: dict[str, str | None] = {}  # mode -> why this process can't
 def isolation_problem(mode: str, worker: str) -> str | None:
     """Why this worker can't sandbox in ``mode`` (the client's choice), or None; probed once per process."""
     if mode not in _isolation_checked:
-        from .sandbox.isolation import isolation_mode
+        from autograder.sandbox.isolation import isolation_mode
 
         try:
             isolation_mode(mode)

@@ -38,21 +38,21 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import intake, times
-from .assignments import Assignment, AssignmentError, available
-from .catalogue import FILE as CATALOGUE
-from .grader_server import WarmGraders
-from .grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
-from .notebook import NotebookError
-from .reports import atomic_write, write_student_outputs
-from .results import FunctionResult, LatePolicy, ManualGrades, StudentResult
-from .sandbox.isolation import isolation_mode
-from .text import clean, clean_id
+from autograder.authoring.catalogue import FILE as CATALOGUE
+from autograder.course.assignments import Assignment, AssignmentError, available
+from autograder.course.notebook import NotebookError
+from autograder.outputs.reports import atomic_write, write_student_outputs
+from autograder.outputs.results import FunctionResult, LatePolicy, ManualGrades, StudentResult
+from autograder.run import intake, times
+from autograder.run.grader_server import WarmGraders
+from autograder.run.grading import NOT_SAVED, GradingError, collect_tests, grade_notebook
+from autograder.sandbox.isolation import isolation_mode
+from autograder.text import clean, clean_id
 
 # The grading package (its code, the sandbox and its harness, the feedback template,
 # the graders' pytest.ini): every file of it decides grades, so every file is in the
 # fingerprint. A module constant, so a test can point it at a copy.
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # autograder/
 log = logging.getLogger(__name__)
 
 
@@ -314,7 +314,12 @@ def _tree(folder: Path) -> list[Path]:
 
 # Files of the package that only read finished results (the class report, its similarity
 # check and the LMS exports): they can't change a grade, so editing them grades no one again.
-READS_RESULTS_ONLY = ("class_report.py", "similarity.py", "exports.py", "templates/class_report.html.j2")
+READS_RESULTS_ONLY = (
+    "outputs/class_report.py",
+    "outputs/similarity.py",
+    "outputs/exports.py",
+    "outputs/templates/class_report.html.j2",
+)
 
 
 def package_files() -> list[Path]:
@@ -453,7 +458,7 @@ class LocalPool:
 def grading_pool(assignment: Assignment, options: Options, plugin_options: dict):
     """Where the submissions are graded: a distributed.DaskPool (``options.dask``) or a LocalPool."""
     if options.dask:
-        from .distributed import DaskPool  # imports dask only when asked for
+        from autograder.run.distributed import DaskPool  # imports dask only when asked for
 
         return DaskPool(options.dask, assignment, options, plugin_options)
     workers = options.workers

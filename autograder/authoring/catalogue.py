@@ -25,8 +25,8 @@ import importlib.util
 from dataclasses import dataclass, field
 from textwrap import dedent
 
-from .assignments import Assignment, AssignmentError
-from .submissions import Variant
+from autograder.authoring.submissions import Variant
+from autograder.course.assignments import Assignment, AssignmentError
 
 FILE = "catalogue.py"
 # Hostile child processes carry this in their command line, so the suite can look for
@@ -104,7 +104,7 @@ def reference_cells(catalogue_file: str) -> ReferenceCells:
     (``__file__``): mutants written as edits of the reference stay in step with it."""
     from pathlib import Path
 
-    from .submissions import reference_answers
+    from autograder.authoring.submissions import reference_answers
 
     graders = Path(catalogue_file).resolve().parent
     return ReferenceCells(reference_answers(Assignment(graders.name, root=graders.parents[2])))

@@ -25,11 +25,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from types import SimpleNamespace
 
-from .kit.tolerances import KEYS, Tolerances
-from .notebook import ManualCell, cell_role, manual_cells, nbgrader_meta, read_notebook
-from .sandbox.process import GiB, Limits
+from autograder.course.notebook import ManualCell, cell_role, manual_cells, nbgrader_meta, read_notebook
+from autograder.kit.tolerances import KEYS, Tolerances
+from autograder.sandbox.process import GiB, Limits
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # autograder/
 GRADERS = Path("autograder") / "graders"  # inside a course folder
 _MAGIC = re.compile(r"^\s*[%!]")
 
@@ -132,7 +132,7 @@ class Assignment:
 
         Declared in assignment.toml's ``[stand_ins]`` table (its layout is checked by
         ``check_config``). Nothing else is ever answered: not the function under test,
-        not a function that isn't declared as its dependency (``autograder/stand_ins.py``
+        not a function that isn't declared as its dependency (``autograder/grader/stand_ins.py``
         enforces this, call by call).
         """
         table = self.config().get("stand_ins", {})

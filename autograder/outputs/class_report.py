@@ -59,13 +59,15 @@ from pathlib import Path
 
 import jinja2
 
-from . import batch, definitions, intake, similarity, times
-from .assignments import Assignment
-from .bounds import BOUNDS, Bounds
-from .notebook import NotebookError, cell_role, grade_id_of, plan_submission, read_notebook
-from .reports import atomic_write, fmt
-from .results import NOT_GRADED, LatePolicy, ManualGrades, StudentResult, duration
-from .text import CODE_LIMIT, TRUNCATED, clean, clean_id, clean_messages
+from autograder.course import definitions
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import NotebookError, cell_role, grade_id_of, plan_submission, read_notebook
+from autograder.outputs import similarity
+from autograder.outputs.bounds import BOUNDS, Bounds
+from autograder.outputs.reports import atomic_write, fmt
+from autograder.outputs.results import NOT_GRADED, LatePolicy, ManualGrades, StudentResult, duration
+from autograder.run import batch, intake, times
+from autograder.text import CODE_LIMIT, TRUNCATED, clean, clean_id, clean_messages
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -479,7 +481,7 @@ def gradebook_due(assignment: Assignment, layout: batch.Layout, url: str | None 
     there is one: the report never creates a gradebook); None without one. BatchError if it can't be read."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    from .gradebook import GradebookError, check_url, default_url
+    from autograder.outputs.gradebook import GradebookError, check_url, default_url
 
     course = layout.submitted.parent
     if url is None:

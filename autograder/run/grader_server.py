@@ -21,7 +21,7 @@ sandboxes); the server answers ``{"pid": N}`` once the child runs, then ``{"rc":
 when it has exited (its output is in ``log``). The client kills the child on a time-out
 (``WarmGrader.run``); if the server itself dies, the client starts a new one.
 
-    python -m autograder.grader_server [MODULE ...]
+    python -m autograder.run.grader_server [MODULE ...]
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ import threading
 import time
 from pathlib import Path
 
-from .sandbox import warm
+from autograder.sandbox import warm
 
 # Always worth importing before the fork: what every grader run imports anyway.
-PRELOAD = ("numpy", "pytest", "autograder.plugin")
+PRELOAD = ("numpy", "pytest", "autograder.grader.plugin")
 START_TIMEOUT = 300  # seconds for the imports (TensorFlow on a busy machine)
 
 
@@ -128,7 +128,7 @@ class WarmGrader:
     def start(self) -> None:
         self.buffer = b""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.grader_server", *self.modules],
+            [sys.executable, "-m", "autograder.run.grader_server", *self.modules],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
         )  # fmt: skip
         try:

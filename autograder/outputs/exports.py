@@ -56,10 +56,11 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch, reports
-from .gradebook import GradebookError, check_server, default_url, resolve_url, shown
-from .results import StudentResult
-from .text import clean
+from autograder.outputs import reports
+from autograder.outputs.gradebook import GradebookError, check_server, default_url, resolve_url, shown
+from autograder.outputs.results import StudentResult
+from autograder.run import batch
+from autograder.text import clean
 
 CANVAS_HEAD = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 TEST_VISIBILITY = "visible"  # Gradescope: "hidden", "after_due_date", "after_published" or "visible"

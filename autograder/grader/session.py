@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import stand_ins as stand_in_gate
-from .notebook import Submission
-from .sandbox.harness.wire import RemoteRef
-from .sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
-from .sandbox.warm import Forked
-from .text import clean
+from autograder.course.notebook import Submission
+from autograder.grader import stand_ins as stand_in_gate
+from autograder.sandbox.harness.wire import RemoteRef
+from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+from autograder.sandbox.warm import Forked
+from autograder.text import clean
 
 MAX_RESTARTS = 12
 TIMEOUT_STRIKES = 2

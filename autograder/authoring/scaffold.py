@@ -21,8 +21,8 @@ import re
 from pathlib import Path
 from textwrap import dedent
 
-from .assignments import Assignment, AssignmentError
-from .notebook import write_notebook
+from autograder.course.assignments import Assignment, AssignmentError
+from autograder.course.notebook import write_notebook
 
 NAME_RULE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -236,9 +236,9 @@ def test_does_not_modify_its_input(student, reference, rng):
 '''
 
 CATALOGUE = '''\
-"""The catalogue of {name}: answers the fidelity suite grades (autograder/catalogue.py)."""
+"""The catalogue of {name}: answers the fidelity suite grades (autograder/authoring/catalogue.py)."""
 
-from autograder.catalogue import Variant, cell
+from autograder.authoring.catalogue import Variant, cell
 
 MUTANTS = [
     Variant(

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assignments import Assignment
-from .notebook import Notebook, cell_role, nbgrader_meta, read_notebook, write_notebook
+from autograder.course.assignments import Assignment
+from autograder.course.notebook import Notebook, cell_role, nbgrader_meta, read_notebook, write_notebook
 
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
