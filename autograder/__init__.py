@@ -1,26 +1,26 @@
 """A trustworthy autograder for a CNN course: nbgrader notebooks, sandboxed student code.
 
-Layout of the package, one concern per module:
+The folders follow an assignment's life (docs/architecture.md draws it):
 
-    cli.py          the `autograder` command (new, release, grade, demo): parses, then calls pipeline
-    pipeline.py     the grading pipeline the CLI, the demo and the tests call
-    results.py      typed results (student, function, test) and their JSON contract
-    assignments.py  the course folder, an assignment's files and its declaration
-    scaffold.py     `autograder new NAME`: a new assignment in four files
-    release.py      source/ -> release/ with nbgrader
-    notebook.py     read a submission; which cells run
-    session.py      one student's notebook in a sandbox, as graders see it
-    sandbox/        the sandbox: launcher (namespaces, limits), worker, wire format
-    plugin.py       pytest plugin: points marker, `student` fixture, scores
-    kit/            the grading library graders import (checks, gradients, tolerances,
-                    layer cases, Keras model comparison, fixtures)
-    catalogue.py    the format of each assignment's catalogue (mutants, variants, attacks)
-    grading.py      grade one notebook in its own grader process
-    batch.py        grade a class: parallel, resumable
-    gradebook.py    nbgrader gradebook rows
-    reports.py      feedback HTML, autograded notebook, CSV, JSON
-    inert.py        what instructors' tools render (the autograded notebook), made inert with nh3
-    graders/        hidden graders, one folder per assignment
+    course/     an assignment as authored: paths, the typed declaration (assignment.toml),
+                points declared once, notebooks, release (source/ -> release/ with nbgrader)
+    authoring/  tools for authors and tests, never run while grading: catalogue, demo
+                submissions, scaffold (`autograder new`), the demo
+    run/        a class run on the host: the listed pipeline, discover, intake, times,
+                fingerprint, pools (local threads or Dask with TLS), class_run, grading
+                (one grader process per submission), grader_server (warm graders)
+    grader/     inside the grader process: the pytest plugin, the grading spec, the
+                student's sandboxed session, stand-ins
+    kit/        the grading library graders import (checks, gradients, tolerances, Keras
+                model comparison, fixtures, verdicts, the reference store)
+    sandbox/    limits, isolation, memory bounds, the worker process, warm templates, and
+                harness/ (what runs inside the sandbox: worker, wire format, confinement)
+    outputs/    results (the one shape), saved results, feedback, tables, late and manual
+                grades, the gradebook, the class report, similarity, exports, inertness
+    graders/    the hidden graders, one folder per assignment
+    cli.py      the `autograder` command: parses, then calls run.pipeline
+    console.py  what a run shows on the terminal
+    text.py     the one sanitiser for student-controlled text; files.py: atomic writes
 """
 
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """The ``autograder`` command: new, release, grade, export, report, demo. Each verb parses its
-arguments and calls the API (``scaffold``, ``release``, ``pipeline``, ``exports``,
-``class_report``); this module only presents.
+arguments and calls the API (``scaffold``, ``release``, ``pipeline``, ``exports``); what a run shows
+on the terminal (progress, the summary table, where everything went) is ``console.py``'s.
 
 The course is the folder ``autograder`` runs in, or the nearest parent with
 ``autograder/graders/`` (the way git finds its root), or ``--course DIR``. When that is
@@ -21,27 +21,21 @@ import argparse
 import logging
 import re
 import sys
-import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
+from autograder import console
 from autograder.course import assignments
 from autograder.course.assignments import Assignment, AssignmentError
 from autograder.course.notebook import NotebookError
 from autograder.course.release import ReleaseError
-from autograder.outputs import gradebook, reports
-from autograder.outputs.results import StudentResult, review_message
-from autograder.run import batch, pipeline, times
-from autograder.text import clean, terminal
-
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+from autograder.grader.spec import GradingSpec
+from autograder.run import pipeline, times
+from autograder.run.layout import Layout
+from autograder.run.options import BatchError, Options
+from autograder.text import terminal
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,6 +146,17 @@ def dask_local_arg(text: str) -> int:
     return n
 
 
+def limit_arg(text: str) -> float:
+    """A limit given on the command line (seconds, GiB): a finite number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a limit: give a number above 0, e.g. 10 or 1.5")
+    return value
+
+
 def similarity_arg(text: str) -> float:
     try:
         value = float(text)
@@ -201,12 +206,17 @@ def add_grading_options(p: argparse.ArgumentParser) -> None:
         "default: the assignment's duedate in the gradebook. Changing it needs no re-grading",
     )
     add_time_options(p)
-    p.add_argument("--timeout", type=float, metavar="S", help="seconds per call into student code (default: 5)")
-    p.add_argument("--cell-timeout", type=float, metavar="S", help="seconds per notebook cell (default: 30)")
-    p.add_argument("--memory-gib", type=float, metavar="G", help="memory limit per sandbox in GiB (default: 2)")
+    # the sandbox's limits over assignment.toml's [limits], by its keys (dest): grading_spec
+    p.add_argument("--timeout", dest="call_timeout", type=limit_arg, metavar="S",
+                   help="seconds per call into student code (default: 5)")  # fmt: skip
+    p.add_argument("--cell-timeout", dest="cell_timeout", type=limit_arg, metavar="S",
+                   help="seconds per notebook cell (default: 30)")  # fmt: skip
+    p.add_argument("--memory-gib", dest="memory_gib", type=limit_arg, metavar="G",
+                   help="memory limit per sandbox in GiB (default: 2)")  # fmt: skip
     p.add_argument(
         "--budget",
-        type=float,
+        dest="budget_seconds",
+        type=limit_arg,
         metavar="S",
         help="seconds for all of one submission's code together (default: the assignment's budget_seconds)",
     )
@@ -223,7 +233,7 @@ def course_of(args: argparse.Namespace) -> Path:
     root = assignments.course_root(args.course)
     installed = assignments.PACKAGE_DIR.parent
     if root != installed:
-        console.print(Text(f"course: {root} (the autograder package is installed from {installed})"))
+        console.out.print(Text(f"course: {root} (the autograder package is installed from {installed})"))
     return root
 
 
@@ -232,19 +242,22 @@ def cmd_new(args: argparse.Namespace) -> int:
 
     root = course_of(args)
     for path in new(root, args.name):
-        console.print(Text(f"wrote {path.relative_to(root)}"))
-    console.print(f"next: autograder release {args.name}   (then see docs/authoring.md)")
+        console.out.print(Text(f"wrote {path.relative_to(root)}"))
+    console.out.print(f"next: autograder release {args.name}   (then see docs/authoring.md)")
     return 0
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder.course.release import generate
+    from autograder.course.release import generate, write_source_points
 
     root = course_of(args)
     names = args.assignments or assignments.available(root)
     for name in names:
-        out = generate(Assignment(name, root=root))
-        console.print(Text(f"released {name} -> {out}"))
+        assignment = Assignment(name, root=root)
+        if write_source_points(assignment):  # the points are declared in assignment.toml only
+            console.out.print(Text(f"wrote the points of {assignment.declaration} into {assignment.source_notebook}"))
+        out = generate(assignment)
+        console.out.print(Text(f"released {name} -> {out}"))
     return 0
 
 
@@ -275,41 +288,15 @@ def time_sources(args: argparse.Namespace) -> times.Sources:
     try:
         table = times.read_times_file(path) if path is not None else None
     except times.TimesError as e:
-        raise batch.BatchError(str(e)) from None
+        raise BatchError(str(e)) from None
     return times.Sources(table, str(path or ""), getattr(args, "trust_student_timestamps", False),
                          getattr(args, "released", None))  # fmt: skip
 
 
-def time_tally(results: dict[str, StudentResult]) -> str:
-    """Where this run's submission times came from, and how many need review, in one line."""
-    kinds = Counter()
-    for r in results.values():
-        if r.late is not None:
-            kinds[r.late.source if not r.late.review else (r.time.kind if r.time else "missing")] += 1
-    used = [f"{kinds[k]} {what}" for k, what in [(times.TIMES_FILE, "from --submission-times"),
-            (times.FIRST_SEEN, "first seen by the grader by the due date"),
-            (times.TIMESTAMP_TXT, "from timestamp.txt (trusted)")] if kinds[k]]  # fmt: skip
-    review = [f"{kinds[k]} {what}" for k, what in [
-        ("untrusted", "without a trusted time (--trust-student-timestamps would use their own timestamp.txt)"),
-        ("missing", "without a time (no timestamp.txt, not a time, or no row in --submission-times)"),
-        ("implausible", "with an implausible time (in the future, before the release, or after the grader saw it)"),
-    ] if kinds[k]]  # fmt: skip
-    needs = sum(kinds[k] for k in ("untrusted", "missing", "implausible"))
-    line = ", ".join(used) or "none from a trusted source"
-    if needs:
-        line += f"; {needs} need review, scored as late when the grader first saw them: " + ", ".join(review)
-    return line
-
-
 def cmd_grade(args: argparse.Namespace) -> int:
     assignment = Assignment(args.assignment, root=course_of(args)).check()
-    options = batch.Options(
+    options = Options(
         workers=args.workers,
-        isolation=args.isolation,
-        call_timeout=args.timeout,
-        cell_timeout=args.cell_timeout,
-        memory_gib=args.memory_gib,
-        budget=args.budget,
         force=args.force,
         dask=args.scheduler or (f"local:{args.dask_local}" if args.dask_local else None),
         tls_ca_file=args.tls_ca_file,
@@ -317,237 +304,65 @@ def cmd_grade(args: argparse.Namespace) -> int:
         tls_key=args.tls_key,
         insecure_scheduler=args.insecure_scheduler,
         times=time_sources(args),
+        spec=grading_spec(assignment, args),  # (probes the sandbox: after the cheaper checks of the arguments)
     )
-    layout = batch.Layout.beside(args.submissions, args.feedback)
-    return grade_and_report(assignment, layout, options, args)
+    layout = Layout.beside(args.submissions, args.feedback)
+    return console.grade_and_report(
+        assignment, layout, options, isolation=args.isolation, gradebook=args.gradebook, csv=args.csv,
+        json=args.json, students=args.student, due=args.due,
+    )  # fmt: skip
 
 
-def announce_isolation(requested: str, limits=None) -> str:
-    """Say how student code is isolated and its memory bounded; return the mode in force."""
-    from autograder.sandbox.isolation import WARNING, isolation_mode, memory_mechanism, probe
-
-    mode = isolation_mode(requested)
-    if mode == "namespaces":
-        console.print("sandbox: user, mount, pid and network namespaces (no network, no grader files visible)")
-    else:
-        ok, reason = probe() if requested == "auto" else (False, "--isolation process was requested")
-        err_console.print(f"[bold red]{WARNING.format(reason=reason)}[/]")
-    console.print(memory_mechanism(mode, limits), markup=False, highlight=False)
-    return mode
+LIMIT_OPTIONS = ("call_timeout", "cell_timeout", "memory_gib", "budget_seconds")  # their dest: [limits] keys
 
 
-def duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds // 3600:.0f} h {seconds % 3600 / 60:02.0f} min"
-
-
-def pace(elapsed: float, done: int, total: int | None) -> str:
-    """The rate so far and what the rest would take at it: "1.4 s/submission, about 10 s left"."""
-    if not done:
-        return ""
-    per = elapsed / done
-    left = f", about {duration(per * (total - done))} left" if total and done < total else ""
-    return f"{per:.1f} s/submission{left}"
-
-
-class GradingProgress:
-    """A rich bar (count, rate, time left) on a terminal; otherwise one plain line per graded
-    student, so CI logs and batch jobs show progress. Student ids go through ``terminal``."""
-
-    def __init__(self, console: Console, name: str):
-        self.console, self.total, self.done, self.started = console, None, 0, time.monotonic()
-        self.bar = None
-        if console.is_terminal:
-            self.bar = Progress(
-                TextColumn("grading [bold]{task.fields[current]}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[pace]}"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
-            self.task = self.bar.add_task("grading", total=None, current=name, pace="")
-
-    def start(self, total: int) -> None:
-        self.total, self.started = total, time.monotonic()
-        if self.bar:
-            self.bar.update(self.task, total=total)
-
-    def step(self, student: str, result: StudentResult) -> None:
-        self.done += 1
-        now = pace(time.monotonic() - self.started, self.done, self.total)
-        if self.bar:
-            self.bar.update(self.task, advance=1, current=terminal(student, 80), pace=now)
-            return
-        score = f"{reports.fmt(result.score)}/{reports.fmt(result.max_score)}"
-        self.console.print(
-            f"graded {self.done}/{self.total or '?'} {terminal(student, 80)} {score}" + (f" ({now})" if now else ""),
-            soft_wrap=True,  # one line each, however narrow the log
-        )
-
-    def __enter__(self) -> GradingProgress:
-        if self.bar:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar:
-            self.bar.stop()
-
-
-def grade_and_report(
-    assignment: Assignment, layout: batch.Layout, options: batch.Options, args: argparse.Namespace
-) -> int:
-    """Grade through the pipeline, with a progress bar; then the table and where everything went."""
-    limits = assignment.limits(memory_bytes=options.memory_bytes())
-    options.isolation = announce_isolation(options.isolation, limits)
-    if options.dask and not options.dask.startswith("local:"):
-        from autograder.run.dask_security import INSECURE_WARNING, client_security
-
-        # refused or loaded before any submission is read; tcp:// only with the explicit opt-in, loudly
-        if client_security(options.dask, options.tls_ca_file, options.tls_cert, options.tls_key,
-                           options.insecure_scheduler) is None:  # fmt: skip
-            err_console.print(f"[bold red]{terminal(INSECURE_WARNING.format(address=options.dask), 2000)}[/]")
-    elif options.tls_ca_file or options.tls_cert or options.tls_key or options.insecure_scheduler:
-        raise batch.BatchError("--tls-ca-file, --tls-cert, --tls-key and --insecure-scheduler go with --scheduler "
-                               "ADDRESS (--dask-local makes credentials of its own); drop them or add --scheduler")  # fmt: skip
-    if options.dask:
-        where = options.dask.removeprefix("local:")
-        where = f"a LocalCluster of {where} worker processes" if options.dask.startswith("local:") else where
-        console.print(Text(f"workers: the Dask cluster's ({where}); each checked to have the same course"))
-    elif options.workers == "auto":
-        options.workers, why = batch.auto_workers(limits.memory_bytes)
-        console.print(Text(f"workers: {options.workers} (auto: {why}; --workers N to choose)"))
-    with GradingProgress(console, assignment.name) as progress:
-        outcome = pipeline.grade(
-            assignment,
-            layout,
-            options,
-            gradebook=getattr(args, "gradebook", None),
-            csv=getattr(args, "csv", None),
-            json=getattr(args, "json", None),
-            students=getattr(args, "student", None),
-            due=getattr(args, "due", None),
-            on_start=progress.start,
-            on_progress=progress.step,
-        )
-    report = outcome.report
-    print_summary(assignment, report)
-    json_note = f" and {outcome.json}" if outcome.json else ""
-    kept_note = f" (and the rows of {outcome.kept} students graded before, kept)" if outcome.kept else ""
-    console.print(Text(f"feedback:   {layout.feedback}/<student>/{assignment.name}/{assignment.name}.html"))
-    console.print(Text(f"grades:     {outcome.csv}{kept_note}{json_note}"))
-    console.print(Text(f"gradebook:  {gradebook.shown(outcome.gradebook)}"))  # (never its password)
-    console.print(Text(f"report:     {outcome.class_report or 'not written (see the warning above)'}"))
-    if outcome.late is not None:
-        late = sum(1 for r in report.results.values() if r.late is not None and (r.late.hours_late or 0) > 0)
-        console.print(Text(f"due:        {outcome.late.due:%Y-%m-%d %H:%M} UTC (from {outcome.due_from}); "
-                           f"{late} submitted late"))  # fmt: skip
-        console.print(Text(f"times:      {time_tally(report.results)}"))
-    if report.unstamped and len(report.unstamped) < len(report.results):
-        # Some came through nbgrader's exchange and some didn't: release_feedback stops at the latter.
-        names = ",".join(clean(s, 100) for s in sorted(report.unstamped))
-        console.print(
-            Text(
-                f"note: {len(report.unstamped)} submissions lack nbgrader's timestamp.txt or submission_secret.txt "
-                f"(not collected with nbgrader collect), so nbgrader release_feedback stops at them. Release the others "
-                f"with: nbgrader release_feedback {assignment.name} --CourseDirectory.student_id_exclude={names}; "
-                f"send these pages yourself."
-            )
-        )
-    for student, error in sorted(report.failed.items()):  # the student's result says so too (0 points)
-        err_console.print(
-            f"[yellow]warning:[/] {terminal(error.splitlines()[0] if error else '', 500)}; "
-            f"{terminal(student)} scored 0 and will be graded again on the next run (-v for details)"
-        )
-        logging.getLogger(__name__).info("%s", clean(error))
-    return 2 if any(r.bad_input for r in report.results.values()) else 0
-
-
-def print_summary(assignment: Assignment, report: batch.Report) -> None:
-    table = Table(title=f"{assignment.name}: {len(report.results)} graded", title_justify="left")
-    table.add_column("Student")
-    table.add_column("Score", justify="right")
-    table.add_column("%", justify="right")
-    table.add_column("Notes", overflow="fold", max_width=70)
-    for student, r in sorted(report.results.items()):
-        pct = 100 * r.score / r.max_score if r.max_score else 0.0
-        errors = list(r.errors)
-        if r.late is not None and r.late.review:  # flagged first: the score stands only until reviewed
-            errors = [f"submission time needs review ({r.late.review})"] + [
-                e for e in errors if e != review_message(r.late)
-            ]  # fmt: skip
-        note = clean(errors[0], 300) if errors else ""
-        if len(errors) > 1:
-            note += f" (+{len(errors) - 1} more)"
-        pending = f" + up to {reports.fmt(r.manual_pending)} manual" if r.needs_manual_grading else ""
-        score = f"{reports.fmt(r.score)}{pending} / {reports.fmt(r.max_score)}"
-        table.add_row(Text(clean(student, 200)), score, f"{pct:.0f}", Text(note))  # Text: never markup
-    console.print(table)
-    if report.reused:
-        console.print(f"({len(report.reused)} unchanged since the last run, not graded again; --force re-grades)")
+def grading_spec(assignment: Assignment, args: argparse.Namespace) -> GradingSpec:
+    """The run's grading spec, made once: assignment.toml's declaration, with the command line's limits
+    (``LIMIT_OPTIONS``) over its ``[limits]`` and ``--isolation`` decided (probed) here."""
+    limits = {key: getattr(args, key, None) for key in LIMIT_OPTIONS}
+    return GradingSpec.of(assignment, getattr(args, "isolation", "auto"), limits)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from autograder.outputs.exports import ExportError, export
 
     if not (args.canvas or args.gradescope or args.gradescope_results):
-        err_console.print("[red]error:[/] nothing to export: give --canvas PATH, --gradescope DIR or "
+        console.err.print("[red]error:[/] nothing to export: give --canvas PATH, --gradescope DIR or "
                           "--gradescope-results PATH")  # fmt: skip
         return 1
     name = Assignment(args.assignment, root=course_of(args)).check().name
     try:
-        done = export(name, batch.Layout.beside(args.submissions), grades_csv=args.csv, gradebook=args.gradebook,
+        done = export(name, Layout.beside(args.submissions), grades_csv=args.csv, gradebook=args.gradebook,
                       canvas=args.canvas, canvas_id=args.canvas_id, gradescope=args.gradescope,
                       gradescope_results_path=args.gradescope_results, students=args.student)  # fmt: skip
     except ExportError as e:
-        err_console.print(f"[red]error:[/] {terminal(e)}")
+        console.err.print(f"[red]error:[/] {terminal(e)}")
         return 1
-    if done.canvas:
-        console.print(Text(f"canvas:     {done.canvas} ({done.students} students)"))
-    if args.gradescope:
-        console.print(Text(f"gradescope: {args.gradescope}/<student>/results.json ({done.students} students)"))
-    if args.gradescope_results:
-        console.print(Text(f"gradescope: {args.gradescope_results}"))
-    if done.without_detail and (args.gradescope or args.gradescope_results):
-        names = ", ".join(clean(s, 100) for s in done.without_detail)
-        console.print(Text(f"note: no saved results match the CSV for {names} (refused, or graded differently "
-                           f"since): their results.json has the score only"))  # fmt: skip
-    if done.without_score:
-        names = ", ".join(clean(s, 100) for s in done.without_score)
-        console.print(Text(f"note: no numeric score in the CSV for {names}: left blank"))
-    if done.quoted:
-        names = ", ".join(clean(s, 100) for s in done.quoted)
-        console.print(Text(f"note: the ids {names} start with = + - @ or ', so their SIS Login ID cells have a "
-                           f"leading ' (a spreadsheet would run them); Canvas won't match those rows by it"))  # fmt: skip
+    console.print_export(done, args.gradescope, args.gradescope_results)
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from autograder.outputs import class_report
-    from autograder.outputs.results import LatePolicy
+    from autograder.outputs.late import LatePolicy
+    from autograder.outputs.report_due import gradebook_due
 
     assignment = Assignment(args.assignment, root=course_of(args)).check()
-    layout = batch.Layout.beside(args.submissions)
+    layout = Layout.beside(args.submissions)
     if not layout.submitted.is_dir():
-        raise batch.BatchError(f"submissions folder {layout.submitted} does not exist; give the folder that was graded")
-    due = args.due if args.due is not None else class_report.gradebook_due(assignment, layout, args.gradebook)
+        raise BatchError(f"submissions folder {layout.submitted} does not exist; give the folder that was graded")
+    due = args.due if args.due is not None else gradebook_due(assignment, layout, args.gradebook)
     late = LatePolicy.of(assignment.late(), due)
-    path, report = class_report.write(assignment, layout, args.out, late=late, threshold=args.similarity,
-                                      sources=time_sources(args))  # fmt: skip
-    console.print(Text(f"report: {path} ({len(report.results)} students, {len(report.pairs)} pairs of similar "
-                       f"answers at {report.threshold:.0%} or more)"))  # fmt: skip
+    path, report = pipeline.report(assignment, layout, late, time_sources(args), out=args.out,
+                                   threshold=args.similarity)  # fmt: skip
+    console.out.print(Text(f"report: {path} ({len(report.results)} students, {len(report.pairs)} pairs of similar "
+                           f"answers at {report.threshold:.0%} or more)"))  # fmt: skip
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from autograder.authoring.demo import run_demo
 
-    return run_demo(args, grade_and_report)
+    return run_demo(assignments.course_root(args.course), args.workers, args.force)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -557,13 +372,13 @@ def main(argv: list[str] | None = None) -> int:
                 "report": cmd_report, "demo": cmd_demo}  # fmt: skip
     try:
         return commands[args.command](args)
-    except (AssignmentError, batch.BatchError, NotebookError, ReleaseError, RuntimeError) as e:
+    except (AssignmentError, BatchError, NotebookError, ReleaseError, RuntimeError) as e:
         if args.verbose:
             raise
-        err_console.print(f"[red]error:[/] {terminal(e)}")
+        console.err.print(f"[red]error:[/] {terminal(e)}")
         return 1
     except KeyboardInterrupt:
-        err_console.print("interrupted: grades saved so far are kept; run the same command again to resume")
+        console.err.print("interrupted: grades saved so far are kept; run the same command again to resume")
         return 130
 
 

@@ -11,7 +11,8 @@ safe to store and show anywhere:
     length          at most ``limit`` UTF-8 bytes, then a visible "… truncated" marker
 
 ``terminal`` additionally escapes rich markup, for text printed through rich; HTML is
-escaped by the feedback template (jinja2 autoescape), JSON and CSV by their writers.
+escaped by the feedback template (jinja2 autoescape), JSON and CSV by their writers; ``cell``
+quotes a CSV cell a spreadsheet would run as a formula, and ``uncell`` reads it back.
 """
 
 from __future__ import annotations
@@ -115,3 +116,21 @@ def _unsafe(ch: str) -> bool:
 
 def is_clean_id(name: str) -> bool:
     return clean_id(name) == name
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's list); the
+# quote itself is on the list so that quoting stays one-to-one: "+x" -> "'+x", "'+x" -> "''+x".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def cell(text: str) -> str:
+    """A CSV cell a spreadsheet won't run as a formula: text starting with ``FORMULA_START`` gets a
+    leading ``'``. One-to-one, and ``uncell`` reverses it (student ids are keys)."""
+    text = clean(text, 1024)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def uncell(text: str) -> str:
+    """The text ``cell`` quoted. (A CSV written before the quote itself was quoted reads the same,
+    except an id that started with ' followed by one of = + - @ ', which it could not tell apart.)"""
+    return text[1:] if text[:1] == "'" and text[1:].startswith(FORMULA_START) else text

@@ -46,7 +46,9 @@ from autograder.authoring.catalogue import load  # noqa: E402
 from autograder.authoring.submissions import build_submission, reference_answers, write_submission  # noqa: E402
 from autograder.course.assignments import Assignment, available  # noqa: E402
 from autograder.course.notebook import Notebook  # noqa: E402
-from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
+from autograder.run.class_run import grade_class  # noqa: E402
+from autograder.run.layout import Layout  # noqa: E402
+from autograder.run.options import Options  # noqa: E402
 from tests.fidelity import LoopbackListener, attack_source  # noqa: E402
 
 CONFIGS = {  # name -> grading options (force: every config grades everyone)

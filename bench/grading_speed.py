@@ -22,7 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from autograder.authoring.catalogue import load  # noqa: E402
 from autograder.authoring.submissions import build_submission, write_submission  # noqa: E402
 from autograder.course.assignments import Assignment  # noqa: E402
-from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
+from autograder.run.class_run import grade_class  # noqa: E402
+from autograder.run.layout import Layout  # noqa: E402
+from autograder.run.options import Options  # noqa: E402
 
 
 def make_class(a: Assignment, folder: Path, n: int) -> None:

@@ -19,7 +19,9 @@ sys.path.insert(0, str(root))
 import autograder  # noqa: E402 (after sys.path)
 from autograder.authoring.submissions import build_submission, write_submission  # noqa: E402 (after sys.path)
 from autograder.course.assignments import Assignment  # noqa: E402 (after sys.path)
-from autograder.run.batch import Layout, Options, grade_class  # noqa: E402 (after sys.path)
+from autograder.run.class_run import grade_class  # noqa: E402 (after sys.path)
+from autograder.run.layout import Layout  # noqa: E402
+from autograder.run.options import Options  # noqa: E402
 
 assert Path(autograder.__file__).resolve().is_relative_to(root), autograder.__file__
 name, n = sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 6

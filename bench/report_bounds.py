@@ -10,7 +10,7 @@ notebook: ``answers`` puts ~3.9 MiB of generated code in every answer cell (each
 runs in the sandbox), ``cell`` one ~32 MiB cell of the student's own. ``--baseline DIR``
 also times the report of another checkout of the package (e.g. ``git archive`` of the
 commit before the bounds) on the same graded classes. Also times the big student's
-feedback page (``reports.feedback_html``). A benchmark, not a test.
+feedback page (``feedback.feedback_html``). A benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ from autograder.authoring.submissions import build_submission, reference_answers
 from autograder.course.assignments import Assignment  # noqa: E402
 from autograder.course.notebook import write_notebook  # noqa: E402
 from autograder.graders.cnn_step_by_step.catalogue import CORRECT  # noqa: E402
-from autograder.outputs import reports  # noqa: E402
-from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
-from autograder.run.intake import LIMITS  # noqa: E402
+from autograder.outputs import feedback  # noqa: E402
+from autograder.run.class_run import grade_class  # noqa: E402
+from autograder.run.intake import BOUNDS  # noqa: E402
+from autograder.run.layout import Layout  # noqa: E402
+from autograder.run.options import Options  # noqa: E402
 
 A = Assignment("cnn_step_by_step")
 
@@ -59,8 +61,8 @@ def big(shape: str, count: int) -> dict:
 
 
 def write_big(shape: str, path: Path) -> int:
-    """Write the big notebook at ``path``, just under intake's cap (``LIMITS.max_bytes``); its size."""
-    target = LIMITS.max_bytes - 64 * 1024
+    """Write the big notebook at ``path``, just under intake's cap (``BOUNDS.max_bytes``); its size."""
+    target = BOUNDS.max_bytes - 64 * 1024
     count = 100_000
     for _ in range(3):  # scale the count to the size written (JSON quotes each line: not linear at first)
         write_notebook(big(shape, count), path)
@@ -94,9 +96,9 @@ def main() -> None:
             if label == "with":
                 path = course / "submitted" / "big" / A.name / f"{A.name}.ipynb"
                 size = write_big(args.shape, path)
-                assert size <= LIMITS.max_bytes, size
+                assert size <= BOUNDS.max_bytes, size
                 print(f"big notebook ({args.shape}): {size:,} bytes ({size / 2**20:.2f} MiB; the cap is "
-                      f"{LIMITS.max_bytes / 2**20:g} MiB)")  # fmt: skip
+                      f"{BOUNDS.max_bytes / 2**20:g} MiB)")  # fmt: skip
             started = time.perf_counter()
             report = grade_class(A, Layout.beside(course / "submitted"), Options(workers=2, force=True))
             assert not report.failed, report.failed
@@ -106,7 +108,7 @@ def main() -> None:
                 print(f"  big: {result.score:g} / {result.max_score:g}; errors: {[e[:120] for e in result.errors]}")
                 notebook = course / "autograded" / "big" / A.name / f"{A.name}.ipynb"
                 started = time.perf_counter()
-                page = reports.feedback_html(result, notebook)
+                page = feedback.feedback_html(result, notebook)
                 print(f"  big's feedback page: {len(page.encode()):,} bytes in {time.perf_counter() - started:.2f} s")
         packages = {"bounded": REPO, **({"baseline": args.baseline} if args.baseline else {})}
         for name, package in packages.items():

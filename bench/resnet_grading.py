@@ -25,8 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograder.authoring.submissions import build_submission, write_submission  # noqa: E402
 from autograder.course.assignments import Assignment  # noqa: E402
-from autograder.run.batch import Layout, Options, grade_class  # noqa: E402
+from autograder.run.class_run import grade_class  # noqa: E402
 from autograder.run.grading import grade_notebook  # noqa: E402
+from autograder.run.layout import Layout  # noqa: E402
+from autograder.run.options import Options  # noqa: E402
 
 BUDGET = 60.0
 

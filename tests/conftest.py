@@ -1,4 +1,9 @@
-"""Session-wide fixtures: the loopback listener and each assignment's graded catalogue."""
+"""Session-wide fixtures: the loopback listener and each assignment's graded catalogue.
+
+Grading a catalogue takes minutes (the Keras ones most), so it happens once per session, and
+every test that reads it (through ``graded_class``, directly or by way of another fixture) is
+marked ``slow``: ``pytest -m "not slow"`` leaves them out.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,14 @@ import pytest
 from autograder.course.assignments import Assignment
 from tests.fidelity import GradedClass, LoopbackListener, grade_catalogue
 from tests.support import REPO
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that reads a graded catalogue."""
+    for item in items:
+        if "graded_class" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,18 @@
 
 One class per assignment: the reference ("perfect"), the untouched release, a correct
 student who prints and warns on every call ("noisy"), and every entry of the
-catalogue (``autograder/graders/<name>/catalogue.py``). Students graded in full go
-through one ``grade_class`` batch (two workers, feedback written); an assignment
-that declares ``mutants_graded_on = "dependents"`` has each mutant graded on its own
-function and on the graded functions that call it through the grader (where a leak
-across functions would show), with two in parallel.
+catalogue (``autograder/graders/<name>/catalogue.py``), each graded once per session
+(``graded_class`` in tests/conftest.py) and read by every test that needs it: the
+fidelity suite, tests/test_feedback.py, tests/test_self_descriptions.py and the
+assignments' own hostile tests.
+
+Most students go through one ``grade_class`` batch (two workers, feedback written).
+The rest are graded one by one, two in parallel, for what a batch can't do: the
+release and a few mutants (``feedback_mutants``) record the expected values their
+graders used, which tests/test_feedback.py looks for in their feedback; and an
+assignment that declares ``mutants_graded_on = "dependents"`` has each other mutant
+graded on its own function and on the graded functions that call it through the
+grader (where a leak across functions would show).
 """
 
 from __future__ import annotations
@@ -18,12 +25,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.authoring.catalogue import GRADER_FILE, LOOPBACK_PORT, Attack, Catalogue, load
-from autograder.authoring.submissions import build_submission, reference_answers, write_submission
+from autograder.authoring.submissions import Variant, build_submission, reference_answers, write_submission
 from autograder.course.assignments import Assignment
 from autograder.outputs.results import StudentResult
-from autograder.run.batch import Layout, Options, grade_class
+from autograder.run.class_run import grade_class
 from autograder.run.grader_server import WarmGraders
 from autograder.run.grading import grade_notebook
+from autograder.run.layout import Layout
+from autograder.run.options import Options
+
+# What a submission is told when its code ran out of time: a call or cell that did not finish
+# within its time-out, a function that ran out of time too often, or its time budget used up
+# (grader/session.py). Which one an attack on time gets depends on the machine's load (the
+# set-up and earlier calls draw on the same budget), so each of them explains such an attack.
+TIME_EXPLANATIONS = ("did not finish within", "ran out of time", "used up its time budget")
+FEEDBACK_MUTANTS = 5  # mutants whose feedback tests/test_feedback.py reads: enough for every kind of message
 
 # A correct student whose every graded function prints, writes to stderr and warns.
 NOISY_CELL = """
@@ -75,10 +91,31 @@ class LoopbackListener:
 
 @dataclass
 class GradedClass:
+    """An assignment's catalogue, graded: what the tests read."""
+
     assignment: Assignment
     catalogue: Catalogue
     results: dict[str, StudentResult]  # student id -> results
-    feedback: Path  # feedback/<student>/<assignment>/<assignment>.html, for the full gradings
+    feedback: Path  # feedback/<student>/<assignment>/<assignment>.html, for the students graded in the batch
+    notebooks: dict[str, Path]  # student id -> the notebook graded
+    # student id -> the expected values its graders used (an .npz of arrays): the release and feedback_mutants
+    expected: dict[str, Path]
+
+
+def feedback_mutants(catalogue: Catalogue) -> list[Variant]:
+    """The mutants whose feedback is searched for leaks: the first of each function's (failed checks
+    are where a leak would hide), at most ``FEEDBACK_MUTANTS``."""
+    first: dict[str, Variant] = {}
+    for m in catalogue.mutants:
+        first.setdefault(m.function, m)
+    return list(first.values())[:FEEDBACK_MUTANTS]
+
+
+def explanations(attack: Attack) -> tuple[str, ...]:
+    """What may explain ``attack`` on any machine: its ``reasons``, and every honest explanation of
+    running out of time if one of them is such (see ``TIME_EXPLANATIONS``)."""
+    on_time = any(r and any(r in t or t in r for t in TIME_EXPLANATIONS) for r in attack.reasons)
+    return tuple(dict.fromkeys([*attack.reasons, *(TIME_EXPLANATIONS if on_time else ())]))
 
 
 def grader_file(assignment: Assignment) -> Path:
@@ -98,43 +135,45 @@ def attack_source(attack: Attack, assignment: Assignment, port: int) -> str:
 
 
 def grade_catalogue(assignment: Assignment, root: Path, listener: LoopbackListener) -> GradedClass:
+    """Grade the assignment's class (see the module docstring), each student once."""
     catalogue = load(assignment)
     graded = assignment.graded_ids()
-    full = {
+    notebooks = {
         "perfect": build_submission(assignment),
         "release": build_submission(assignment, perfect=False),
         "noisy": build_submission(assignment, extra_cells=[NOISY_CELL.replace("GRADED", repr(graded))]),
     }
-    partial: dict[str, tuple] = {}
+    recorded = ["release", *(f"mutant-{m.name}" for m in feedback_mutants(catalogue))]  # graded in full, alone
+    only: dict[str, list[str]] = {}  # student -> the grade ids graded, for the rest graded alone
     by_dependents = assignment.fidelity()["mutants_graded_on"] == "dependents"
     for v in catalogue.mutants:
-        nb = build_submission(assignment, {v.function: v.source})
-        if by_dependents:
-            partial[f"mutant-{v.name}"] = (
-                nb,
-                [v.function, *(f for f in assignment.dependents(v.function) if f in graded)],
-            )
-        else:
-            full[f"mutant-{v.name}"] = nb
+        notebooks[f"mutant-{v.name}"] = build_submission(assignment, {v.function: v.source})
+        if by_dependents and f"mutant-{v.name}" not in recorded:
+            only[f"mutant-{v.name}"] = [v.function, *(f for f in assignment.dependents(v.function) if f in graded)]
     for v in catalogue.correct:
-        full[f"correct-{v.name}"] = build_submission(assignment, {v.function: v.source})
+        notebooks[f"correct-{v.name}"] = build_submission(assignment, {v.function: v.source})
     for a in catalogue.attacks:
         source = attack_source(a, assignment, listener.port)
-        full[f"attack-{a.name}"] = (build_submission(assignment, {a.function: source}) if a.function
-                                    else build_submission(assignment, extra_cells=[source]))  # fmt: skip
-    submitted = root / "submitted"
-    for student, nb in full.items():
-        write_submission(nb, submitted, student, assignment.name)
-    report = grade_class(assignment, Layout.beside(submitted), Options(workers=2))
+        notebooks[f"attack-{a.name}"] = (build_submission(assignment, {a.function: source}) if a.function
+                                         else build_submission(assignment, extra_cells=[source]))  # fmt: skip
+    alone = [*recorded, *only]  # the whole gradings first: they take longest
+    paths = {
+        student: write_submission(nb, root / ("alone" if student in alone else "submitted"), student, assignment.name)
+        for student, nb in notebooks.items()
+    }
+    report = grade_class(assignment, Layout.beside(root / "submitted"), Options(workers=2))
     assert not report.failed, report.failed
+    assert sorted(report.results) == sorted(s for s in notebooks if s not in alone)
     results = dict(report.results)
+    expected = {student: root / f"{student}-expected.npz" for student in recorded}
 
-    def grade_some(student: str) -> StudentResult:
-        nb, only = partial[student]
-        path = write_submission(nb, root / "partial", student, assignment.name)
-        raw = grade_notebook(assignment, path, student, warm=warm.for_this_thread(), only=only)
+    def grade_alone(student: str) -> StudentResult:
+        raw = grade_notebook(
+            assignment, paths[student], student, warm=warm.for_this_thread(),
+            only=only.get(student), record_expected=expected.get(student),
+        )  # fmt: skip
         return StudentResult.parse(raw, student, assignment.name)
 
     with WarmGraders(assignment.grader_preload()) as warm, cf.ThreadPoolExecutor(max_workers=2) as pool:
-        results.update(zip(partial, pool.map(grade_some, partial), strict=True))
-    return GradedClass(assignment, catalogue, results, root / "feedback")
+        results.update(zip(alone, pool.map(grade_alone, alone), strict=True))
+    return GradedClass(assignment, catalogue, results, root / "feedback", paths, expected)

@@ -22,11 +22,13 @@ from autograder import cli
 from autograder.course.assignments import Assignment
 from autograder.course.notebook import cell_role, grade_id_of, read_notebook
 from autograder.graders.cnn_step_by_step.catalogue import CORRECT, MUTANTS
-from autograder.outputs import class_report
+from autograder.outputs import class_report, report_context, report_data, report_due, report_similarity
 from autograder.outputs.bounds import Bounds
 from autograder.outputs.results import NOT_GRADED, StudentResult
-from autograder.run import batch, pipeline
-from autograder.run.batch import Layout, Options
+from autograder.run import class_results, pipeline
+from autograder.run.discover import discover
+from autograder.run.layout import Layout
+from autograder.run.options import Options
 from autograder.run.times import Sources
 from tests.support import REPO, build_submission, need_program, write_submission
 
@@ -171,7 +173,7 @@ def test_common_mistakes_are_counted_by_hint(course):
     counted = {(r[2], r[3]): int(r[0]) for r in table}
     assert counted == {key: n for key, n in expected.items() if key in counted}
     assert [int(r[0]) for r in table] == sorted((int(r[0]) for r in table), reverse=True)
-    assert len(table) == min(len(expected), class_report.TOP_MISTAKES)
+    assert len(table) == min(len(expected), report_context.TOP_MISTAKES)
     hostile = [r for r in table if PAYLOAD in r[3]]
     assert hostile and hostile[0][2] == "zero_pad" and hostile[0][1] == "1"
     assert int(hostile[0][0]) == len(results[HOSTILE_ID].functions["zero_pad"].tests)
@@ -362,8 +364,8 @@ def test_reports_folder_is_only_written_by_us(course):
 
 def test_gradebook_due_is_used_without_creating_a_gradebook(tmp_path):
     """Without gradebook.db the report reads no due date and creates no gradebook."""
-    layout = batch.Layout.beside(tmp_path / "submitted")
-    assert class_report.gradebook_due(A, layout) is None
+    layout = Layout.beside(tmp_path / "submitted")
+    assert report_due.gradebook_due(A, layout) is None
     assert not (tmp_path / "gradebook.db").exists()
 
 
@@ -371,11 +373,11 @@ def test_gradebook_due_date_is_read(course):
     """With the course's gradebook.db, is the assignment's duedate the report's due date?"""
     from nbgrader.api import Gradebook
 
-    layout = batch.Layout.beside(course["submitted"])
-    assert class_report.gradebook_due(A, layout) is None  # grading recorded no due date
+    layout = Layout.beside(course["submitted"])
+    assert report_due.gradebook_due(A, layout) is None  # grading recorded no due date
     with Gradebook(f"sqlite:///{course['root'] / 'gradebook.db'}") as gb:
         gb.update_or_create_assignment(NAME, duedate="2026-12-01 17:00:00 UTC")
-    assert class_report.gradebook_due(A, layout) == DUE
+    assert report_due.gradebook_due(A, layout) == DUE
 
 
 # --- the code that ran: copies outside the answer cell, and students past a cap ------------------
@@ -480,16 +482,17 @@ def test_students_past_a_cap_are_noted_and_the_others_still_compared(copied):
 def test_each_students_problems_are_capped_on_the_page():
     """50 problems of 10 KB each: does the page show 10, each shortened, and count the rest?"""
     result = StudentResult(NAME, "ada", 0.0, 1.0, {}, errors=tuple(f"{i}: " + "x" * 10_000 for i in range(50)))
-    row = class_report.context(class_report.ClassReport(A, {"ada": result}))["errored"][0]
+    row = report_context.context(report_data.ClassReport(A, {"ada": result}))["errored"][0]
     assert len(row["errors"]) == 11 and all(len(e.encode()) <= 2048 for e in row["errors"])
     assert row["errors"][-1] == "… truncated: 40 more, all on the student's feedback page"
 
 
 def test_a_report_out_of_time_says_so_and_still_renders(copied, tmp_path):
     """With no time to compare at all: no pairs, a note saying where it stopped, and the page."""
-    report = class_report.gather(A, Layout.beside(copied["root"] / "submitted"))
-    class_report.add_similarity(report, Layout.beside(copied["root"] / "submitted"), 0.8,
-                                Bounds(similarity_seconds=-1))  # fmt: skip
+    layout = Layout.beside(copied["root"] / "submitted")
+    results = class_results.gather(A, layout, discover(layout.submitted, NAME), Options())
+    report = report_data.ClassReport(A, results.results, results.missing)
+    report_similarity.add_similarity(report, layout, 0.8, Bounds(similarity_seconds=-1))
     page = class_report.render(report)
     assert report.pairs == [] and report.stopped == "9 of 9 graded students were not read"
     shown = " ".join(page.split())

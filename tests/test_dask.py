@@ -25,9 +25,11 @@ from nbgrader.api import Gradebook
 
 from autograder import cli
 from autograder.course.assignments import Assignment
+from autograder.grader.spec import GradingSpec
 from autograder.outputs.gradebook import default_url
-from autograder.run import batch, distributed, pipeline
-from autograder.run.batch import Layout, Options
+from autograder.run import distributed, fingerprint, pipeline, pools
+from autograder.run.layout import Layout
+from autograder.run.options import BatchError, Options
 from tests.support import build_submission, copy_parts, write_submission
 from tests.test_dask_security import tls_files, tls_options
 
@@ -38,13 +40,13 @@ WRONG_STEP = "def conv_single_step(a_slice_prev, W, b):\n    return float(np.sum
 
 
 class FrozenPackage(WorkerPlugin):
-    """Points each worker's batch.PACKAGE_DIR (what the digest hashes as the package) at a frozen copy."""
+    """Points each worker's fingerprint.PACKAGE_DIR (what the digest hashes as the package) at a frozen copy."""
 
     def __init__(self, path: str):
         self.path = path
 
     def setup(self, worker) -> None:
-        batch.PACKAGE_DIR = Path(self.path)
+        fingerprint.PACKAGE_DIR = Path(self.path)
 
 
 def copy_course(root: Path) -> Path:
@@ -57,7 +59,7 @@ def cluster(tmp_path_factory):
     each, speaking TLS."""
     base = tmp_path_factory.mktemp("dask")
     frozen = base / "package"
-    shutil.copytree(batch.PACKAGE_DIR, frozen, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(fingerprint.PACKAGE_DIR, frozen, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     root = copy_course(base / "course")
     assignment = Assignment(NAME, root=root)
     class_ = base / "class"
@@ -71,7 +73,7 @@ def cluster(tmp_path_factory):
     security = Security.temporary()
     tls = tls_files(security, base / "tls")
     with pytest.MonkeyPatch.context() as mp, dask.config.set({"distributed.scheduler.allowed-failures": 3}):
-        mp.setattr(batch, "PACKAGE_DIR", frozen)
+        mp.setattr(fingerprint, "PACKAGE_DIR", frozen)
         with (
             LocalCluster(
                 n_workers=2,
@@ -111,6 +113,7 @@ def local_scores(cluster) -> dict[str, float]:
     return found
 
 
+@pytest.mark.slow  # a Dask cluster of its own
 def test_dask_grades_the_class_as_a_local_run_does(cluster, local_scores, monkeypatch):
     """Does `grade --scheduler` give every student the score a local run gives, graded on the workers?"""
     client, root, _, tls = cluster
@@ -118,7 +121,7 @@ def test_dask_grades_the_class_as_a_local_run_does(cluster, local_scores, monkey
     def not_here(*args, **kwargs):
         raise AssertionError("graded on the client")
 
-    monkeypatch.setattr(batch, "grade_notebook", not_here)  # the client must only send work
+    monkeypatch.setattr(pools, "grade_notebook", not_here)  # the client must only send work
     sub = submissions(cluster, "on_dask")
     out = sub.parent / "grades.json"
     grade = ["--course", str(root), "grade", NAME, str(sub), "--scheduler", client.scheduler.address, *tls_options(tls)]
@@ -130,6 +133,7 @@ def test_dask_grades_the_class_as_a_local_run_does(cluster, local_scores, monkey
     assert scores(out) == local_scores
 
 
+@pytest.mark.slow  # a Dask cluster of its own
 def test_a_worker_killed_mid_batch_loses_nothing_and_records_nobody_twice(cluster, local_scores):
     """A worker killed (SIGKILL) after the first result: is every student graded once, with the right score?"""
     client, root, _, tls = cluster
@@ -165,17 +169,18 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_records_nobody_twice(cluste
     assert killed["pid"] not in client.run(os.getpid).values()
 
 
+@pytest.mark.slow  # a Dask cluster of its own
 def test_a_worker_with_another_copy_of_the_course_is_refused(cluster, tmp_path):
     """Is a course that differs on the workers refused up front (naming the file), and by each task?"""
     client, _, _, _ = cluster
     root = copy_course(tmp_path / "course")
     assignment = Assignment(NAME, root=root)
-    options = Options(isolation="process")
-    clients_view = distributed.Course.of(assignment, options)
+    spec = GradingSpec.of(assignment, "process")
+    clients_view = distributed.Course.of(assignment, spec)
     grader = root / "autograder" / "graders" / NAME / "test_zero_pad.py"
     grader.write_text(grader.read_text() + "\n# edited on the workers' side\n")
-    with pytest.raises(batch.BatchError) as refused:
-        distributed.check_workers(client, clients_view, "process")
+    with pytest.raises(BatchError) as refused:
+        distributed.check_workers(client, clients_view)
     message = str(refused.value)
     assert message.startswith("2 of 2 Dask workers cannot grade this run; nothing was graded")
     for worker in client.scheduler_info()["workers"]:
@@ -183,10 +188,10 @@ def test_a_worker_with_another_copy_of_the_course_is_refused(cluster, tmp_path):
             f"worker {worker} has a different copy of the course at {root}: graders/test_zero_pad.py differ; "
             "put the same course on every worker (same commit, same venv)"
         ) in message
-    task = client.submit(distributed.grade_on_worker, clients_view, "ada", b"{}", {"isolation": "process"}, True)
+    task = client.submit(distributed.grade_on_worker, clients_view, "ada", b"{}", True)
     with pytest.raises(distributed.CourseMismatch, match="graders/test_zero_pad.py differ"):
         task.result()
-    distributed.check_workers(client, distributed.Course.of(assignment, options), "process")  # the same now: fine
+    distributed.check_workers(client, distributed.Course.of(assignment, spec))  # the same now: fine
 
 
 def test_the_dask_options_are_parsed_and_checked():

@@ -28,9 +28,11 @@ from distributed import LocalCluster, Security
 
 from autograder import cli
 from autograder.course.assignments import Assignment
-from autograder.run import batch, distributed, pipeline
-from autograder.run.batch import BatchError, Layout, Options
+from autograder.grader.spec import GradingSpec
+from autograder.run import distributed, fingerprint, pipeline
 from autograder.run.dask_security import client_security
+from autograder.run.layout import Layout
+from autograder.run.options import BatchError, Options
 from tests.support import build_submission, copy_parts, write_submission
 
 NAME = "cnn_step_by_step"
@@ -240,8 +242,8 @@ def test_another_user_cannot_reach_a_local_grading_run(tmp_path, monkeypatch):
     other = pwd.getpwnam("nobody")  # the uid students' code runs as when grading as root: on every host
     root = copy_parts(tmp_path / "course", COPIED)
     frozen = tmp_path / "package"  # the package's digest from a copy, on the client and the workers (see test_dask)
-    shutil.copytree(batch.PACKAGE_DIR, frozen, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    monkeypatch.setattr(batch, "PACKAGE_DIR", frozen)
+    shutil.copytree(fingerprint.PACKAGE_DIR, frozen, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", frozen)
     assignment = Assignment(NAME, root=root)
     sub = tmp_path / "class" / "submitted"
     write_submission(build_submission(assignment), sub, "ada", NAME)  # the reference: full marks
@@ -266,7 +268,8 @@ def test_another_user_cannot_reach_a_local_grading_run(tmp_path, monkeypatch):
                 seen["attack"] = attacker.attack(seen["endpoints"], seen["scheduler"])
 
         preload = (
-            f"import autograder.run.batch, pathlib\nautograder.run.batch.PACKAGE_DIR = pathlib.Path({str(frozen)!r})\n"
+            "import autograder.run.fingerprint, pathlib\n"
+            f"autograder.run.fingerprint.PACKAGE_DIR = pathlib.Path({str(frozen)!r})\n"
         )
         with dask.config.set({"distributed.worker.preload": [preload]}):
             outcome = pipeline.grade(assignment, Layout.beside(sub), Options(dask="local:2"), on_progress=on_progress)
@@ -346,7 +349,8 @@ def test_the_client_refuses_a_scheduler_the_course_ca_did_not_sign(tmp_path, mon
     course = tls_files(Security.temporary(), tmp_path / "course-ca")
     with LocalCluster(n_workers=0, security=Security.temporary(), dashboard_address=None) as impostor:
         options = Options(dask=impostor.scheduler_address, **course)
-        pool = distributed.DaskPool(impostor.scheduler_address, Assignment(NAME), options, options.plugin_options())
+        spec = GradingSpec.of(Assignment(NAME), "process")
+        pool = distributed.DaskPool(impostor.scheduler_address, Assignment(NAME), options, spec)
         with pytest.raises(BatchError, match="at tls://.* TLS certificate does not match"):
             pool.connect()
         assert pool.client is None

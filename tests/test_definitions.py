@@ -1,4 +1,5 @@
-"""Where each graded function's code was when the graders called it (autograder/course/definitions.py).
+"""Where each graded function's code was when the graders called it (autograder/course/definitions.py,
+bindings.py, cells_run.py).
 
 Is the last definition that ran the one located, wherever it is? Do cells that did not run
 not count, and cells that ran partly add a candidate? Is an alias followed to what it named
@@ -12,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.authoring.submissions import build_submission
-from autograder.course import definitions
+from autograder.course import cells_run, definitions
 from autograder.course.assignments import Assignment, available
 from autograder.course.notebook import Cell, plan_submission, read_notebook
 from autograder.outputs.bounds import Bounds
@@ -175,11 +176,11 @@ def test_record_keeps_what_ran_in_every_load():
     cells = [answer(0, OWN), extra(1, COPY), extra(2, "raise ValueError"), extra(3, "def f(:"), extra(4, "x = 1"),
              Cell(-1, "setup", "import numpy", "setup")]  # fmt: skip
     loads = [{0: "ok", 1: "ok", 2: "raised", 3: "raised"}, {0: "ok", 2: "raised", 3: "raised"}]
-    assert definitions.record(cells, loads) == {"complete": [0], "partial": [1, 2]}
-    assert definitions.record(cells, []) is None  # the sandbox never ran the notebook
-    assert definitions.parse_ran({"complete": [0], "partial": [1, 2]}) == {0: "complete", 1: "partial", 2: "partial"}
+    assert cells_run.record(cells, loads) == {"complete": [0], "partial": [1, 2]}
+    assert cells_run.record(cells, []) is None  # the sandbox never ran the notebook
+    assert cells_run.parse_ran({"complete": [0], "partial": [1, 2]}) == {0: "complete", 1: "partial", 2: "partial"}
     for bad in (None, [], {"complete": ["0"]}, {"partial": [True]}, {"complete": 3}):
-        assert definitions.parse_ran(bad) is None  # (older results: every planned cell ran)
+        assert cells_run.parse_ran(bad) is None  # (older results: every planned cell ran)
 
 
 @pytest.mark.parametrize("name", available())

@@ -26,7 +26,8 @@ from autograder.outputs import exports
 from autograder.outputs.gradebook import default_url
 from autograder.outputs.results import FunctionResult, StudentResult, TestResult
 from autograder.run import pipeline
-from autograder.run.batch import Layout, Options
+from autograder.run.layout import Layout
+from autograder.run.options import Options
 from autograder.run.times import Sources
 from tests.support import build_submission, write_submission
 

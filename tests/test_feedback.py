@@ -1,57 +1,46 @@
-"""Does feedback stay free of hidden test code, reference code and hidden expected values?"""
+"""Does feedback stay free of hidden test code, reference code and hidden expected values?
+
+The students are the untouched release and a few mutants (``fidelity.feedback_mutants``: the
+first of each function's), graded once per session with the rest of the catalogue
+(``graded_class``, shared with tests/test_fidelity.py), where their graders recorded every
+expected value they used.
+"""
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import json
 import re
 
 import numpy as np
 import pytest
 
-from autograder.authoring.catalogue import load
-from autograder.authoring.submissions import build_submission, reference_answers, write_submission
-from autograder.course.assignments import Assignment, available
+from autograder.authoring.submissions import reference_answers
+from autograder.course.assignments import available
 from autograder.course.notebook import read_notebook
-from autograder.outputs.reports import autograded_notebook, feedback_html
-from autograder.outputs.results import StudentResult, public_json
-from autograder.run.grading import grade_notebook
+from autograder.outputs.feedback import autograded_notebook, feedback_html
+from autograder.outputs.results import public_json
 
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 
-
-def mutants_for(name: str) -> list:
-    first = {}
-    for m in load(Assignment(name)).mutants:  # one realistic bug per function: failures are where leaks hide
-        first.setdefault(m.function, m)
-    return list(first.values())[:5]  # enough to exercise every kind of message, and quick
-
-
 @pytest.fixture(scope="module", params=available())
-def graded_with_expected(request, tmp_path_factory):
-    """Feedback texts for a few mutants, plus every expected value the graders used."""
-    a = Assignment(request.param)
-    tmp = tmp_path_factory.mktemp(f"leak-{a.name}")
-    notebooks = {"release": build_submission(a, perfect=False)}
-    for m in mutants_for(a.name):
-        notebooks[m.name] = build_submission(a, {m.function: m.source})
+def graded_with_expected(request, graded_class):
+    """Feedback texts for the release and a few mutants, plus every expected value their graders used."""
+    graded = graded_class(request.param)
+    a = graded.assignment
+    assert len(graded.expected) >= 2  # the release and at least one mutant
 
-    def grade(student: str):
-        path = write_submission(notebooks[student], tmp / "submitted", student, a.name)
-        expected = tmp / f"{student}-expected.npz"
-        result = StudentResult.parse(grade_notebook(a, path, student, record_expected=str(expected)), student, a.name)
+    def feedback(student: str) -> tuple[str, np.ndarray, str]:
+        result, path = graded.results[student], graded.notebooks[student]
         texts = [
             feedback_html(result, path),
             json.dumps(public_json(a.name, {student: result})),
             json.dumps(autograded_notebook(result, path)),
         ]
-        with np.load(expected) as arrays:
+        with np.load(graded.expected[student]) as arrays:
             values = np.concatenate([arrays[k].ravel() for k in arrays.files] or [np.zeros(0)])
         return "\n".join(texts), values, path.read_text()
 
-    with cf.ThreadPoolExecutor(2) as pool:
-        graded = list(pool.map(grade, notebooks))
-    return a, graded
+    return a, [feedback(student) for student in graded.expected]
 
 
 def test_no_hidden_test_source_in_feedback(graded_with_expected):

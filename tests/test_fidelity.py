@@ -6,6 +6,10 @@ the points agree everywhere they are written, every mutant loses points on the
 function where its bug lives and nowhere else, every differently written correct
 answer earns full marks, and every attack gains nothing and is explained. A new
 assignment gets all of this by writing its catalogue (see docs/authoring.md).
+
+Each catalogue is graded once per session (``graded_class``, tests/fidelity.py), and every
+test here reads that grading. What they assert holds on a busy machine as on an idle one:
+an attack on time may be explained by any honest explanation of running out of time.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pytest
 
 from autograder.authoring.catalogue import SURVIVOR_TOKEN, load
 from autograder.course.assignments import Assignment, available
+from tests.fidelity import explanations
 from tests.sandbox.test_sandbox import host_processes_with
 from tests.support import REPO
 
@@ -113,14 +118,14 @@ def test_attack_gains_nothing_and_is_explained(graded_class, case):
     if attack.spares_others:
         lost = {f: v.score for f, v in r.functions.items() if f != attack.function and v.lost}
         assert lost == {}, f"{attack.name} stopped grading of other functions: {lost}"
-    assert any(reason in text for reason in attack.reasons), text
+    assert any(reason in text for reason in explanations(attack)), text
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if CATALOGUES[n].attacks])
 def test_no_attack_outlives_grading_or_reaches_the_host(graded_class, listener, name):
     """Are the attacks' children gone once grading ends, and did nothing reach the host's loopback?"""
     graded_class(name)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # (a busy machine reaps them later)
     while host_processes_with(SURVIVOR_TOKEN) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert host_processes_with(SURVIVOR_TOKEN) == []

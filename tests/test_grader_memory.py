@@ -1,5 +1,5 @@
 """Is the trusted grader process bounded too? A submission that makes it hold too much
-costs only its own grading (memory.bound_grader, grading.grader_memory).
+costs only its own grading (grader_memory.bound_grader, grading.grader_memory).
 
 The course is a copy whose grader limit is 128 MiB (an honest cnn_step_by_step grading
 adds about 10 MiB); the hostile student's zero_pad returns 200 MB, which the grader has
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course.assignments import Assignment
-from autograder.sandbox import memory
+from autograder.sandbox import cgroups
 from tests.support import build_submission, copy_parts, write_submission
 
 NAME = "cnn_step_by_step"
@@ -43,11 +43,11 @@ def test_a_grader_over_its_memory_limit_costs_only_that_student(course, mechanis
     """Does the batch finish with both students, the honest one on full marks, the hog on 0 with a reason?"""
     env = {**os.environ, "COLUMNS": "200"}
     if mechanism == "rlimit":
-        env[memory.FORCE_NO_CGROUP] = "1"
-    elif memory.cgroup_parent()[0] is None:
+        env[cgroups.FORCE_NO_CGROUP] = "1"
+    elif cgroups.cgroup_parent()[0] is None:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"no memory cgroup here: {memory.cgroup_parent()[1]}")
-        pytest.skip(f"no memory cgroup here: {memory.cgroup_parent()[1]}")
+            pytest.fail(f"no memory cgroup here: {cgroups.cgroup_parent()[1]}")
+        pytest.skip(f"no memory cgroup here: {cgroups.cgroup_parent()[1]}")
     out = tmp_path / "grades.json"
     proc = subprocess.run(
         [sys.executable, "-m", "autograder", "--course", str(course), "grade", NAME, str(course / "submitted"),

@@ -10,9 +10,11 @@ import pytest
 
 from autograder.authoring.submissions import build_submission, write_submission
 from autograder.course.assignments import Assignment
-from autograder.run.batch import Layout, Options, grade_class
+from autograder.run.class_run import grade_class
 from autograder.run.grader_server import ServerDied, WarmGrader
 from autograder.run.grading import run_grader
+from autograder.run.layout import Layout
+from autograder.run.options import Options
 from autograder.sandbox.isolation import isolation_mode
 
 # Each run appends to a list in a module the server imported, then checks it is alone in it.

@@ -23,12 +23,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from autograder import cli
+from autograder import cli, console
 from autograder.course.assignments import Assignment
 from autograder.course.notebook import grade_id_of
-from autograder.outputs.reports import feedback_html
+from autograder.outputs.feedback import feedback_html
 from autograder.outputs.results import StudentResult
-from autograder.run import batch
+from autograder.run import pools
 from autograder.run.grading import GradingError, collect_tests
 from autograder.text import MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED
 from tests.markup import AUDIT, hostile_notebook
@@ -348,6 +348,7 @@ def test_each_feedback_page_is_at_most_1_mb_and_valid_html(hostile_class):
     assert "Your code" in sources and "&lt;script&gt;alert(1)&lt;/script&gt;" in sources and "<script>" not in sources
 
 
+@pytest.mark.slow  # formgrader and Chromium, once per student
 def test_formgrader_shows_every_autograded_notebook_inert(hostile_class, tmp_path):
     """Each student's autograded notebook, as formgrader renders it and Chromium runs it (tests/formgrader.py,
     tests/browser.py): no payload runs, nothing is requested that ada's honest page doesn't request, and
@@ -460,10 +461,10 @@ def test_a_grader_process_failure_is_that_students_result_and_not_saved(tmp_path
                 t["passed"] = True
         return {**passed, "score": 100.0, "student": student}
 
-    monkeypatch.setattr(batch, "grade_notebook", fake_grade)
+    monkeypatch.setattr(pools, "grade_notebook", fake_grade)
     err = io.StringIO()
-    monkeypatch.setattr(cli, "err_console", cli.Console(file=err, width=200))
-    monkeypatch.setattr(cli, "console", cli.Console(file=io.StringIO(), width=200))
+    monkeypatch.setattr(console, "err", console.Console(file=err, width=200))
+    monkeypatch.setattr(console, "out", console.Console(file=io.StringIO(), width=200))
     code = cli.main(["grade", NAME, str(sub), "--json", str(tmp_path / "out.json")])
     out = json.loads((tmp_path / "out.json").read_text())["students"]
     assert code == 2 and out["ok"]["score"] == 100

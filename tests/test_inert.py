@@ -22,7 +22,7 @@ import pytest
 
 from autograder.course.assignments import Assignment
 from autograder.course.notebook import grade_id_of, read_notebook, write_notebook
-from autograder.outputs import inert, reports
+from autograder.outputs import feedback, inert
 from autograder.outputs.results import FunctionResult, ManualResult, StudentResult, TestResult
 from autograder.text import clean_tree
 from tests.browser import Chromium, Visit
@@ -35,10 +35,10 @@ NAME = A.name
 
 
 def autograded(nb: dict, path: Path) -> Path:
-    """``nb`` as the pipeline writes it to autograded/ (reports.autograded_notebook)."""
+    """``nb`` as the pipeline writes it to autograded/ (feedback.autograded_notebook)."""
     submitted = path.with_suffix(".submitted.ipynb")
     write_notebook(nb, submitted)
-    write_notebook(reports.autograded_notebook(StudentResult(NAME, "mal", 0.0, 0.0, {}), submitted), path)
+    write_notebook(feedback.autograded_notebook(StudentResult(NAME, "mal", 0.0, 0.0, {}), submitted), path)
     return path
 
 
@@ -197,7 +197,7 @@ def test_a_refused_students_old_autograded_notebook_is_made_inert(tmp_path):
     old = tmp_path / "autograded" / "mal" / NAME / f"{NAME}.ipynb"
     write_notebook(hostile_notebook(), old)
     result = StudentResult.unscored({}, "mal", NAME, "refused")
-    reports.write_student_outputs(result, None, tmp_path / "autograded", tmp_path / "feedback")
+    feedback.write_student_outputs(result, None, tmp_path / "autograded", tmp_path / "feedback")
     again = read_notebook(old)
     assert again == inert.notebook(again) and "onerror" not in json.dumps(again["cells"][-1])
 
@@ -221,11 +221,13 @@ def hostile_feedback(tmp: Path, escaped: bool = True, policy: bool = True) -> st
     test = TestResult(PAGE, False, 1.0, PAGE, PAGE)
     result = StudentResult(NAME, PAGE, 0.0, 6.0, {"zero_pad": FunctionResult(0.0, 1.0, (test,))}, errors=(PAGE,),
                            manual={"written_1": ManualResult(5.0)})  # fmt: skip
-    plain = jinja2.Environment(loader=reports._TEMPLATES.loader, autoescape=False, trim_blocks=True, lstrip_blocks=True)
+    plain = jinja2.Environment(
+        loader=feedback._TEMPLATES.loader, autoescape=False, trim_blocks=True, lstrip_blocks=True
+    )
     with pytest.MonkeyPatch.context() as mp:
         if not escaped:
-            mp.setattr(reports, "_TEMPLATES", plain)
-        page = reports.feedback_html(result, path)
+            mp.setattr(feedback, "_TEMPLATES", plain)
+        page = feedback.feedback_html(result, path)
     return page if policy else re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
 
 

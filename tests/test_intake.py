@@ -16,8 +16,8 @@ from autograder.authoring.submissions import build_submission, write_submission
 from autograder.course.assignments import Assignment
 from autograder.course.notebook import grade_id_of, loads_notebook, plan_submission, read_notebook
 from autograder.run import intake
-from autograder.run.batch import discover
-from autograder.run.intake import Limits, Refused, read_submission, take
+from autograder.run.discover import discover
+from autograder.run.intake import FileBounds, Refused, read_submission, take
 
 A = Assignment("cnn_step_by_step")
 NAME = A.name
@@ -44,9 +44,9 @@ def folder_for(sub, student):
     return path
 
 
-def refusal(sub, student, tmp_path, limits: Limits = intake.LIMITS) -> str:
+def refusal(sub, student, tmp_path, bounds: FileBounds = intake.BOUNDS) -> str:
     with pytest.raises(Refused) as info:
-        take(sub, student, NAME, tmp_path / "private" / student, limits)
+        take(sub, student, NAME, tmp_path / "private" / student, bounds)
     message = str(info.value)
     assert "Traceback" not in message and "\n" not in message
     return message
@@ -148,7 +148,7 @@ def test_a_notebook_over_the_size_cap_is_refused_unread(course, tmp_path):
 
 def test_a_small_cap_applies_too(course, tmp_path, notebook_bytes):
     (folder_for(course, "s") / NB).write_bytes(notebook_bytes)
-    assert "the limit is" in refusal(course, "s", tmp_path, Limits(max_bytes=1000))
+    assert "the limit is" in refusal(course, "s", tmp_path, FileBounds(max_bytes=1000))
 
 
 @pytest.mark.parametrize("depth", [100, 100_000])
@@ -176,7 +176,7 @@ def test_missing_notebook_bad_utf8_and_too_many_cells(course, tmp_path):
     (folder / NB).write_bytes(b'{"cells": [], "nbformat": 4, "x": "\xff"}')
     assert "not a text file" in refusal(course, "s", tmp_path)
     (folder / NB).write_text(json.dumps({"nbformat": 4, "cells": [{"cell_type": "raw", "source": ""}] * 20}))
-    assert "20 cells; the limit is 10" in refusal(course, "s", tmp_path, Limits(max_cells=10))
+    assert "20 cells; the limit is 10" in refusal(course, "s", tmp_path, FileBounds(max_cells=10))
     (folder / NB).write_text('{"nbformat": 4, "cells": [], "n": ' + "9" * 5000 + "}")
     assert "not valid JSON" in refusal(course, "s", tmp_path)
 

@@ -22,13 +22,16 @@ import pytest
 from nbgrader.api import Gradebook
 from rich.console import Console
 
-from autograder import cli
+from autograder import cli, console
 from autograder.cli import due_arg
-from autograder.course.assignments import Assignment, AssignmentError, check_config
-from autograder.outputs import reports
-from autograder.outputs.results import FunctionResult, LatePolicy, StudentResult, TestResult, public_json
-from autograder.run import batch, times
+from autograder.course.assignments import Assignment, AssignmentError
+from autograder.course.declaration import validate_declaration
+from autograder.outputs import feedback, tables
+from autograder.outputs.late import LatePolicy, describe
+from autograder.outputs.results import FunctionResult, StudentResult, TestResult, public_json
+from autograder.run import class_run, times
 from autograder.run.times import Seen, SubmissionTime
+from autograder.text import uncell
 from tests.support import REPO, build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")
@@ -59,14 +62,14 @@ def test_on_time_keeps_the_score():
     """Is a submission before the due date untouched (but the late keys say so)?"""
     r = policy(penalty_per_hour=0.1).apply(result(late_by=timedelta(minutes=-5)))
     assert (r.score, r.late.raw_score, r.late.penalty, r.late.hours_late) == (80, 80, 0, 0)
-    assert r.errors == () and r.late.describe() == ""
+    assert r.errors == () and describe(r.late) == ""
 
 
 def test_late_within_grace_costs_nothing():
     """Is a submission 9 minutes late, with 10 minutes' grace, on time for the score?"""
     r = policy(penalty_per_hour=0.1, grace_minutes=10).apply(result(late_by=timedelta(minutes=9)))
     assert r.score == 80 and r.late.penalty == 0 and r.late.grace
-    assert r.late.describe() == "submitted 9 min late, within the grace period: no penalty"
+    assert describe(r.late) == "submitted 9 min late, within the grace period: no penalty"
     r = policy(penalty_per_hour=0.1, grace_minutes=10).apply(result(late_by=timedelta(minutes=11)))
     assert r.score == 70  # past the grace: lateness counts from the due date, one started hour
 
@@ -76,7 +79,7 @@ def test_per_hour_penalty_per_started_hour_with_cap():
     p = policy(penalty_per_hour=0.05, max_penalty=0.08)
     r = p.apply(result(late_by=timedelta(hours=2, minutes=10)))
     assert (r.score, r.late.penalty) == (72, 8)  # 3 started hours: 15%, capped at 8%
-    assert r.late.describe() == "raw 80, submitted 2 h 10 min late: −8"
+    assert describe(r.late) == "raw 80, submitted 2 h 10 min late: −8"
     r = policy(penalty_per_hour=0.05).apply(result(late_by=timedelta(minutes=30)))
     assert (r.score, r.late.penalty) == (75, 5)
 
@@ -96,7 +99,7 @@ def test_after_the_cutoff_scores_zero():
     assert p.apply(result(late_by=timedelta(hours=47))).score == 80 - 47
     r = p.apply(result(late_by=timedelta(hours=48, seconds=1)))
     assert (r.score, r.late.raw_score, r.late.penalty, r.late.cutoff) == (0, 80, 80, True)
-    assert "after the cutoff" in r.late.describe()
+    assert "after the cutoff" in describe(r.late)
 
 
 def test_no_trusted_time_needs_review_and_is_late_as_first_seen():
@@ -107,7 +110,7 @@ def test_no_trusted_time_needs_review_and_is_late_as_first_seen():
     assert r.late.review == "no time given" and r.late.source == "first seen" and not r.bad_input
     assert len(r.errors) == 1 and "needs review by your instructor: no time given" in r.errors[0]
     assert "2026-12-07 17:00 UTC (6 d after the due date)" in r.errors[0]
-    assert r.late.describe() == "raw 100, submission time needs review, scored as 6 d late: −40"
+    assert describe(r.late) == "raw 100, submission time needs review, scored as 6 d late: −40"
 
 
 @pytest.mark.parametrize(
@@ -139,7 +142,7 @@ def test_due_date_without_late_table_records_lateness_only():
     """A due date and no [late]: hours_late is recorded, nothing is taken off."""
     r = policy().apply(result(late_by=timedelta(hours=3)))
     assert (r.score, r.late.penalty, r.late.hours_late) == (80, 0, 3)
-    assert r.late.describe() == "submitted 3 h late: no penalty"
+    assert describe(r.late) == "submitted 3 h late: no penalty"
 
 
 def test_no_due_date_is_no_policy():
@@ -192,18 +195,18 @@ def test_late_table_is_checked(table, message):
     """Does each mistake in [late] name the file, the key and what is allowed?"""
     path = Path("/course/autograder/graders/x/assignment.toml")
     with pytest.raises(AssignmentError, match=message) as e:
-        check_config({"late": table}, path)
+        validate_declaration({"late": table}, path)
     assert str(e.value).startswith(f"{path}: ")
 
 
 def test_late_must_be_a_table():
     with pytest.raises(AssignmentError, match=r"late must be a table \[late\]"):
-        check_config({"late": 0.1}, Path("assignment.toml"))
+        validate_declaration({"late": 0.1}, Path("assignment.toml"))
 
 
 def test_a_full_late_table_is_accepted():
-    check_config({"late": {"penalty_per_day": 0.1, "max_penalty": 0.5, "cutoff_hours": 72, "grace_minutes": 15}},
-                 Path("assignment.toml"))  # fmt: skip
+    late = {"penalty_per_day": 0.1, "max_penalty": 0.5, "cutoff_hours": 72, "grace_minutes": 15}
+    assert validate_declaration({"late": late}, Path("assignment.toml")).late.model_dump(exclude_unset=True) == late
 
 
 # --- outputs ---------------------------------------------------------------------------
@@ -223,7 +226,7 @@ def test_json_with_late_keys_matches_the_schema_and_reads_back():
     assert (dee["submitted_at"], dee["time_source"], dee["time_review"]) == ("2026-12-01T18:00:00Z", "first seen",
                                                                               "no time given")  # fmt: skip
     assert set(out["students"]["cy"]) == {"score", "max_score", "errors", "functions"}
-    back = StudentResult.parse(dee, "dee", NAME)
+    back = StudentResult.from_public(dee, "dee", NAME)
     assert (back.late.at, back.late.source, back.late.review) == (
         DUE + timedelta(hours=1),
         "first seen",
@@ -237,8 +240,8 @@ def test_json_with_late_keys_matches_the_schema_and_reads_back():
 def test_json_merge_keeps_late_keys(tmp_path):
     p = policy(penalty_per_hour=0.05, max_penalty=0.08)
     path = tmp_path / "out.json"
-    reports.write_json(path, NAME, {"ada": p.apply(result(late_by=timedelta(hours=2)))})
-    reports.write_json(path, NAME, {"ben": result()}, reports.read_json(path, NAME))
+    tables.write_json(path, NAME, {"ada": p.apply(result(late_by=timedelta(hours=2)))})
+    tables.write_json(path, NAME, {"ben": result()}, tables.read_json(path, NAME))
     students = json.loads(path.read_text())["students"]
     assert students["ada"]["raw_score"] == 80 and students["ada"]["score"] == 72
     assert "raw_score" not in students["ben"]
@@ -247,10 +250,10 @@ def test_json_merge_keeps_late_keys(tmp_path):
 def test_csv_without_policy_is_as_before_and_with_one_appends_columns(tmp_path):
     """No policy: the same header and rows as before; a policy: raw_score, late_penalty last."""
     path = tmp_path / "g.csv"
-    reports.write_csv(path, {"ada": result()}, ["f"])
+    tables.write_csv(path, {"ada": result()}, ["f"])
     assert path.read_bytes() == b"student,score,max_score,f,errors\r\nada,80,100,80,0\r\n"
     p = policy(penalty_per_hour=0.05, max_penalty=0.08)
-    reports.write_csv(path, {"ada": p.apply(result(late_by=timedelta(hours=2)))}, ["f"])
+    tables.write_csv(path, {"ada": p.apply(result(late_by=timedelta(hours=2)))}, ["f"])
     rows = list(csv.reader(path.open()))
     assert rows == [["student", "score", "max_score", "f", "errors", "raw_score", "late_penalty", "submitted_at",
                      "time_source", "time_review"],
@@ -259,9 +262,9 @@ def test_csv_without_policy_is_as_before_and_with_one_appends_columns(tmp_path):
 
 def test_feedback_shows_raw_and_final():
     p = policy(penalty_per_hour=0.05, max_penalty=0.08)
-    page = reports.feedback_html(p.apply(result(late_by=timedelta(hours=2, minutes=10))), None)
+    page = feedback.feedback_html(p.apply(result(late_by=timedelta(hours=2, minutes=10))), None)
     assert "Score: 72 / 100 (raw 80, submitted 2 h 10 min late: −8)</p>" in page
-    assert "Score: 80 / 100</p>" in reports.feedback_html(result(), None)
+    assert "Score: 80 / 100</p>" in feedback.feedback_html(result(), None)
 
 
 # --- a class graded through the CLI, under a late policy ------------------------------------
@@ -311,19 +314,19 @@ def cli_run(root: Path, clock: datetime, *extra: str) -> Run:
     the fingerprint is taken once, so that editing the checkout while the module runs re-grades no one
     (no time option is in the fingerprint; tests/test_resume.py tests what is)."""
     printed = io.StringIO()
-    real = batch.shared_digest
+    real = class_run.shared_digest
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(batch, "shared_digest", lambda a, o: SHARED.setdefault(a.name, real(a, o)))
+        mp.setattr(class_run, "shared_digest", lambda a, o: SHARED.setdefault(a.name, real(a, o)))
         mp.setattr(times, "now", lambda: clock)
-        mp.setattr(cli, "console", Console(file=printed, width=300))
-        mp.setattr(cli, "err_console", Console(file=printed, width=300))
+        mp.setattr(console, "out", Console(file=printed, width=300))
+        mp.setattr(console, "err", Console(file=printed, width=300))
         mp.setattr(Assignment, "late", lambda self: dict(LATE))
         code = cli.main(["grade", NAME, str(root / "submitted"), "--workers", "2", "--json", str(root / "out.json"),
                          *extra])  # fmt: skip
     out = json.loads((root / "out.json").read_text())
     jsonschema.validate(out, SCHEMA)
     with (root / "grades" / f"{NAME}.csv").open(newline="", encoding="utf-8") as f:
-        rows = {reports.uncell(row["student"]): row for row in csv.DictReader(f)}
+        rows = {uncell(row["student"]): row for row in csv.DictReader(f)}
     page = (root / "reports" / f"{NAME}.html").read_text()
     return Run(code, printed.getvalue(), out["students"], rows, page)
 

@@ -18,13 +18,17 @@ import pytest
 from nbgrader.api import Gradebook
 from rich.console import Console
 
-from autograder import cli
-from autograder.course.assignments import Assignment, AssignmentError, check_config
+from autograder import cli, console
+from autograder.course.assignments import Assignment, AssignmentError
+from autograder.course.declaration import validate_declaration
 from autograder.course.notebook import manual_cells, read_notebook
-from autograder.outputs import reports
-from autograder.outputs.results import FunctionResult, LatePolicy, ManualGrades, StudentResult, TestResult, public_json
+from autograder.outputs import tables
+from autograder.outputs.late import LatePolicy
+from autograder.outputs.manual import ManualGrades
+from autograder.outputs.results import FunctionResult, StudentResult, TestResult, public_json
 from autograder.run import pipeline
-from autograder.run.batch import Layout, Options
+from autograder.run.layout import Layout
+from autograder.run.options import Options
 from tests.support import REPO, build_submission, write_submission
 
 NAME = "first_steps"  # the scaffold's assignment: relu, 10 points
@@ -98,7 +102,7 @@ def test_manual_points_are_declared_and_checked(course):
         ):
             a.check_points()
         a.declaration.write_text(toml.replace("written_1 = 5", "written_1 = 4"))
-        with pytest.raises(AssignmentError, match="written_1 is worth 5 points in nbgrader's metadata, but 4 in"):
+        with pytest.raises(AssignmentError, match=r"written_1 is worth 4 points in .*\[manual\], but 5 in nbgrader's"):
             a.check_points()
         a.declaration.write_text(toml + "essay = 3\n")
         with pytest.raises(AssignmentError, match="not a manually graded cell there: essay"):
@@ -106,7 +110,7 @@ def test_manual_points_are_declared_and_checked(course):
     finally:
         a.declaration.write_text(toml)
     with pytest.raises(AssignmentError, match=r"manual.written_1 must be a number of points"):
-        check_config({"manual": {"written_1": "five"}}, Path("assignment.toml"))
+        validate_declaration({"manual": {"written_1": "five"}}, Path("assignment.toml"))
 
 
 def test_release_has_the_written_cell_without_the_answer(course):
@@ -134,8 +138,8 @@ def test_before_and_after_manual_grading(course, monkeypatch):
             "10", "17", "0", "7", "needs manual grading")  # fmt: skip
     assert list(rows["ada"])[-3:] == ["manual_score", "manual_pending", "status"]
     summary = Console(record=True, width=200)  # the table autograder grade prints says it too
-    monkeypatch.setattr(cli, "console", summary)
-    cli.print_summary(Assignment(NAME, root=course), first.report)
+    monkeypatch.setattr(console, "out", summary)
+    console.print_summary(Assignment(NAME, root=course), first.report)
     assert "10 + up to 7 manual / 17" in summary.export_text()
 
     # the autograded notebook keeps the student's written answer; the feedback shows it, escaped
@@ -247,7 +251,7 @@ def test_a_pending_total_is_not_final_and_a_graded_one_is():
     out = public_json("a", {"ada": graded, "ben": autograded()})
     jsonschema.validate(out, SCHEMA)
     assert set(out["students"]["ben"]) == {"score", "max_score", "errors", "functions"}  # no manual cells: as before
-    back = StudentResult.parse(out["students"]["ada"], "ada", "a")
+    back = StudentResult.from_public(out["students"]["ada"], "ada", "a")
     assert back.manual == graded.manual and back.status == "final"
 
 
@@ -264,5 +268,5 @@ def test_the_late_penalty_applies_to_the_manual_points_too():
 
 def test_csv_without_manual_cells_is_as_before(tmp_path):
     path = tmp_path / "g.csv"
-    reports.write_csv(path, {"ada": autograded()}, ["f"])
+    tables.write_csv(path, {"ada": autograded()}, ["f"])
     assert path.read_bytes() == b"student,score,max_score,f,errors\r\nada,100,100,100,0\r\n"

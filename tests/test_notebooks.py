@@ -14,7 +14,11 @@ from nbclient.exceptions import CellExecutionError
 from autograder.course.assignments import Assignment, available
 from autograder.course.notebook import nbgrader_meta
 
-ASSIGNMENTS = available()
+# The notebooks that train (Keras, or conv_net's Solver) take minutes in a kernel: slow. The
+# others run in seconds and stay in ``pytest -m "not slow"``.
+TRAINING = ("classic_cnns", "conv_net", "keras_resnet")
+ASSIGNMENTS = [pytest.param(n, marks=pytest.mark.slow) if n in TRAINING else n for n in available()]
+CELL_SECONDS = 1800  # a hang guard only: a quick-mode cell needs at most a minute or two on an idle machine
 
 
 def execute(path, cwd, **kwargs):
@@ -23,7 +27,7 @@ def execute(path, cwd, **kwargs):
     # documented quick mode: fewer epochs and samples, but every cell still runs
     os.environ["CNN_COURSE_QUICK"] = "1"
     NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}, **kwargs
+        nb, timeout=CELL_SECONDS, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}, **kwargs
     ).execute()
     return nb
 
@@ -52,5 +56,5 @@ def test_release_notebook_runs_until_the_first_stub(name):
     client_nb = copy.deepcopy(nb)
     client_nb.cells = client_nb.cells[: first_answer + 1]
     NotebookClient(
-        client_nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(a.release_dir)}}
+        client_nb, timeout=CELL_SECONDS, kernel_name="python3", resources={"metadata": {"path": str(a.release_dir)}}
     ).execute()

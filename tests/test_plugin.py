@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grader.failures import StudentCodeError
 from autograder.grader.plugin import student_message
-from autograder.grader.session import StudentCodeError
 from autograder.kit.checks import Mismatch
 from autograder.run.grading import GRADERS_INI
 
@@ -87,7 +87,7 @@ def run(pytester: pytest.Pytester, course: Course, *args: str, targets: list[Pat
 
 
 SCALE = '''
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_doubles(reference):
     """Doubles a number.
 
@@ -96,12 +96,12 @@ def test_doubles(reference):
     assert reference.scale(2, 2) == 4
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_halves():
     assert True
 '''
 ADD = '''
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_adds():
     """Adds two numbers."""
 '''
@@ -135,20 +135,20 @@ def test_a_run_scores_each_test_with_a_student_message(pytester, course):
     course.grader(
         "add",
         '''
-        @pytest.mark.points(0.5)
+        @pytest.mark.share(0.5)
         def test_mismatch():
             """Adds floats."""
             checks.close(1.0, 2.0, "add(1, 1)")
 
-        @pytest.mark.points(0.5)
+        @pytest.mark.share(0.5)
         def test_bare_assert():
             assert 123.456 == 0
 
-        @pytest.mark.points(0.5)
+        @pytest.mark.share(0.5)
         def test_grader_trouble():
             {}["secret_key"]
 
-        @pytest.mark.points(0.5)
+        @pytest.mark.share(0.5)
         def test_skipped():
             pytest.skip("not today")
         ''',
@@ -169,29 +169,46 @@ def test_a_run_scores_each_test_with_a_student_message(pytester, course):
     assert "123.456" not in json.dumps(results) and "secret_key" not in json.dumps(results)
 
 
-def test_a_test_without_points_is_a_usage_error_naming_it(pytester, course):
-    """Does a test with no points marker (or an empty one) stop the run, naming that test?"""
+def test_a_test_without_a_share_marker_takes_one_share(pytester, course):
+    """Does a test without @pytest.mark.share count as one share (1 : 1 of scale's 3 points)?"""
     course.grader("add", ADD)
-    course.grader("scale", SCALE.replace("@pytest.mark.points(1)\n", ""))
+    course.grader("scale", SCALE.replace("@pytest.mark.share(2)\n", ""))
+    outcome, results = run(pytester, course, "--collect-only")
+    assert outcome.ret == 0, outcome.stderr.str()
+    assert [t["points"] for t in results["functions"]["scale"]["tests"]] == [1.5, 1.5]
+
+
+@pytest.mark.parametrize("marker", ["share()", "share(0)", 'share("2")'])
+def test_a_malformed_share_is_a_usage_error_naming_the_test(pytester, course, marker):
+    """Does a share marker without one number above 0 stop the run, naming the test and an example?"""
+    course.grader("add", ADD)
+    course.grader("scale", SCALE.replace("share(1)", marker))
     outcome, _ = run(pytester, course, "--collect-only")
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
-    outcome.stderr.fnmatch_lines(["*test_scale.py::test_halves: every grader test needs @pytest.mark.points(n)*"])
-
-    course.grader("scale", SCALE.replace("@pytest.mark.points(1)", "@pytest.mark.points()"))
-    outcome, _ = run(pytester, course, "--collect-only")
-    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
-    outcome.stderr.fnmatch_lines(["*test_halves: every grader test needs @pytest.mark.points(n)*"])
+    outcome.stderr.fnmatch_lines(["*test_scale.py::test_halves: @pytest.mark.share takes one number above 0*"])
 
 
-def test_points_that_do_not_add_up_stop_the_run_naming_the_function(pytester, course):
-    """Do tests worth more (or less) than [points] declares stop the run, naming the function and both numbers?"""
+def test_a_points_marker_stops_the_run_saying_where_points_are_declared(pytester, course):
+    """Is a grader still marked @pytest.mark.points(n) stopped, pointing to [points] and the share marker?"""
     course.grader("add", ADD)
-    course.grader("scale", SCALE.replace("points(1)", "points(4)"))
+    course.grader("scale", SCALE.replace("@pytest.mark.share(1)", "@pytest.mark.points(1)"))
     outcome, _ = run(pytester, course, "--collect-only")
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
     outcome.stderr.fnmatch_lines(
-        ["*the tests of scale in * are worth 6 points in all, but *assignment.toml declares 3; make them agree*"]
+        ["*test_scale.py::test_halves: @pytest.mark.points is no longer read*[[]points[]]*@pytest.mark.share(n)*"]
     )
+
+
+def test_shares_divide_the_declared_points(pytester, course):
+    """Are scale's 3 declared points shared 2 : 4 by its tests (1 and 2), and is a failed test's share lost?"""
+    course.grader("add", ADD)
+    course.grader("scale", SCALE.replace("share(1)", "share(4)").replace("assert True", "assert False"))
+    outcome, results = run(pytester, course)
+    assert outcome.ret == 1, outcome.stdout.str()
+    scale = results["functions"]["scale"]
+    assert [(t["passed"], t["points"]) for t in scale["tests"]] == [(True, 1.0), (False, 2.0)]
+    assert (scale["score"], scale["max_score"]) == (1.0, 3.0)
+    assert (results["score"], results["max_score"]) == (3.0, 5.0)  # add: its one test passes, 2 of 2
 
 
 def test_a_function_without_tests_stops_a_whole_run(pytester, course):
@@ -199,46 +216,51 @@ def test_a_function_without_tests_stops_a_whole_run(pytester, course):
     course.grader("scale", SCALE)
     outcome, _ = run(pytester, course, "--collect-only")
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
-    outcome.stderr.fnmatch_lines(["*the tests of add in * are worth 0 points in all, but * declares 2*"])
+    outcome.stderr.fnmatch_lines(["*assignment.toml declares 2 points for add, but * has no tests of it*"])
 
 
 def test_tests_of_an_undeclared_function_stop_the_run(pytester, course):
-    """Is a grader file for a function that [points] doesn't list named (declared as 0)?"""
+    """Is a grader file for a function that [points] doesn't list named, with what to add?"""
     course.grader("add", ADD)
     course.grader("scale", SCALE)
     course.grader("extra", ADD.replace("test_adds", "test_more"))
     outcome, _ = run(pytester, course, "--collect-only")
     assert outcome.ret == pytest.ExitCode.USAGE_ERROR
-    outcome.stderr.fnmatch_lines(["*the tests of extra in * are worth 2 points in all, but * declares 0*"])
+    outcome.stderr.fnmatch_lines(["* has tests of extra, but *assignment.toml declares no points for it; add extra =*"])
+
+
+def test_points_that_do_not_name_every_graded_function_stop_the_run(pytester, course):
+    """Is a [points] table without one of the notebook's graded functions a usage error, naming it?"""
+    course.grader("add", ADD)
+    course.grader("scale", SCALE)
+    (course.graders / "assignment.toml").write_text("[points]\nscale = 3\n")
+    outcome, _ = run(pytester, course, "--collect-only")
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["*assignment.toml: [[]points[]] must list every graded function once; missing: add*"])
 
 
 def test_naming_some_test_files_checks_only_their_functions(pytester, course):
-    """Run on one grader file, are the other functions' missing tests let be, and its own points still checked?"""
+    """Run on one grader file, are the other functions' missing tests let be, and its own tests given its points?"""
     scale = course.grader("scale", SCALE)
     outcome, results = run(pytester, course, "--collect-only", targets=[scale])
     assert outcome.ret == 0, outcome.stderr.str()
     assert results["functions"]["scale"]["max_score"] == 3.0
     assert results["functions"]["add"] == {"score": 0.0, "max_score": 0.0, "tests": []}
 
-    course.grader("scale", SCALE.replace("points(1)", "points(2)"))
-    outcome, _ = run(pytester, course, "--collect-only", targets=[scale])
-    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
-    outcome.stderr.fnmatch_lines(["*the tests of scale in * are worth 4 points in all, but * declares 3*"])
 
-
-def test_points_may_be_fractions(pytester, course):
-    """Do fractional points add up exactly to a declared whole (0.5 + 1.5 + 1 = 3)?"""
+def test_shares_may_be_fractions(pytester, course):
+    """Do fractional shares divide the points exactly (0.5 : 1.5 : 1 of 3 points)?"""
     course.grader("add", ADD)
     course.grader(
         "scale",
         """
-        @pytest.mark.points(0.5)
+        @pytest.mark.share(0.5)
         def test_a(): pass
 
-        @pytest.mark.points(1.5)
+        @pytest.mark.share(1.5)
         def test_b(): pass
 
-        @pytest.mark.points(1)
+        @pytest.mark.share(1)
         def test_c(): pass
         """,
     )
@@ -264,12 +286,12 @@ def test_a_parametrised_test_names_its_case(pytester, course):
         """
         import pytest
 
-        @pytest.mark.points(0.5)
+        @pytest.mark.share(0.5)
         @pytest.mark.parametrize("name", ["W1", "b1"])
         def test_gradient(name):
             \"\"\"grads['{name}'] is right.\"\"\"
 
-        @pytest.mark.points(1)
+        @pytest.mark.share(1)
         @pytest.mark.parametrize("reg", [0.0, 0.5])
         def test_loss(reg):
             \"\"\"The loss is right.\"\"\"
@@ -289,7 +311,7 @@ import numpy as np
 from pathlib import Path
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_tolerances(tolerances):
     """The declared tolerances, with the defaults for the rest."""
     assert tolerances.tight == {"rtol": 0.25, "atol": 1e-8}
@@ -297,7 +319,7 @@ def test_tolerances(tolerances):
     assert tolerances.training == {"rtol": 0.0, "atol": 0.5}
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_assignment_and_reference(assignment, reference, grader_helpers):
     """The assignment, its reference answers (the source notebook's cells), and no stand-ins."""
     assert assignment.name == "toy" and Path(assignment.root).name == "course"
@@ -305,7 +327,7 @@ def test_assignment_and_reference(assignment, reference, grader_helpers):
     assert grader_helpers == {}
 
 
-@pytest.mark.points(0.5)
+@pytest.mark.share(0.5)
 def test_rng_first(rng, request):
     """rng: seeded from the test's id."""
     import zlib
@@ -313,7 +335,7 @@ def test_rng_first(rng, request):
     assert np.array_equal(rng.standard_normal(3), expected)
 
 
-@pytest.mark.points(0.5)
+@pytest.mark.share(0.5)
 def test_distinct(distinct):
     """distinct: all values different, in the shape and dtype asked for."""
     x = distinct(4, 5, 6, dtype=np.float32)
@@ -346,12 +368,12 @@ def test_rng_differs_between_tests_and_repeats_between_runs(pytester, course):
 
         OUT = Path(__file__).parents[3] / "draws.jsonl"
 
-        @pytest.mark.points(1.5)
+        @pytest.mark.share(1.5)
         def test_one(rng):
             with OUT.open("a") as f:
                 f.write(json.dumps(["one", rng.random()]) + "\\n")
 
-        @pytest.mark.points(1.5)
+        @pytest.mark.share(1.5)
         def test_two(rng):
             with OUT.open("a") as f:
                 f.write(json.dumps(["two", rng.random()]) + "\\n")

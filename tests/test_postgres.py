@@ -33,6 +33,7 @@ def autograder(*args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
 
+@pytest.mark.slow  # two class runs at once
 def test_two_runs_grade_halves_of_a_class_into_one_gradebook_at_once(postgres, tmp_path):  # noqa: F811
     """Two processes grade two halves of a class into one new PostgreSQL gradebook at the same time
     (both create its tables and the assignment's cells); every student is there once, with the

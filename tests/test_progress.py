@@ -10,6 +10,7 @@ import re
 from rich.console import Console
 
 from autograder import cli
+from autograder.console import GradingProgress, pace
 from autograder.course.assignments import Assignment
 from autograder.outputs.results import FunctionResult, StudentResult
 from tests.support import build_submission, write_submission
@@ -22,12 +23,12 @@ LINE = re.compile(r"^graded (\d+)/(\d+) (.+?) (\S+)/(\S+)(?: \((.*)\))?$")
 
 def test_pace_is_the_rate_so_far_and_the_time_the_rest_would_take():
     """Is the rate seconds per submission so far, and the time left the rest at that rate?"""
-    assert cli.pace(14.0, 10, 20) == "1.4 s/submission, about 14 s left"
-    assert cli.pace(30.0, 2, 202) == "15.0 s/submission, about 50 min left"
-    assert cli.pace(30.0, 2, 400) == "15.0 s/submission, about 1 h 40 min left"
-    assert cli.pace(7200.0, 2, 5) == "3600.0 s/submission, about 3 h 00 min left"
-    assert cli.pace(5.0, 5, 5) == "1.0 s/submission"  # finished: nothing left to estimate
-    assert cli.pace(3.0, 0, 5) == ""
+    assert pace(14.0, 10, 20) == "1.4 s/submission, about 14 s left"
+    assert pace(30.0, 2, 202) == "15.0 s/submission, about 50 min left"
+    assert pace(30.0, 2, 400) == "15.0 s/submission, about 1 h 40 min left"
+    assert pace(7200.0, 2, 5) == "3600.0 s/submission, about 3 h 00 min left"
+    assert pace(5.0, 5, 5) == "1.0 s/submission"  # finished: nothing left to estimate
+    assert pace(3.0, 0, 5) == ""
 
 
 def test_without_a_terminal_each_graded_student_is_one_plain_line(tmp_path, capsys):
@@ -59,7 +60,7 @@ def test_on_a_terminal_the_bar_shows_the_count_the_rate_and_the_time_left():
     """On a terminal, is it a bar with n/total, s/submission and the time left, and no plain lines?"""
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=150)
-    with cli.GradingProgress(console, NAME) as progress:
+    with GradingProgress(console, NAME) as progress:
         progress.start(3)
         progress.step("ada", result("ada", 10))
         progress.step("\x1b[2Jben", result("\x1b[2Jben", 5))  # an escape in an id: cleaned, not sent

@@ -11,6 +11,7 @@ import pytest
 from autograder.authoring.submissions import reference_answers
 from autograder.course.assignments import Assignment, available
 from autograder.course.notebook import cell_role, nbgrader_meta, read_notebook
+from autograder.course.points import write_points
 from autograder.course.release import generate
 from tests.support import REPO
 
@@ -23,12 +24,22 @@ def files_under(folder: Path) -> set[str]:
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_release_is_in_sync_with_source(name, tmp_path):
-    """Regenerating the release changes nothing (else: run `autograder release`)."""
+    """Regenerating the release changes nothing (else: run `autograder release`). It is generated with the
+    points of assignment.toml, so an edit of [points] not yet released fails here."""
     a = Assignment(name)
     fresh = generate(a, out_dir=tmp_path / name)
     assert files_under(fresh) == files_under(a.release_dir), "run `autograder release` and commit release/"
     for rel in files_under(fresh):
         assert filecmp.cmp(fresh / rel, a.release_dir / rel, shallow=False), f"release/{name}/{rel} is stale"
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_source_and_release_show_the_declared_points(name):
+    """Do both notebooks show assignment.toml's points, metadata and table (else: run `autograder release`)?"""
+    a = Assignment(name)
+    points, manual = a.check_points(), a.manual_points()
+    for path in (a.source_notebook, a.release_notebook):
+        assert write_points(read_notebook(path), points, manual, str(path)) == read_notebook(path), path
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)

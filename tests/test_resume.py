@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 
 from autograder.course.assignments import Assignment
-from autograder.run import batch
-from autograder.run.batch import Layout, Options, grade_class
+from autograder.grader.spec import GradingSpec
+from autograder.run import fingerprint
+from autograder.run.class_run import grade_class
+from autograder.run.layout import Layout, Report
+from autograder.run.options import Options
 from tests.support import build_submission, copy_parts, write_submission
 
 NAME = "cnn_step_by_step"
@@ -32,7 +35,7 @@ def copy_course(root: Path) -> Assignment:
     return Assignment(NAME, root=root)
 
 
-def grade(root: Path, options: Options | None = None) -> batch.Report:
+def grade(root: Path, options: Options | None = None) -> Report:
     report = grade_class(Assignment(NAME, root=root), Layout.beside(root / "submitted"), options or Options(workers=1))
     assert report.failed == {} and set(report.results) == {"ada"}, report.failed
     return report
@@ -111,12 +114,20 @@ def test_changing_an_input_grades_again(course, what):
     assert grade(course).reused == ["ada"]  # and the new grade is the one kept
 
 
+def given(course: Path, **limits: float) -> Options:
+    """One worker, and these limits given on the command line (assignment.toml's keys) in the run's spec."""
+    return Options(workers=1, spec=GradingSpec.of(Assignment(NAME, root=course), limits=limits))
+
+
 def test_changing_a_command_line_limit_grades_again(course):
-    """Is a grade made with other --timeout/--budget/--memory-gib values never reused?"""
+    """Is a grade made with other --timeout/--budget/--memory-gib values never reused, and one made with
+    another number of workers reused?"""
     assert grade(course).reused == ["ada"]
-    assert grade(course, Options(workers=1, call_timeout=4.0)).reused == []
-    assert grade(course, Options(workers=1, budget=25.0)).reused == []
-    assert grade(course, Options(workers=1, budget=25.0)).reused == ["ada"]
+    assert grade(course, Options(workers=2)).reused == ["ada"]
+    assert grade(course, given(course, call_timeout=4.0)).reused == []
+    assert grade(course, given(course, budget_seconds=25.0)).reused == []
+    assert grade(course, given(course, budget_seconds=25.0)).reused == ["ada"]
+    assert grade(course, given(course, budget_seconds=25.0, memory_gib=1.5)).reused == []
 
 
 def test_python_caches_do_not_count(course):
@@ -136,10 +147,10 @@ def package(tmp_path, monkeypatch) -> Path:
     """A copy of the autograder package (without the assignments' graders) that the fingerprint reads."""
     copy = tmp_path / "autograder"
     shutil.copytree(
-        batch.PACKAGE_DIR, copy, ignore=lambda d, names: [n for n in names if n == "__pycache__" or
+        fingerprint.PACKAGE_DIR, copy, ignore=lambda d, names: [n for n in names if n == "__pycache__" or
                                                           (Path(d).name == "graders" and (Path(d) / n).is_dir())]
     )  # fmt: skip
-    monkeypatch.setattr(batch, "PACKAGE_DIR", copy)
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", copy)
     return copy
 
 
@@ -147,59 +158,65 @@ def package(tmp_path, monkeypatch) -> Path:
     "rel",
     [
         "kit/checks.py",
-        "session.py",
-        "plugin.py",
-        "stand_ins.py",
+        "grader/session.py",
+        "grader/plugin.py",
+        "grader/stand_ins.py",
         "sandbox/process.py",
+        "sandbox/limits.py",
+        "grader/spec.py",
         "sandbox/harness/worker.py",
         "sandbox/harness/wire.py",
         "sandbox/harness/template.py",
         "sandbox/harness/confine.py",
         "sandbox/warm.py",
-        "templates/feedback.html.j2",
+        "outputs/templates/feedback.html.j2",
+        "run/class_run.py",
         "graders/pytest.ini",
     ],
 )
 def test_the_grading_package_is_in_the_fingerprint(tmp_path, package, rel):
     """Does editing any file of the grading package change every student's fingerprint?"""
-    assignment, options = copy_course(tmp_path / "course"), Options()
-    before = batch.fingerprint(assignment, "0" * 64, options)
-    assert batch.fingerprint(assignment, "0" * 64, options) == before
+    assignment = copy_course(tmp_path / "course")
+    spec = GradingSpec.of(assignment, "process")
+    before = fingerprint.fingerprint(assignment, "0" * 64, spec)
+    assert fingerprint.fingerprint(assignment, "0" * 64, spec) == before
     append(rel, "\n# edited\n")(package)
-    assert batch.fingerprint(assignment, "0" * 64, options) != before
+    assert fingerprint.fingerprint(assignment, "0" * 64, spec) != before
 
 
 def test_what_the_package_fingerprint_leaves_out(tmp_path, package):
     """Are Python's caches and other assignments' graders left out, and new modules counted?"""
-    assignment, options = copy_course(tmp_path / "course"), Options()
-    before = batch.fingerprint(assignment, "0" * 64, options)
+    assignment = copy_course(tmp_path / "course")
+    spec = GradingSpec.of(assignment, "process")
+    before = fingerprint.fingerprint(assignment, "0" * 64, spec)
     (package / "sandbox" / "__pycache__").mkdir()
     (package / "sandbox" / "__pycache__" / "process.cpython-311.pyc").write_bytes(b"cache")
     (package / "graders" / "another_assignment").mkdir()
     (package / "graders" / "another_assignment" / "test_f.py").write_text("def test_f(): pass\n")
-    assert batch.fingerprint(assignment, "0" * 64, options) == before
+    assert fingerprint.fingerprint(assignment, "0" * 64, spec) == before
     (package / "new_module.py").write_text("X = 1\n")
-    assert batch.fingerprint(assignment, "0" * 64, options) != before
+    assert fingerprint.fingerprint(assignment, "0" * 64, spec) != before
 
 
-@pytest.mark.parametrize("rel", batch.READS_RESULTS_ONLY)
+@pytest.mark.parametrize("rel", fingerprint.READS_RESULTS_ONLY)
 def test_modules_that_only_read_results_are_not_in_the_fingerprint(tmp_path, package, rel):
     """Does editing the class report or the exports (which only read finished results) re-grade no one?"""
-    assignment, options = copy_course(tmp_path / "course"), Options()
-    before = batch.fingerprint(assignment, "0" * 64, options)
+    assignment = copy_course(tmp_path / "course")
+    spec = GradingSpec.of(assignment, "process")
+    before = fingerprint.fingerprint(assignment, "0" * 64, spec)
     assert (package / rel).is_file(), f"{rel} is listed in READS_RESULTS_ONLY but does not exist"
     append(rel, "\n# edited\n")(package)
-    assert batch.fingerprint(assignment, "0" * 64, options) == before
+    assert fingerprint.fingerprint(assignment, "0" * 64, spec) == before
 
 
 def test_the_fingerprint_is_deterministic_and_shared_once(tmp_path):
     """Same inputs in another folder: the same fingerprint; and the shared part is reusable."""
     a, b = copy_course(tmp_path / "a"), copy_course(tmp_path / "b")
-    options = Options()
-    shared = batch.shared_digest(a, options)
-    assert batch.shared_digest(b, options) == shared
-    assert batch.fingerprint(a, "1" * 64, options) == batch.fingerprint(b, "1" * 64, options, shared)
-    assert batch.fingerprint(a, "1" * 64, options, shared) != batch.fingerprint(a, "2" * 64, options, shared)
+    spec = GradingSpec.of(a, "process")
+    shared = fingerprint.shared_digest(a, spec)
+    assert fingerprint.shared_digest(b, spec) == shared
+    assert fingerprint.fingerprint(a, "1" * 64, spec) == fingerprint.fingerprint(b, "1" * 64, spec, shared)
+    assert fingerprint.fingerprint(a, "1" * 64, spec, shared) != fingerprint.fingerprint(a, "2" * 64, spec, shared)
 
 
 def test_the_late_policy_is_not_in_the_fingerprint(course):

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course.assignments import Assignment, AssignmentError, check_config
+from autograder.course.assignments import Assignment, AssignmentError
+from autograder.course.declaration import validate_declaration
 from autograder.course.notebook import cell_role, grade_id_of, read_notebook
 from autograder.graders.cnn_step_by_step.catalogue import CORRECT
 from autograder.outputs import similarity
 from autograder.outputs.bounds import Bounds
-from autograder.run import batch
+from autograder.run import fingerprint
 from tests.support import reference_answers
 
 A = Assignment("cnn_step_by_step")
@@ -148,14 +149,14 @@ def test_pairs_are_per_function_and_sorted():
 def test_a_class_that_copied_one_answer_lists_the_most_similar_pairs_and_counts_the_rest():
     """Twelve students with the reference's answers are 66 pairs per function: with a cap of
     5, does the page list 5 per function and say how many more there are?"""
-    from autograder.outputs import class_report
+    from autograder.outputs import class_report, report_context, report_data
 
     answers = {f"s{i:02d}": dict(REFERENCE) for i in range(12)}
     pairs = similarity.similar_pairs(answers, STARTER)
     functions = sorted({p.function for p in pairs})
     assert functions and all(sum(p.function == f for p in pairs) == 66 for f in functions)
-    report = class_report.ClassReport(A, {}, pairs=pairs, answers=answers, bounds=Bounds(pairs_listed=5))
-    page = class_report.context(report)
+    report = report_data.ClassReport(A, {}, pairs=pairs, answers=answers, bounds=Bounds(pairs_listed=5))
+    page = report_context.context(report)
     assert [sum(p.function == f for p in page["pairs"]) for f in functions] == [5] * len(functions)
     assert page["unlisted"] == [(f, 61) for f in functions]
     assert "… and 61 more pairs for <code>" in class_report.render(report)
@@ -213,18 +214,19 @@ def test_report_table_is_checked(table, message):
     """Does each mistake in [report] name the file, the key and what is allowed?"""
     path = Path("/course/autograder/graders/x/assignment.toml")
     with pytest.raises(AssignmentError, match=message) as e:
-        check_config({"report": table}, path)
+        validate_declaration({"report": table}, path)
     assert str(e.value).startswith(f"{path}: ")
 
 
 def test_report_must_be_a_table():
     with pytest.raises(AssignmentError, match=r"report must be a table \[report\]"):
-        check_config({"report": 0.8}, Path("assignment.toml"))
+        validate_declaration({"report": 0.8}, Path("assignment.toml"))
 
 
 def test_a_report_table_is_accepted_and_read(tmp_path, monkeypatch):
-    check_config({"report": {"similarity": 1}}, Path("assignment.toml"))
-    monkeypatch.setattr(Assignment, "config", lambda self: {"report": {"similarity": 0.6}})
+    validate_declaration({"report": {"similarity": 1}}, Path("assignment.toml"))
+    declared = validate_declaration({"report": {"similarity": 0.6}}, Path("assignment.toml"))
+    monkeypatch.setattr(Assignment, "declared", lambda self: declared)
     assert A.report() == {"similarity": 0.6}
 
 
@@ -235,8 +237,8 @@ def test_report_table_does_not_force_re_grading(tmp_path):
     for path, text in ((plain, toml), (with_report, toml + "\n[report]\nsimilarity = 0.6  # stricter\n")):
         path.parent.mkdir()
         path.write_text(text)
-    assert batch._decisive_bytes(plain) == batch._decisive_bytes(with_report)
+    assert fingerprint.decisive_bytes(plain) == fingerprint.decisive_bytes(with_report)
     changed = tmp_path / "c" / "assignment.toml"
     changed.parent.mkdir()
     changed.write_text(toml.replace("call_timeout = 5", "call_timeout = 6"))
-    assert batch._decisive_bytes(changed) != batch._decisive_bytes(plain)  # (the comparison can fail)
+    assert fingerprint.decisive_bytes(changed) != fingerprint.decisive_bytes(plain)  # (the comparison can fail)

@@ -20,7 +20,7 @@ import pytest
 from autograder.course.assignments import Assignment, AssignmentError
 from autograder.grader import stand_ins
 from autograder.grader.session import StudentSession
-from autograder.sandbox.process import Limits
+from autograder.sandbox.limits import Limits
 
 
 def reference_zero_pad(X, pad):

@@ -16,9 +16,8 @@ import pytest
 from nbgrader.api import Gradebook
 from rich.console import Console
 
-from autograder import cli
+from autograder import cli, console, text
 from autograder.course.assignments import Assignment
-from autograder.outputs import reports
 from autograder.run.grading import grader_command
 from tests.support import build_submission, write_submission
 
@@ -32,17 +31,18 @@ FORMULA = ("=", "+", "-", "@", "\t")
 def test_cell_is_one_to_one_and_uncell_reverses_it():
     """Do ids that quoting used to merge (+x and '+x) stay apart, and does every id come back?"""
     ids = [*IDS, "'", "''", "'''+x", "-", "=", "\tx", "x'", "1-2", "", "'=x", "''=x"]
-    cells = [reports.cell(i) for i in ids]
+    cells = [text.cell(i) for i in ids]
     assert len(set(cells)) == len(ids)
-    assert [reports.uncell(c) for c in cells] == ids
+    assert [text.uncell(c) for c in cells] == ids
     assert not any(c.startswith(FORMULA) for c in cells)  # a spreadsheet runs none of them
-    assert reports.uncell("'abc") == "'abc"  # (an older CSV's unquoted ' id reads the same)
+    assert text.uncell("'abc") == "'abc"  # (an older CSV's unquoted ' id reads the same)
 
 
 def test_every_value_of_the_grader_command_is_joined_to_its_option(tmp_path):
     """An id (or any value) can never be read as an option or an @file by the grader process's pytest."""
-    cmd = grader_command(A, tmp_path / "nb.ipynb", "-x", tmp_path / "r.json", {"isolation": "auto", "budget": 5})
-    assert "--student=-x" in cmd and "--isolation=auto" in cmd and "--budget=5" in cmd
+    spec, expected = tmp_path / "spec.json", tmp_path / "expected.npz"
+    cmd = grader_command(A, tmp_path / "nb.ipynb", "-x", tmp_path / "r.json", spec, record_expected=expected)
+    assert "--student=-x" in cmd and f"--spec={spec}" in cmd and f"--record-expected={expected}" in cmd
     values = cmd[cmd.index("autograder.grader.plugin") + 1 :]
     assert all(arg.startswith("-") for arg in values), values
 
@@ -59,8 +59,8 @@ def graded(tmp_path_factory) -> tuple[Path, int, str]:
 def run(root: Path, *args: str) -> tuple[int, str]:
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "console", Console(file=printed, width=300))
-        mp.setattr(cli, "err_console", Console(file=printed, width=300))
+        mp.setattr(console, "out", Console(file=printed, width=300))
+        mp.setattr(console, "err", Console(file=printed, width=300))
         return cli.main(list(args)), printed.getvalue()
 
 
@@ -76,7 +76,7 @@ def test_each_id_is_graded_under_its_own_row(graded):
     students = json.loads((root / "out.json").read_text())["students"]
     assert {s: e["score"] for s, e in students.items()} == IDS
     rows = csv_rows(root / "grades" / f"{NAME}.csv")
-    assert {reports.uncell(r["student"]): float(r["score"]) for r in rows} == IDS
+    assert {text.uncell(r["student"]): float(r["score"]) for r in rows} == IDS
     assert len(rows) == len(IDS) and not any(r["student"].startswith(FORMULA) for r in rows)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         assert {s.id for s in gb.students} == set(IDS)
@@ -102,7 +102,7 @@ def test_the_canvas_export_gives_each_id_back(graded):
     assert code == 0
     with (root / "canvas.csv").open(newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))[2:]
-    assert {reports.uncell(r[3]): float(r[5]) for r in rows} == IDS
+    assert {text.uncell(r[3]): float(r[5]) for r in rows} == IDS
     assert not any(cell.startswith(FORMULA) for r in rows for cell in r)
     assert "Canvas won't match those rows" in " ".join(out.split())
     code, _ = run(root, "export", NAME, str(root / "submitted"), "--gradescope-results", str(root / "one.json"),

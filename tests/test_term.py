@@ -35,9 +35,11 @@ from autograder.course.notebook import write_notebook
 from autograder.course.release import generate
 from autograder.outputs.gradebook import default_url
 from autograder.run import pipeline
-from autograder.run.batch import Layout, Options
+from autograder.run.layout import Layout
+from autograder.run.options import Options
 from tests.support import REPO, build_submission, write_submission
 
+pytestmark = pytest.mark.slow  # nbgrader's own commands, one after another, around class runs
 A = Assignment("cnn_step_by_step")  # the quickest to grade (about 1 s a submission)
 NAME = A.name
 COURSE_ID = "cnn101"

@@ -22,7 +22,8 @@ from autograder.course.assignments import Assignment
 from autograder.course.notebook import write_notebook
 from autograder.outputs.gradebook import default_url
 from autograder.run import pipeline
-from autograder.run.batch import BatchError, Layout, Options
+from autograder.run.layout import Layout
+from autograder.run.options import BatchError, Options
 from tests.support import REPO, build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")

@@ -9,10 +9,10 @@ import os
 import pytest
 from rich.console import Console
 
-from autograder import cli
-from autograder.outputs.reports import feedback_html
+from autograder import console
+from autograder.outputs.feedback import feedback_html
 from autograder.outputs.results import FunctionResult, StudentResult, TestResult
-from autograder.run.batch import Report
+from autograder.run.layout import Report
 from autograder.text import (
     MAX_ERRORS,
     MESSAGE_LIMIT,
@@ -99,12 +99,12 @@ def test_terminal_text_prints_through_rich_literally():
 
 
 def test_summary_table_never_lets_escapes_or_markup_through(monkeypatch):
-    """cli.print_summary, given raw hostile text, prints it literally and with no ESC."""
+    """console.print_summary, given raw hostile text, prints it literally and with no ESC."""
     buf = io.StringIO()
-    monkeypatch.setattr(cli, "console", Console(file=buf, width=200))
+    monkeypatch.setattr(console, "out", Console(file=buf, width=200))
     hostile = "[/x] [bold red]<script>\x1b[2J\x1b]0;pwned\x07\x00\ud800"
     report = Report(results={hostile: StudentResult("demo", hostile, 0.0, 1.0, {}, (hostile * 3, "b"))})
-    cli.print_summary(type("A", (), {"name": "demo"})(), report)
+    console.print_summary(type("A", (), {"name": "demo"})(), report)
     out = buf.getvalue()
     assert ESC not in out and "\x00" not in out and "[/x] [bold red]<script>" in out and "(+1 more)" in out
 

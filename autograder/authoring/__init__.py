@@ -1,0 +1,1 @@
+"""Tools for grader authors and tests, never run while grading: the catalogue, demo submissions, the scaffold."""

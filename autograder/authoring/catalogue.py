@@ -48,7 +48,9 @@ class Attack:
     """A perfect student plus one attack: in ``function`` (it must score 0 there, and
     nothing may raise the total), or at import in an extra cell (``function=None``:
     it must cost nothing at all). One of ``reasons`` must appear in the feedback for
-    that function (or in the notebook's errors)."""
+    that function (or in the notebook's errors); for an attack on time, any honest account
+    of running out of time will do, since which one it gets depends on the machine's load
+    (``TIME_EXPLANATIONS`` in tests/fidelity.py)."""
 
     name: str
     function: str | None

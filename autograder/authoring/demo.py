@@ -3,43 +3,45 @@
 1. regenerate release/cnn_step_by_step from source/ (nbgrader)
 2. grade examples/submitted/*/cnn_step_by_step (sandboxed, in parallel)
 3. print the table, who each example student is, and where the feedback is
+
+It grades through the same API as ``autograder grade`` (``console.grade_and_report``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-from collections.abc import Callable
+from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
 
-from autograder.course.assignments import Assignment, course_root
+from autograder import console
+from autograder.course.assignments import Assignment
 from autograder.course.release import generate
-from autograder.run.batch import Layout, Options
+from autograder.run.layout import Layout
+from autograder.run.options import Options
 
 DEMO_ASSIGNMENT = "cnn_step_by_step"
-console = Console(highlight=False)
 
 
-def run_demo(args: argparse.Namespace, grade_and_report: Callable[..., int]) -> int:
-    root = course_root(args.course)
+def run_demo(root: Path, workers: int | str = "auto", force: bool = False) -> int:
+    """Release and grade the example class of the course at ``root``; the exit code (0 unless the run failed)."""
     examples = root / "examples"
     assignment = Assignment(DEMO_ASSIGNMENT, root=root)
-    console.rule("[bold]1/2  release")
+    console.out.rule("[bold]1/2  release")
     out = generate(assignment)
-    console.print(f"regenerated {out.relative_to(root)}/ from source/ with nbgrader")
-    console.rule("[bold]2/2  grade the example class")
+    console.out.print(f"regenerated {out.relative_to(root)}/ from source/ with nbgrader")
+    console.out.rule("[bold]2/2  grade the example class")
     layout = Layout.beside(examples / "submitted")
-    options = Options(workers=args.workers, force=args.force)
-    args.json = examples / "grades" / f"{DEMO_ASSIGNMENT}.json"
-    code = grade_and_report(assignment.check(), layout, options, args)
+    options = Options(workers=workers, force=force)
+    code = console.grade_and_report(
+        assignment.check(), layout, options, json=examples / "grades" / f"{DEMO_ASSIGNMENT}.json"
+    )
     roster = examples / "roster.json"
     if roster.exists():
-        console.print("\n[bold]Who is who[/] (examples/roster.json):")
+        console.out.print("\n[bold]Who is who[/] (examples/roster.json):")
         for student, about in json.loads(roster.read_text()).items():
-            console.print(f"  [bold]{student:6}[/] {escape(about)}")
-    console.print(
+            console.out.print(f"  [bold]{student:6}[/] {escape(about)}")
+    console.out.print(
         f"\nOpen a feedback page, e.g. {layout.feedback / 'ada' / DEMO_ASSIGNMENT / (DEMO_ASSIGNMENT + '.html')}"
     )
     # exit code 2 means "some notebooks were bad input": the example class has some on purpose

@@ -23,6 +23,7 @@ from textwrap import dedent
 
 from autograder.course.assignments import Assignment, AssignmentError
 from autograder.course.notebook import write_notebook
+from autograder.course.release import write_source_points
 
 NAME_RULE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -51,7 +52,7 @@ def notebook(name: str) -> dict:
 
             | Part | Functions | Points |
             |---|---|---|
-            | Build | `relu` | 10 |
+            | Build | `relu` | |
 
             **How it is graded.** Write each function's body in place of `# YOUR CODE HERE` /
             `raise NotImplementedError()`, keeping its name and arguments. The cell after each
@@ -122,8 +123,7 @@ def notebook(name: str) -> dict:
             print("✅ relu: visible checks passed. The hidden checks grade more cases, so this is not the final grade.")
         """,
             "test_relu",
-            grade=True,
-            points=10,
+            grade=True,  # (its points: written from assignment.toml, as `autograder release` does)
         ),
         _cell("markdown", "## 5 Train"),
         _cell(
@@ -167,8 +167,9 @@ def notebook(name: str) -> dict:
 DECLARATION = """\
 # What grading {name} needs, declared once (checked when read; docs/authoring.md).
 
-# Points of each graded function. The graders' tests must add up to these, and so must
-# the notebook's test cells (nbgrader's metadata) and its points table.
+# Points of each graded function, written here only: `autograder release` writes them
+# into the notebook (nbgrader's metadata and its points table). A grader test's
+# @pytest.mark.share(n) is its share of its function's points (1 if absent).
 [points]
 relu = 10
 
@@ -210,7 +211,8 @@ import pytest
 from autograder.kit import checks
 
 
-@pytest.mark.points(5)
+# relu's 10 points ([points] in assignment.toml) are shared 5 : 3 : 2 by its tests.
+@pytest.mark.share(5)
 def test_values(student, reference, tolerances, rng):
     """relu(x) is max(0, x) at every entry of a 3-d batch."""
     x = rng.standard_normal((3, 4, 5))
@@ -218,7 +220,7 @@ def test_values(student, reference, tolerances, rng):
                  hint="keep the positive entries and replace the negative ones by 0.")  # fmt: skip
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_keeps_shape_and_dtype(student, reference, tolerances, rng):
     """For float32 input of another shape, the output is float32 of the same shape."""
     x = rng.standard_normal((2, 7)).astype(np.float32)
@@ -226,7 +228,7 @@ def test_keeps_shape_and_dtype(student, reference, tolerances, rng):
     checks.close(out, reference.relu(x), "relu(x) for float32 x", **tolerances.float32)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_does_not_modify_its_input(student, reference, rng):
     """Leaves x unchanged."""
     x = rng.standard_normal((4, 4))
@@ -286,5 +288,6 @@ def new(root: Path, name: str) -> list[Path]:
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    write_source_points(assignment)  # the notebook shows the declared points, as after a release
     assignment.check_points()
     return [assignment.source_notebook, *files]

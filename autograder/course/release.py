@@ -1,12 +1,20 @@
-"""Generate ``release/`` from ``source/`` with nbgrader's generate_assignment.
+"""Generate ``release/`` from ``source/`` with nbgrader, showing the points assignment.toml declares.
+
+The points are declared once, in assignment.toml (``[points]``, ``[manual]``). ``autograder
+release`` writes them into the source notebook (``write_source_points``: nbgrader's metadata and
+the points table, only where they differ), then generates the release. ``generate`` never reads
+the points from the notebook: it writes them into a staged copy of source/<name> first, so a
+release always shows the declared points, and the sync test (tests/test_release.py) catches a
+release/ that an edit of assignment.toml has left behind.
 
 nbgrader does the real work (clear solutions, clear hidden tests, lock cells, record
-the cells in the gradebook). We add two steps after it, so the committed release is
+the cells in the gradebook). We add steps around it, so the committed release is
 byte-for-byte reproducible and the sync test can compare it:
 
-    1. nbgrader generate_assignment   (solutions -> stubs, checksums, gradebook)
-    2. drop volatile metadata          (execution counts, widget state)
-    3. write with a fixed JSON layout  (nbformat's, one-space indent, final newline)
+    1. stage source/<name>, with the declared points written in
+    2. nbgrader generate_assignment   (solutions -> stubs, checksums, gradebook)
+    3. drop volatile metadata          (execution counts, widget state)
+    4. write with a fixed JSON layout  (nbformat's, one-space indent, final newline)
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from traitlets.config import Config
 
 from autograder.course.assignments import Assignment, AssignmentError
 from autograder.course.notebook import read_notebook, write_notebook
+from autograder.course.points import write_points
 
 # Files in source/<assignment>/ that never belong in a release.
 IGNORE = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.db", ".*"]
@@ -60,12 +69,16 @@ def generate(assignment: Assignment, out_dir: Path | None = None, db_url: str | 
 
     if not assignment.source_notebook.exists():
         raise AssignmentError(f"no source notebook at {assignment.source_notebook}")
-    assignment.check_points()  # the points students read are the points graded
     out_dir = Path(out_dir or assignment.release_dir)
     with tempfile.TemporaryDirectory(prefix="autograder-release-") as tmp:
+        course = Path(tmp) / "course"  # source/<name> as nbgrader reads it: with the declared points
+        staged = course / "source" / assignment.name
+        shutil.copytree(assignment.source_notebook.parent, staged, ignore=shutil.ignore_patterns(*IGNORE))
+        staged_nb = staged / assignment.source_notebook.name
+        write_notebook(declared_points(assignment, read_notebook(staged_nb)), staged_nb)
         staging = Path(tmp) / "release"
         db_url = db_url or f"sqlite:///{tmp}/gradebook.db"  # nbgrader always wants one
-        api = NbGraderAPI(config=nbgrader_config(assignment.root, staging, db_url, Path(tmp)))
+        api = NbGraderAPI(config=nbgrader_config(course, staging, db_url, Path(tmp)))
         result = api.generate_assignment(assignment.name, force=True, create=True)
         if not result.get("success"):
             last = (result.get("error") or result.get("log") or "unknown error").strip().splitlines()[-1]
@@ -83,6 +96,22 @@ def generate(assignment: Assignment, out_dir: Path | None = None, db_url: str | 
             shutil.rmtree(out_dir)
         shutil.copytree(built, out_dir)
     return out_dir
+
+
+def declared_points(assignment: Assignment, nb: dict) -> dict:
+    """``nb`` (the source notebook) showing the points ``assignment`` declares (``points.write_points``)."""
+    return write_points(nb, assignment.points(), assignment.manual_points(), str(assignment.source_notebook))
+
+
+def write_source_points(assignment: Assignment) -> bool:
+    """Write the declared points into source/<name>/<name>.ipynb, in place, if it shows others;
+    return whether it did (the file is left as it is when it already shows them)."""
+    nb = read_notebook(assignment.source_notebook)
+    shown = declared_points(assignment, nb)
+    if shown == nb:
+        return False
+    write_notebook(shown, assignment.source_notebook)
+    return True
 
 
 def normalise(path: Path) -> None:

@@ -2,11 +2,14 @@
 
 Load it with ``-p autograder.grader.plugin``. It provides:
 
-- the marker ``@pytest.mark.points(n)``: what a test is worth (required on every test);
-  a function's tests must add up to its points in assignment.toml (checked at collection);
+- the marker ``@pytest.mark.share(n)``: a test's share of its function's points, which
+  assignment.toml's ``[points]`` declares (1 if absent; otter's per-case weights). A test is
+  worth points * share / (the shares of all the function's tests);
 - the fixture ``student``: the submission, running in a sandbox (``StudentSession``);
-- the grading library's fixtures (``autograder/kit/fixtures.py``): ``assignment``,
+- the grading library's fixtures (``autograder/kit/fixtures.py``): ``assignment``, ``spec``,
   ``reference``, ``tolerances``, ``grader_helpers``, ``rng`` and ``distinct``;
+- ``--spec PATH``: the run's grading spec (``spec.py``: limits, isolation, tolerances,
+  stand-ins), the one file the run hands every grader process;
 - ``--results PATH``: where the scores are written as JSON when the run ends.
 
 The graded function of a test is its module's name: ``test_zero_pad.py`` grades
@@ -22,16 +25,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.course import definitions
-from autograder.course.assignments import Assignment
+from autograder.course import cells_run, definitions
+from autograder.course.assignments import Assignment, AssignmentError
 from autograder.course.notebook import NotebookError, plan_submission, read_notebook
-from autograder.grader.session import StudentCodeError, StudentSession
+from autograder.course.points import scaled
+from autograder.grader.failures import StudentCodeError
+from autograder.grader.session import StudentSession
 from autograder.kit import checks, explain
-from autograder.kit.fixtures import assignment_of
+from autograder.kit.fixtures import assignment_of, spec_of
+from autograder.outputs.results import FunctionResult, GradingFacts, StudentResult, TestResult
 from autograder.run.intake import read_submission
-from autograder.sandbox import memory
-from autograder.sandbox.isolation import isolation_mode
-from autograder.text import clean, clean_messages, clean_tree
+from autograder.sandbox import grader_memory
+from autograder.sandbox.forked import Template
+from autograder.text import clean, clean_messages
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,20 +47,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--course", help="the course folder (default: the one the graders folder is in)")
     group.addoption("--student", default="student", help="student id, for the results file")
     group.addoption("--results", help="write scores as JSON to this path")
-    group.addoption("--call-timeout", type=float, help="seconds per call into student code")
-    group.addoption("--cell-timeout", type=float, help="seconds per notebook cell")
-    group.addoption("--memory-gib", type=float, help="memory limit of the sandbox, in GiB")
-    group.addoption("--budget", type=float, help="seconds for all of this submission's code together")
     group.addoption(
-        "--isolation",
-        choices=("auto", "namespaces", "process"),
-        default="auto",
-        help="namespaces: full sandbox (fail if unavailable); process: limits only; auto: best available",
-    )
-    group.addoption(
-        "--isolation-checked",
-        action="store_true",
-        help="(internal) the caller has just checked that --isolation namespaces works here: don't probe again",
+        "--spec",
+        help="the run's grading spec, a JSON file (autograder/grader/spec.py): limits, isolation, tolerances, "
+        "stand-ins (default: the assignment's declaration, with the best sandbox available)",
     )
     group.addoption("--record-expected", help="(testing) save the expected values the graders used")
     group.addoption(
@@ -67,7 +63,9 @@ pytest_plugins = ("autograder.kit.fixtures",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "points(n): points a grader test is worth")
+    config.addinivalue_line("markers", "share(n): a grader test's share of its function's points (default 1)")
+    if config.getoption("spec"):
+        spec_of(config)  # read now: a file that is not a grading spec stops the run before anything runs
     if config.getoption("submission") or config.getoption("results"):  # (results alone: --collect-only)
         config.pluginmanager.register(GradingRun(config), "autograder-grading-run")
 
@@ -90,11 +88,23 @@ def description_of(item: pytest.Item) -> str:
     return filled if filled != line else f"{line} ({callspec.id})"
 
 
-def points_of(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("points")
-    if marker is None or not marker.args:
-        raise pytest.UsageError(f"{item.nodeid}: every grader test needs @pytest.mark.points(n)")
-    return float(marker.args[0])
+def share_of(item: pytest.Item) -> float:
+    """A test's share of its function's points: ``@pytest.mark.share(n)``, or 1 without a marker."""
+    if item.get_closest_marker("points") is not None:  # a grader written before points were declared once
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.points is no longer read: a function's points are declared once, in "
+            "assignment.toml's [points]; give this test its share of them with @pytest.mark.share(n) (default 1)"
+        )
+    marker = item.get_closest_marker("share")
+    if marker is None:
+        return 1.0
+    share = marker.args[0] if len(marker.args) == 1 and not marker.kwargs else None
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share < float("inf"):
+        raise pytest.UsageError(
+            f"{item.nodeid}: @pytest.mark.share takes one number above 0, the test's share of its "
+            f"function's points, such as @pytest.mark.share(2); not {marker}"
+        )
+    return float(share)
 
 
 def student_message(excinfo: pytest.ExceptionInfo) -> str:
@@ -111,21 +121,42 @@ def student_message(excinfo: pytest.ExceptionInfo) -> str:
     return f"The grader could not check your answer (it got {type(e).__name__} while reading your result)."
 
 
-def check_tests_add_up(assignment: Assignment, items: list[pytest.Item], only_some: bool) -> None:
-    """Each graded function's tests add up to its declared points (all graded functions, unless
-    the run grades only some); otherwise the grader author's mistake stops the run, named."""
-    declared = assignment.points()
-    found: dict[str, float] = {}
+def shares_by_function(
+    assignment: Assignment, declared: dict[str, float], items: list[pytest.Item], only_some: bool
+) -> dict[str, float]:
+    """The sum of each graded function's test shares, once every function with tests has ``declared``
+    points and (unless the run grades only some) every declared function has tests; otherwise the
+    grader author's mistake stops the run, named."""
+    shares: dict[str, float] = {}
     for item in items:
-        found[grade_id_of(item)] = found.get(grade_id_of(item), 0.0) + points_of(item)
-    for function in sorted(set(declared) | set(found)):
-        if only_some and function not in found:
-            continue
-        if found.get(function, 0.0) != declared.get(function, 0.0):
+        shares[grade_id_of(item)] = shares.get(grade_id_of(item), 0.0) + share_of(item)
+    for function in sorted(set(declared) | set(shares)):
+        if function not in declared:
             raise pytest.UsageError(
-                f"the tests of {function} in {assignment.graders_dir} are worth {found.get(function, 0.0):g} points "
-                f"in all, but {assignment.declaration} declares {declared.get(function, 0.0):g}; make them agree"
+                f"{assignment.graders_dir} has tests of {function}, but {assignment.declaration} declares no points "
+                f"for it; add {function} = <points> to its [points], or remove test_{function}.py"
             )
+        if function not in shares and not only_some:
+            raise pytest.UsageError(
+                f"{assignment.declaration} declares {declared[function]:g} points for {function}, but "
+                f"{assignment.graders_dir} has no tests of it; add test_{function}.py"
+            )
+    return shares
+
+
+# The sandbox template of the warm grader that forked this grader run, if one did (``WarmSandbox``).
+WARM_TEMPLATE = pytest.StashKey["Template | None"]()
+
+
+class WarmSandbox:
+    """Hands a warm grader's sandbox template to one grader run: ``grader_server.serve`` passes it to
+    ``pytest.main``, and the run's sandboxes fork from it (``sandbox/warm.py``)."""
+
+    def __init__(self, template: Template | None):
+        self.template = template
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[WARM_TEMPLATE] = self.template
 
 
 class GradingRun:
@@ -138,6 +169,8 @@ class GradingRun:
         self.session: StudentSession | None = None
         self.bad_input: list[str] = []
         self.out_of_memory = False  # a MemoryError in the grader (RLIMIT_DATA): no scores at all
+        self.points: dict[str, float] = {}  # function -> its points (assignment.toml's [points])
+        self.shares: dict[str, float] = {}  # function -> the shares of all its tests
 
     # --- the submission ---------------------------------------------------------------
 
@@ -147,18 +180,11 @@ class GradingRun:
     def start_session(self, helpers: dict | None) -> StudentSession:
         opt = self.config.getoption
         assignment = self.assignment()
+        spec = spec_of(self.config)
         # Bound this process's memory before the student's code runs or sends anything, and
         # after the graders' imports (TensorFlow), which are the same for every student.
-        memory.bound_grader(opt("grader_cgroup"), assignment.limits().grader_memory_bytes)
-        gib = opt("memory_gib")
-        limits = assignment.limits(
-            call_timeout=opt("call_timeout"),
-            cell_timeout=opt("cell_timeout"),
-            memory_bytes=int(gib * 2**30) if gib else None,
-            budget_seconds=opt("budget"),
-        )
-        checked = opt("isolation_checked") and opt("isolation") == "namespaces"
-        isolate = checked or isolation_mode(opt("isolation")) == "namespaces"
+        grader_memory.bound_grader(opt("grader_cgroup"), spec.limits.grader_memory_bytes)
+        limits, isolate = spec.limits, spec.isolation == "namespaces"  # (the spec's: decided once, where it was made)
         try:
             release_nb = read_notebook(assignment.release_notebook)
             submission = plan_submission(read_submission(Path(opt("submission"))), release_nb)
@@ -168,9 +194,9 @@ class GradingRun:
             return StudentSession(None, assignment.release_dir, limits, isolate,
                                   unavailable=f"Your notebook could not be read: {e}")  # fmt: skip
         self.bad_input.extend(submission.problems)
-        return StudentSession(
-            submission, assignment.release_dir, limits, isolate, helpers, stand_ins=assignment.stand_ins()
-        )
+        template = self.config.stash.get(WARM_TEMPLATE, None)  # (None: not forked by a warm grader: start cold)
+        return StudentSession(submission, assignment.release_dir, limits, isolate, helpers, stand_ins=spec.stand_ins,
+                              template=template)  # fmt: skip
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # Start the sandbox now, in the background: its imports then overlap the
@@ -198,13 +224,19 @@ class GradingRun:
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         only_some = not any(Path(a).is_dir() for a in self.config.args)  # test files named: some graders
-        check_tests_add_up(self.assignment(), items, only_some)
+        try:
+            self.points = self.assignment().points()
+        except AssignmentError as e:  # [points] missing or not naming every graded function: the author's to fix
+            raise pytest.UsageError(str(e)) from None
+        self.shares = shares_by_function(self.assignment(), self.points, items, only_some)
         for item in items:
+            function = grade_id_of(item)
             self.records[item.nodeid] = {
-                "function": grade_id_of(item),
+                "function": function,
                 "name": item.name,
                 "description": description_of(item),
-                "worth": points_of(item),
+                "share": share_of(item),
+                "worth": scaled(self.points[function], share_of(item), self.shares[function]),
                 "passed": False,
                 "message": "This check was not run.",
             }
@@ -214,7 +246,7 @@ class GradingRun:
         outcome = yield
         report = outcome.get_result()
         if call.excinfo is not None and call.excinfo.errisinstance(MemoryError):
-            # the grader process's own limit (memory.bound_grader): grading stops for this
+            # the grader process's own limit (grader_memory.bound_grader): grading stops for this
             # student; no check passes or fails on a grader that could not hold its data
             self.out_of_memory = True
             item.session.shouldstop = "the grader process ran out of memory"
@@ -235,65 +267,72 @@ class GradingRun:
             self.session.close()
         path = self.config.getoption("results")
         if self.out_of_memory:
-            session.exitstatus = memory.GRADER_MEMORY_EXIT  # no results: grading.py says why
+            session.exitstatus = grader_memory.GRADER_MEMORY_EXIT  # no results: grading.py says why
             return
         if path and exitstatus in (0, 1):  # not after a usage or internal error: no 0-of-0 result
-            Path(path).write_text(json.dumps(self.results(), indent=1))
+            Path(path).write_text(json.dumps(self.results().record(), indent=1))
         expected_path = self.config.getoption("record_expected")
         if expected_path:
             np.savez(expected_path, *[np.asarray(a, dtype=np.float64).ravel() for a in checks.EXPECTED_SEEN])
 
-    def results(self) -> dict:
-        """The student's scores; every string in it has been through ``text.clean``."""
+    def results(self) -> StudentResult:
+        """The student's scores (``record()`` is what the run saves); every string in them is ``text.clean``'s."""
         assignment = self.assignment()
-        order = assignment.graded_ids()
-        functions: dict[str, dict] = {gid: {"score": 0.0, "max_score": 0.0, "tests": []} for gid in order}
+        tests: dict[str, list[TestResult]] = {gid: [] for gid in assignment.graded_ids()}
+        passed: dict[str, float] = {}  # function -> the shares of its tests that passed
         for record in self.records.values():
-            fn = functions.setdefault(record["function"], {"score": 0.0, "max_score": 0.0, "tests": []})
-            fn["tests"].append(
-                {
-                    "name": record["name"],
-                    "passed": record["passed"],
-                    "points": record["worth"],
-                    "message": record["message"],
-                    "description": record["description"],
-                }
+            function = record["function"]
+            test = TestResult(
+                name=clean(record["name"]),
+                passed=record["passed"],
+                points=record["worth"],
+                message=clean(record["message"]),
+                description=clean(record["description"]),
             )
-            fn["max_score"] += record["worth"]
-            fn["score"] += record["worth"] if record["passed"] else 0.0
+            tests.setdefault(function, []).append(test)
+            passed[function] = passed.get(function, 0.0) + (record["share"] if record["passed"] else 0.0)
+        functions: dict[str, FunctionResult] = {}
+        for gid, done in tests.items():
+            if not done:
+                functions[clean(gid)] = FunctionResult(0.0, 0.0)
+                continue
+            # the declared points, shared by the tests by their shares (multiplied first: exact)
+            score = scaled(self.points[gid], passed[gid], self.shares[gid])
+            functions[clean(gid)] = FunctionResult(score, self.points[gid], tuple(done))
         errors = list(self.bad_input)
         cells_run = None
         if self.session is not None:
             errors.extend(explain.student_error(note) for note in self.session.notes)
             if summary := self.session.output_summary():
                 errors.append(summary)
-            cells_run, elsewhere = self.defined_elsewhere(list(functions))
+            cells_run, elsewhere = self.defined_elsewhere(list(tests))
             errors.extend(elsewhere)
-        return {
-            "assignment": clean(assignment.name),
-            "student": clean(self.config.getoption("student")),
-            "score": sum(f["score"] for f in functions.values()),
-            "max_score": sum(f["max_score"] for f in functions.values()),
-            "errors": clean_messages(errors),
-            "bad_input": bool(self.bad_input),
-            "functions": clean_tree(functions),
-            "isolation": "namespaces" if self.session and self.session.isolate else "process",
-            "seconds": round(time.monotonic() - self.started, 2),
-            # of which waiting on the student's code (the budget it used)
-            "student_seconds": round(self.session.spent, 2) if self.session else 0.0,
-            # sandboxes started for it: forked from a warm grader's template, or cold (sandbox/warm.py)
-            "sandbox_starts": dict(self.session.starts) if self.session else {},
-            # which cells ran, completely or partly (definitions.record): what the class report reads
-            **({"cells_run": cells_run} if cells_run is not None else {}),
-        }
+        facts = GradingFacts(
+            isolation="namespaces" if self.session and self.session.isolate else "process",
+            seconds=round(time.monotonic() - self.started, 2),
+            student_seconds=round(self.session.spent, 2) if self.session else 0.0,
+            sandbox_starts=dict(self.session.starts) if self.session else {},
+        )
+        if cells_run is not None:
+            facts["cells_run"] = cells_run  # which cells ran, completely or partly: what the class report reads
+        return StudentResult(
+            clean(assignment.name),
+            clean(self.config.getoption("student")),
+            sum(f.score for f in functions.values()),
+            sum(f.max_score for f in functions.values()),
+            functions,
+            tuple(clean_messages(errors)),
+            bool(self.bad_input),
+            facts,
+        )
 
     def defined_elsewhere(self, graded: list[str]) -> tuple[dict | None, list[str]]:
-        """How the notebook's cells ran (``definitions.record``), and a note for each graded function
+        """How the notebook's cells ran (``cells_run.record``), and a note for each graded function
         whose definition in force when the graders called it is outside its answer cell."""
         submission = self.session.submission if self.session is not None else None
-        cells_run = definitions.record(submission.cells, self.session.loads) if submission else None
-        if cells_run is None:
+        ran = cells_run.record(submission.cells, self.session.loads) if submission else None
+        if ran is None:
             return None, []  # the sandbox never ran the notebook: nothing was graded from it
-        located = definitions.locate(submission.cells, definitions.parse_ran(cells_run), graded,
+        located = definitions.locate(submission.cells, cells_run.parse_ran(ran), graded,
                                      safe_modules=definitions.safe_modules(self.assignment()))  # fmt: skip
-        return cells_run, [note for loc in located.values() if (note := loc.student_note())]
+        return ran, [note for loc in located.values() if (note := loc.student_note())]

@@ -10,16 +10,13 @@ from the graders. It keeps grading going whatever the student's code does:
   worker. After two time-outs in the same function, its remaining calls fail at
   once, so one infinite loop costs seconds, not minutes;
 - everything the submission's code does together (starting the sandbox, cells,
-  calls, restarts) shares one time budget (``Limits.budget_seconds``): every wait is
-  clipped to what is left, and once it is spent the remaining checks fail at once.
-  So the most one submission can add to a batch is its budget plus the grader's own
-  fixed costs (see docs/sandbox.md);
+  calls, restarts) shares one time budget (``budget.py``);
 - calls the student's code makes to other graded functions are answered by the
   grader only as ``stand_ins.py`` allows: the declared dependencies of the function
   under test, at a bounded cost. Any other request fails the call it came from.
 
-Every failure surfaces as a ``StudentCodeError`` whose message is written for the
-student and never contains grader code or expected values.
+Every failure surfaces as a ``StudentCodeError`` (``failures.py``) whose message is
+written for the student and never contains grader code or expected values.
 """
 
 from __future__ import annotations
@@ -33,30 +30,24 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course.notebook import Submission
+from autograder.grader import failures
 from autograder.grader import stand_ins as stand_in_gate
+from autograder.grader.budget import BudgetSpent, TimeBudget
+from autograder.grader.failures import StudentCodeError
+from autograder.sandbox.channel import WorkerDied, WorkerTimeout
+from autograder.sandbox.forked import Forked, Template
 from autograder.sandbox.harness.wire import RemoteRef
-from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
-from autograder.sandbox.warm import Forked
-from autograder.text import clean
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.process import WorkerProcess
 
 MAX_RESTARTS = 12
 TIMEOUT_STRIKES = 2
 
 
-class StudentCodeError(Exception):
-    """A call into student code failed; ``str(e)`` is the student-facing reason."""
-
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind  # not_implemented | exception | timeout | budget | refused | crashed | undefined | unavailable
-
-
-class BudgetSpent(Exception):
-    """The submission's time budget is used up; nothing more of its code runs."""
-
-
 @dataclass
 class CallResult:
+    """What a call into student code returned."""
+
     value: Any
     args: list | None = None  # the arguments as they were after the call (mutation checks)
     kwargs: dict | None = None
@@ -74,6 +65,7 @@ class StudentSession:
         helpers: dict[str, Callable] | None = None,
         unavailable: str | None = None,
         stand_ins: dict[str, tuple[str, ...]] | None = None,
+        template: Template | None = None,
     ):
         self.submission = submission
         self.assignment_dir = assignment_dir
@@ -82,38 +74,26 @@ class StudentSession:
         self.helpers = helpers if helpers is not None else {}  # graders may fill it later
         self.stand_ins = stand_ins or {}  # function -> graded functions the grader may answer for
         self.unavailable = unavailable  # set when the notebook could not be read at all
+        self.template = template  # the warm grader's sandbox template its workers fork from (None: cold)
         self.worker: WorkerProcess | None = None
         self.loaded = False  # the current worker has run the notebook's cells
         self.skip_cells: set[int] = set()
         self.cell_notes: dict[int, str] = {}  # cell -> what went wrong loading it
         self.defined: dict[str, str] | None = None  # names the notebook defines (first load)
         # every load that served calls: position in submission.cells -> "ok" | "raised" (a cell
-        # not in it did not run in that load); definitions.record turns them into results' cells_run
+        # not in it did not run in that load); cells_run.record turns them into results' cells_run
         self.loads: list[dict[int, str]] = []
         self.restarts = 0
         self.starts: Counter = Counter()  # sandboxes started: "warm" (from a template) or "cold"
         self.strikes: Counter = Counter()
         self.output_bytes = 0
-        self.spent = 0.0  # seconds of the budget used so far
+        self.budget = TimeBudget(limits.budget_seconds)
         self.refusals: list[str] = []  # helper requests refused during the current call
 
-    # --- the time budget --------------------------------------------------------------
-
-    def _allow(self, timeout: float) -> tuple[float, bool]:
-        """(time this wait may take, whether the budget rather than ``timeout`` set it)."""
-        left = self.limits.budget_seconds - self.spent
-        if left <= 0:
-            raise BudgetSpent
-        return min(timeout, left), left < timeout
-
-    def _budget_message(self) -> str:
-        return (
-            f"skipped: your code used up its time budget ({self.limits.budget_seconds:g} s for all cells "
-            f"and calls together), so the remaining checks were not run"
-        )
-
-    def _timed(self, started: float) -> None:
-        self.spent += time.monotonic() - started
+    @property
+    def spent(self) -> float:
+        """Seconds of the time budget the submission's code has used so far."""
+        return self.budget.spent
 
     # --- loading ----------------------------------------------------------------------
 
@@ -126,7 +106,7 @@ class StudentSession:
         """
         if self.unavailable or self.worker is not None:
             return
-        self.worker = WorkerProcess(self.assignment_dir, self.limits, self.isolate)
+        self.worker = WorkerProcess(self.assignment_dir, self.limits, self.isolate, self.template)
         self.worker.spawn()
         self._count_start()
         self._starter = threading.Thread(target=self._load, args=(self.worker,), name="sandbox-load", daemon=True)
@@ -140,12 +120,12 @@ class StudentSession:
     def _load(self, worker: WorkerProcess) -> None:
         started = time.monotonic()
         try:
-            worker.wait_ready(self._allow(self.limits.startup_timeout)[0])
+            worker.wait_ready(self.budget.allow(self.limits.startup_timeout)[0])
         except WorkerDied as e:
             self.unavailable = f"the sandbox could not start ({e.reason})"
             return
         finally:
-            self._timed(started)
+            self.budget.spend_since(started)
         if self._run_cells():
             self._loaded()
 
@@ -160,8 +140,8 @@ class StudentSession:
         self.join_start()
         if self.unavailable:
             raise StudentCodeError("unavailable", self.unavailable)
-        if self.spent >= self.limits.budget_seconds:
-            raise StudentCodeError("budget", self._budget_message())
+        if self.budget.used_up:
+            raise StudentCodeError("budget", self.budget.message())
         if self.worker is not None and self.worker.alive() and self.loaded:
             return self.worker
         if self.loaded:  # a call killed the loaded worker: this is a restart
@@ -170,17 +150,17 @@ class StudentSession:
                 raise StudentCodeError("crashed", "skipped: your code crashed the grader's worker too many times")
         while True:  # a cell that kills the worker is dropped and loading starts over
             self._collect_output()
-            self.worker = WorkerProcess(self.assignment_dir, self.limits, self.isolate)
+            self.worker = WorkerProcess(self.assignment_dir, self.limits, self.isolate, self.template)
             started = time.monotonic()
             try:
-                self.worker.start(self._allow(self.limits.startup_timeout)[0])
+                self.worker.start(self.budget.allow(self.limits.startup_timeout)[0])
             except BudgetSpent:
-                raise StudentCodeError("budget", self._budget_message()) from None
+                raise StudentCodeError("budget", self.budget.message()) from None
             except WorkerDied as e:
                 self.unavailable = f"the sandbox could not start ({e.reason})"
                 raise StudentCodeError("unavailable", self.unavailable) from None
             finally:
-                self._timed(started)
+                self.budget.spend_since(started)
                 self._count_start()
             if self._run_cells():
                 break
@@ -202,21 +182,21 @@ class StudentSession:
         for position, cell in enumerate(self.submission.cells):
             if id(cell) in self.skip_cells:
                 continue
-            label = _cell_label(cell)
+            label = failures.cell_label(cell)
             started = time.monotonic()
             try:
-                timeout, by_budget = self._allow(self.limits.cell_timeout)
+                timeout, by_budget = self.budget.allow(self.limits.cell_timeout)
                 reply = self.worker.request({"op": "exec_cell", "index": cell.index, "source": cell.source}, timeout)
             except BudgetSpent:  # one note for all the cells left
                 self.cell_notes.setdefault(
-                    "budget", f"{label} and the cells after it were not run: {self._budget_message()}."
+                    "budget", f"{label} and the cells after it were not run: {self.budget.message()}."
                 )
                 self.loads.append(ran)
                 return True
             except WorkerTimeout:
                 self.skip_cells.add(id(cell))
                 self.cell_notes[id(cell)] = (
-                    f"{label} was stopped: {self._budget_message()}."
+                    f"{label} was stopped: {self.budget.message()}."
                     if by_budget
                     else f"{label} did not finish within {self.limits.cell_timeout:g} s; it was skipped."
                 )
@@ -226,35 +206,30 @@ class StudentSession:
                 self.cell_notes[id(cell)] = f"{label} ended the process: {e.reason}; it was skipped."
                 return False
             finally:
-                self._timed(started)
+                self.budget.spend_since(started)
             ran[position] = "ok" if reply.get("ok") else "raised"
             if not reply.get("ok"):
-                err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-                if err.get("exit"):
-                    note = f"{label} called exit(); the rest of that cell was skipped."
-                else:
-                    note = f"{label} raised {_error_text(err)}"
-                self.cell_notes.setdefault(id(cell), note)
+                self.cell_notes.setdefault(id(cell), failures.cell_note(label, reply))
         self.loads.append(ran)
         return True
 
     def _check_names(self) -> None:
         started = time.monotonic()
         try:
-            reply = self.worker.request({"op": "names"}, self._allow(self.limits.call_timeout)[0])
+            reply = self.worker.request({"op": "names"}, self.budget.allow(self.limits.call_timeout)[0])
             names = reply.get("names") if reply.get("ok") else None
             self.defined = {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
         except (WorkerTimeout, WorkerDied, BudgetSpent):
             self.defined = {}
         finally:
-            self._timed(started)
+            self.budget.spend_since(started)
 
     @property
     def notes(self) -> list[str]:
         """What went wrong while loading the notebook, one line per cell, for feedback."""
         notes = list(self.cell_notes.values())
-        if self.spent >= self.limits.budget_seconds and "budget" not in self.cell_notes:
-            notes.append(self._budget_message().removeprefix("skipped: ").capitalize() + ".")
+        if self.budget.used_up and "budget" not in self.cell_notes:
+            notes.append(self.budget.message().removeprefix("skipped: ").capitalize() + ".")
         return notes
 
     def _collect_output(self) -> None:
@@ -340,7 +315,7 @@ class StudentSession:
             )
         worker = self.ensure_started()
         if "name" in target and target["name"] not in (self.defined or {}):
-            raise StudentCodeError("undefined", self._undefined_message(target["name"]))
+            raise failures.undefined(target["name"], self.submission)
         # only the declared dependencies of the function called, and only those the
         # graders answer right now (keras graders fill ``helpers`` test by test)
         isolate = [g for g in self.stand_ins.get(target.get("name"), ()) if g in self.helpers]
@@ -367,13 +342,13 @@ class StudentSession:
         allowed, graded = set(stand_ins), message.get("name") or label
         started = time.monotonic()
         try:
-            timeout, by_budget = self._allow(timeout)
+            timeout, by_budget = self.budget.allow(timeout)
             reply = worker.request(message, timeout, on_callback=lambda m: self._serve_helper(m, allowed, graded))
         except BudgetSpent:
-            raise StudentCodeError("budget", self._budget_message()) from None
+            raise StudentCodeError("budget", self.budget.message()) from None
         except WorkerTimeout:
             if by_budget:
-                raise StudentCodeError("budget", f"`{label}` was stopped: {self._budget_message()}") from None
+                raise StudentCodeError("budget", f"`{label}` was stopped: {self.budget.message()}") from None
             self.strikes[fn] += 1
             raise StudentCodeError(
                 "timeout", f"`{label}` did not finish within {timeout:g} s (an infinite loop?)"
@@ -381,62 +356,21 @@ class StudentSession:
         except WorkerDied as e:
             raise StudentCodeError("crashed", f"`{label}` crashed: {e.reason}") from None
         finally:
-            self._timed(started)
+            self.budget.spend_since(started)
         if self.refusals:
             raise StudentCodeError("refused", f"`{label}` failed: {self.refusals[0]}.")
         if not reply.get("ok"):
-            err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-            if err.get("not_implemented"):
-                raise StudentCodeError(
-                    "not_implemented", f"`{label}` is not implemented yet (it raises NotImplementedError)"
-                )
-            if err.get("exit"):
-                raise StudentCodeError("exception", f"`{label}` called exit() instead of returning")
-            raise StudentCodeError("exception", f"`{label}` raised {_error_text(err)}")
+            raise failures.call_error(label, reply)
         return reply
 
-    def _undefined_message(self, name: str) -> str:
-        hint = ""
-        if self.submission and name not in self.submission.answers:
-            hint = " Its answer cell is missing from the notebook."
-        return f"`{name}` is not defined by your notebook.{hint}"
-
     def _serve_helper(self, message: dict, allowed: set[str], graded: str | None) -> dict:
-        """Answer a graded helper the student's code called, with the reference, if
-        it is a declared stand-in of the function being called (and affordable)."""
-        name = message.get("name")
-        asked = name[:80] if isinstance(name, str) else f"a {type(name).__name__} (not a function name)"
-        fn = self.helpers.get(name) if isinstance(name, str) and name in allowed else None
-        try:
-            if fn is None:
-                raise stand_in_gate.Refused(stand_in_gate.refusal(asked, graded))
-            return {"ok": True, "value": stand_in_gate.answer(fn, message.get("args", []), message.get("kwargs", {}))}
-        except stand_in_gate.Refused as e:
-            reason = str(e) if fn is None else f"the grader refused to compute `{asked}` for your code: {e}"
-            if not self.refusals:  # the first one is the reason; a flood adds nothing
-                self.refusals.append(reason)
-            return {"ok": False, "message": reason}
-        except Exception as e:  # the message is the reference's; keep only the type
-            return {"ok": False, "message": type(e).__name__}
+        """Answer a graded helper the student's code called (``stand_ins.serve``); a refusal fails the call."""
+        reply, refused = stand_in_gate.serve(message, self.helpers, allowed, graded)
+        if refused is not None and not self.refusals:  # the first one is the reason; a flood adds nothing
+            self.refusals.append(refused)
+        return reply
 
     def output_summary(self) -> str | None:
         if self.output_bytes > 64 * 1024:
             return f"Your code printed {self.output_bytes:,} bytes while being graded; the output was ignored."
         return None
-
-
-def _cell_label(cell: Any) -> str:
-    if cell.role == "answer":
-        return f"The answer cell for `{cell.grade_id}`"
-    if cell.role == "setup":
-        return f"The set-up cell `{cell.grade_id}`"
-    return f"Cell {cell.index + 1}"
-
-
-def _error_text(err: dict) -> str:
-    """The worker's account of an exception, each part cleaned and capped visibly."""
-    err = err if isinstance(err, dict) else {}
-    kind = clean(err.get("type") or "an error", limit=200)
-    where = f" ({clean(err['where'], limit=200)})" if err.get("where") else ""
-    message = clean(err.get("message", ""), limit=2000)
-    return f"{kind}: {message}{where}" if message else f"{kind}{where}"

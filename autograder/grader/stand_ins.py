@@ -33,7 +33,7 @@ import os
 import resource
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -167,3 +167,25 @@ def answer(fn: Callable, args: Any, kwargs: Any) -> Any:
         raise Refused(f"computing its answer would take more than {MAX_SECONDS:g} s") from None
     check_answer(value)
     return value
+
+
+def serve(
+    message: dict, helpers: Mapping[str, Callable], allowed: Collection[str], graded: str | None
+) -> tuple[dict, str | None]:
+    """The reply to one request from the student's code for a graded helper, and why it was refused (None if not).
+
+    Answered with the reference in ``helpers`` only if it is a declared stand-in of the
+    function being called (``allowed``, while ``graded`` is called) and affordable (``answer``).
+    """
+    name = message.get("name")
+    asked = name[:80] if isinstance(name, str) else f"a {type(name).__name__} (not a function name)"
+    fn = helpers.get(name) if isinstance(name, str) and name in allowed else None
+    try:
+        if fn is None:
+            raise Refused(refusal(asked, graded))
+        return {"ok": True, "value": answer(fn, message.get("args", []), message.get("kwargs", {}))}, None
+    except Refused as e:
+        reason = str(e) if fn is None else f"the grader refused to compute `{asked}` for your code: {e}"
+        return {"ok": False, "message": reason}, reason
+    except Exception as e:  # the message is the reference's; keep only the type
+        return {"ok": False, "message": type(e).__name__}, None

@@ -8,7 +8,8 @@
     explain       framework errors (NumPy, Keras, TensorFlow) raised by student code,
                   translated into a sentence naming the likely cause
     gradients     centred differences (whole arrays or sparse coordinates) and the
-                  gradient check against them and the reference
+                  gradient check against them and the reference: one gradient
+                  (``check``), or every gradient of a backward pass (``check_backward``)
     tolerances    the named tolerances an assignment declares (tight, numeric, float32)
     layer_cases   window geometries for convolution and pooling layers, covering every
                   remainder of (H + 2 pad - kernel) mod stride
@@ -28,7 +29,7 @@ A grader file reads like this (see docs/authoring.md)::
 
     from autograder.kit import checks
 
-    @pytest.mark.points(2)
+    @pytest.mark.share(2)  # its share of zero_pad's points, which assignment.toml's [points] declares
     def test_pads_height_and_width(student, reference, rng):
         \"\"\"Pads height and width only, with zeros.\"\"\"
         X = rng.standard_normal((2, 3, 4, 2))

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grader.session import StudentCodeError  # re-exported: a call into student code that failed
+from autograder.grader.failures import StudentCodeError  # re-exported: a call into student code that failed
 
 __all__ = ["StudentCodeError", "Mismatch"]  # and the check functions below
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from autograder.course.assignments import Assignment, load_reference
+from autograder.grader.spec import GradingSpec, SpecError
 from autograder.kit.inner_calls import Answering
 from autograder.kit.reference_store import ReferenceStore
 from autograder.kit.tolerances import Tolerances
@@ -34,6 +35,28 @@ def assignment_of(config: pytest.Config) -> Assignment:
         name = name or graders.name
         course = course or graders.parents[2]  # <course>/autograder/graders/<name>
     return Assignment(name, root=Path(course))
+
+
+_SPEC = pytest.StashKey[GradingSpec]()
+
+
+def spec_of(config: pytest.Config) -> GradingSpec:
+    """The run's grading spec (``autograder/grader/spec.py``): the file ``--spec`` names, as the run
+    wrote it, else (graders run by hand) the assignment's declaration with the best sandbox here.
+    Read once per grader process; a file that is not a spec stops the run, named."""
+    if _SPEC not in config.stash:
+        path = config.getoption("spec")
+        try:
+            config.stash[_SPEC] = GradingSpec.read(Path(path)) if path else GradingSpec.of(assignment_of(config))
+        except SpecError as e:
+            raise pytest.UsageError(str(e)) from None
+    return config.stash[_SPEC]
+
+
+@pytest.fixture(scope="session")
+def spec(request: pytest.FixtureRequest) -> GradingSpec:
+    """How this run grades: limits, isolation, tolerances and stand-ins (``GradingSpec``)."""
+    return spec_of(request.config)
 
 
 @pytest.fixture(scope="session")
@@ -54,13 +77,15 @@ def reference_store(assignment: Assignment) -> ReferenceStore:
 
 
 @pytest.fixture(scope="session")
-def tolerances(assignment: Assignment) -> Tolerances:
-    """The assignment's named tolerances (``[tolerances]``): ``**tolerances.tight`` and so on."""
-    return assignment.tolerances()
+def tolerances(spec: GradingSpec) -> Tolerances:
+    """The assignment's named tolerances (``[tolerances]``, in the run's spec): ``**tolerances.tight`` and so on."""
+    return Tolerances({name: dict(tolerance) for name, tolerance in spec.tolerances.items()})
 
 
 @pytest.fixture(scope="session")
-def grader_helpers(request: pytest.FixtureRequest, assignment: Assignment) -> dict[str, Callable] | Answering:
+def grader_helpers(
+    request: pytest.FixtureRequest, assignment: Assignment, spec: GradingSpec
+) -> dict[str, Callable] | Answering:
     """What answers a graded function's calls to the functions its ``[stand_ins]`` entry names.
 
     While a graded function runs, the sandbox hands those calls to the grader. By default
@@ -71,7 +96,7 @@ def grader_helpers(request: pytest.FixtureRequest, assignment: Assignment) -> di
     if assignment.grader_answers() == "per test":
         return Answering()
     reference = request.getfixturevalue("reference")
-    names = sorted({n for names in assignment.stand_ins().values() for n in names})
+    names = sorted({n for names in spec.stand_ins.values() for n in names})
     return {name: getattr(reference, name) for name in names}
 
 

@@ -1,15 +1,16 @@
-"""Numerical gradients, and the check that holds a student's gradient to them.
+"""Numerical gradients, and the checks that hold a student's gradients to them.
 
 One implementation of centred differences serves every grader: over a whole array, or
 at a few coordinates the grader picks (``coordinates``), for large parameters where a
 full numerical gradient would cost too much. The numerical gradient is always taken of
 the *reference's* forward pass in the grader's process, so a backward pass is held to
-the maths and not only to another implementation of it.
+the maths and not only to another implementation of it. ``check`` holds one gradient to
+both; ``check_backward`` holds each gradient a backward pass returns (dx, dw, db, ...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,20 +50,6 @@ def of_output(forward: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: 
     return numeric(lambda v: float(np.sum(forward(v) * dout)), np.array(x, dtype=np.float64), at)
 
 
-def of_inputs(forward: Callable[..., np.ndarray], inputs: Sequence[np.ndarray], dout: np.ndarray) -> list[np.ndarray]:
-    """Centred differences of sum(forward(*inputs) * dout) in each input, in float64.
-
-    For a layer's backward pass: ``of_inputs(lambda x, w, b: conv_forward(x, w, b, hp)[0],
-    (x, w, b), dout)`` is the numerical (dx, dw, db).
-    """
-    inputs = [np.array(a, dtype=np.float64) for a in inputs]
-
-    def wrt(k: int) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda v: forward(*inputs[:k], v, *inputs[k + 1 :])
-
-    return [of_output(wrt(k), a, dout) for k, a in enumerate(inputs)]
-
-
 def coordinates(rng: np.random.Generator, shape_: tuple[int, ...], k: int = 8) -> list[Index]:
     """Up to k distinct indices of an array of this shape, chosen at random (sorted)."""
     size = int(np.prod(shape_))
@@ -92,3 +79,52 @@ def check(tolerances: Tolerances, actual: Any, numerical: np.ndarray, expected: 
             raise Mismatch(f"{what} disagrees with a numerical gradient at {len(bad)} of the {len(at)} entries "
                            f"checked, the first at index {bad[0]}.", hint)  # fmt: skip
     close(grad, expected, what, hint=hint, known_bugs=known_bugs, **tolerances.tight)
+
+
+def check_backward(tolerances: Tolerances, names: Sequence[str], got: Sequence[Any], expected: Sequence[np.ndarray],
+                   forward: Callable[..., np.ndarray], inputs: Sequence[Any], dout: np.ndarray,
+                   hints: Mapping[str, str], *, only: Iterable[str] | None = None, label: str = "",
+                   at: Mapping[str, Sequence[Index]] | None = None,
+                   known_bugs: Mapping[str, KnownBugs] | None = None) -> None:  # fmt: skip
+    """Each gradient a student's backward pass returned, held to the maths and to the reference.
+
+    The gradient check every backward-pass grader makes: gradient ``k`` (named
+    ``names[k]``) must match centred differences of ``sum(forward(*inputs) * dout)`` with
+    respect to ``inputs[k]`` (``tolerances.numeric``), then the reference backward pass's
+    answer ``expected[k]`` (``tolerances.tight``); see ``check`` for the order (shape,
+    dtype kind, values). The grader calls the student and the reference itself, so the
+    cache layout and the call stay its own:
+
+    - ``got``: the student's gradients, in the order of ``names`` (e.g. what
+      ``checks.parts(value, ("dx", "dw", "db"), name)`` returns);
+    - ``expected``: the reference's gradients for the same dout and cache, same order;
+    - ``forward``: the reference's forward pass as a function of ``inputs`` alone,
+      returning its output, e.g. ``lambda x, w, b: reference.conv_forward(x, w, b, hp)[0]``;
+      it is called with the inputs in float64, each nudged in turn;
+    - ``inputs``: the forward pass's arguments, the ones with a gradient first (in the
+      order of ``names``); arrays are taken in float64, anything else (a parameter
+      dict) is passed through as it is, so ``forward`` copies what it changes;
+    - ``hints``: each gradient's hint, by name; ``only``: the names to check (default:
+      all); ``label``: added to each name in messages, e.g. ``" (stride 2, pad 1)"``;
+    - ``at``: by name, the coordinates where the numerical gradient is taken (large
+      parameters: ``coordinates``); ``known_bugs``: by name, realistic wrong answers
+      (``checks.misread_keys``) that get their own hint.
+
+    A failure is a ``checks.Mismatch`` for the first wrong gradient, naming it with the
+    label: its shape, or how many entries disagree with the numerical gradient or the
+    reference and the first of them, with that gradient's hint. Numerical gradients
+    are computed only for the gradients checked.
+    """
+    inputs = [np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in inputs]
+    wanted = set(names if only is None else only)
+    for k, (name, actual, want) in enumerate(zip(names, got, expected, strict=True)):
+        if name not in wanted:
+            continue
+
+        def forward_in(value: np.ndarray, k: int = k) -> np.ndarray:
+            return forward(*inputs[:k], value, *inputs[k + 1 :])
+
+        where = (at or {}).get(name)
+        numerical = of_output(forward_in, inputs[k], dout, at=where)
+        check(tolerances, actual, numerical, want, name + label, hint=hints[name], at=where,
+              known_bugs=(known_bugs or {}).get(name))  # fmt: skip

@@ -13,7 +13,7 @@ only from what the grader produces and checks itself:
   change, or the weights it reports are not the ones it computes with. The number and
   shapes of the weights, and the output's shape, are then compared with the reference's
   (``reference_shapes``), in any order (``compare_shapes``).
-- **Outputs with the same weights** (``give_same_weights``, ``block_matches_reference``,
+- **Outputs with the same weights** (``same_weights_outputs``, ``block_matches_reference``,
   ``whole_model_matches``): both models get weights that depend only on each array's
   shape, so the order in which a student creates layers doesn't matter, then must give
   the same outputs, in inference mode and in training mode (batch norm with the batch's
@@ -87,6 +87,31 @@ def give_same_weights(student, model: RemoteRef) -> None:
 
 def give_reference_same_weights(model: Any) -> None:
     model.set_weights(same_weights(reference_shapes(model)))
+
+
+def same_weights_outputs(student, model: RemoteRef, ref_model: Any, X: np.ndarray, what: str,
+                         **call_kwargs: Any) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(the student's output, the reference's output) for ``X``, both models holding ``same_weights``.
+
+    The outputs check for a block or a small model, built by the grader in the sandbox
+    (``block_model``, or the student's own function) and in its own process
+    (``reference_block_model``): both get the grader's weights, which depend only on each
+    array's shape (so the order in which the student creates layers doesn't matter), and
+    are called on ``X`` with ``call_kwargs`` (``training=True``: batch norm on the batch's
+    statistics). The grader then compares the two, e.g. ``checks.close(actual, expected,
+    what, hint, **tolerances.float32)``: only a model that computes the reference's
+    function with those weights gives the reference's output, so a failure there tells
+    the student that a layer, an activation or the order of the layers differs.
+
+    ``what`` names the student's output in messages. Before any comparison, a model whose
+    ``get_weights()`` is not a list of float arrays, one that refuses the weights (the
+    error Keras raises, explained), or an output that is not a floating-point array is a
+    ``checks.Mismatch`` or ``checks.StudentCodeError`` saying so.
+    """
+    give_same_weights(student, model)
+    give_reference_same_weights(ref_model)
+    actual = call_layer(student, model, X, what, **call_kwargs)
+    return actual, np.asarray(ref_model(X, **call_kwargs))
 
 
 def reference_shapes(model: Any) -> list[tuple]:
@@ -432,13 +457,11 @@ def block_matches_reference(student, reference, rng, name: str, input_shape: tup
                             **kwargs: Any) -> None:  # fmt: skip
     """Built in a model and given the reference's weights, the block computes the reference's outputs."""
     model = block_model(student, name, input_shape, **kwargs)
-    give_same_weights(student, model)
     ref_model = reference_block_model(reference, name, input_shape, **kwargs)
-    give_reference_same_weights(ref_model)
     X = rng.standard_normal((4, *input_shape)).astype(np.float32)
     what = f"the output of your block (training={kwargs['training']}) with the reference's weights"
-    actual = call_layer(student, model, X, what)
-    checks.close(actual, np.asarray(ref_model(X)), what, hint=hint, layout=IMAGE_LAYOUT, **tol)
+    actual, expected = same_weights_outputs(student, model, ref_model, X, what)
+    checks.close(actual, expected, what, hint=hint, layout=IMAGE_LAYOUT, **tol)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""What grading leaves behind: results, feedback, grades tables, the gradebook, the class report, similarity and LMS exports."""

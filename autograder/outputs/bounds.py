@@ -1,7 +1,7 @@
 """Every limit on the work done outside the sandbox on student data, in one place.
 
-The sandbox bounds what student code may do (``sandbox/process.py``'s ``Limits``) and intake
-bounds what a submitted file may be (``intake.Limits``: 32 MiB, 5,000 cells). These bound
+The sandbox bounds what student code may do (``sandbox/limits.py``'s ``Limits``) and intake
+bounds what a submitted file may be (``intake.FileBounds``: 32 MiB, 5,000 cells). These bound
 what the grader's and the instructor's own processes then do with a submission: read its
 cells to find the code that ran (``definitions.py``), compare that code between students
 (``similarity.py``) and lay it out in the class report (``class_report.py``). Each is

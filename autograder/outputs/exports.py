@@ -43,7 +43,7 @@ Decisions:
   HTML or Markdown if anyone set that, so a student's ``<img onerror=...>`` in a message
   stays the text it is.
 - Every string that came from a student or the gradebook is cleaned (``text.clean``);
-  a CSV cell a spreadsheet would run as a formula is quoted with ``'`` (``reports.cell``,
+  a CSV cell a spreadsheet would run as a formula is quoted with ``'`` (``text.cell``,
   which quotes a leading ``'`` too, so that ``+x`` and ``'+x`` stay two students). Canvas
   then reads such a student's SIS Login ID with the quote: ``Exported.quoted`` lists them.
 """
@@ -56,11 +56,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.outputs import reports
+from autograder.files import atomic_write
+from autograder.outputs import saved, tables
 from autograder.outputs.gradebook import GradebookError, check_server, default_url, resolve_url, shown
-from autograder.outputs.results import StudentResult
-from autograder.run import batch
-from autograder.text import clean
+from autograder.outputs.results import StudentResult, fmt
+from autograder.run.layout import Layout
+from autograder.text import cell, clean, uncell
 
 CANVAS_HEAD = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 TEST_VISIBILITY = "visible"  # Gradescope: "hidden", "after_due_date", "after_published" or "visible"
@@ -123,15 +124,15 @@ def _number(text: str | None) -> float | None:
 
 
 def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet won't run as a formula (``reports.cell``: one-to-one), on one line."""
-    return reports.cell(clean(text, 1024).replace("\n", " "))
+    """A CSV cell a spreadsheet won't run as a formula (``text.cell``: one-to-one), on one line."""
+    return cell(clean(text, 1024).replace("\n", " "))
 
 
 def class_grades(csv_path: Path, students: list[str] | None = None) -> dict[str, Grade]:
-    """The class CSV's rows (``reports.read_csv``), by student; only ``students`` if given."""
+    """The class CSV's rows (``tables.read_csv``), by student; only ``students`` if given."""
     try:
-        rows = reports.read_csv(csv_path)
-    except reports.OutputError as e:
+        rows = tables.read_csv(csv_path)
+    except tables.OutputError as e:
         raise ExportError(str(e).replace("choose another --csv path", "give its path with --csv")) from None
     if not rows:
         raise ExportError(
@@ -140,12 +141,12 @@ def class_grades(csv_path: Path, students: list[str] | None = None) -> dict[str,
         )
     grades = {}
     for row in rows:
-        student = reports.uncell(row.get("student") or "")  # the raw id: every row is keyed by it
+        student = uncell(row.get("student") or "")  # the raw id: every row is keyed by it
         score = _number(row.get("score"))
         raw = _number(row.get("raw_score")) if "raw_score" in row else score
         grades[student] = Grade(student, score, _number(row.get("max_score")) or 0.0, raw,
                                 _number(row.get("late_penalty")) or 0.0,
-                                reports.uncell(row.get("time_review") or ""))  # fmt: skip
+                                uncell(row.get("time_review") or ""))  # fmt: skip
     if students is not None:
         unknown = sorted(set(students) - grades.keys())
         if unknown:
@@ -194,22 +195,20 @@ def canvas_csv(assignment: str, grades: dict[str, Grade], who: dict[str, Person]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([*CANVAS_HEAD, column])
-    writer.writerow(["Points Possible", "", "", "", "", reports.fmt(points)])
+    writer.writerow(["Points Possible", "", "", "", "", fmt(points)])
     for student, g in sorted(grades.items(), key=lambda item: (who[item[0]].name.lower(), item[0])):
         p = who[student]
-        score = "" if g.score is None else reports.fmt(g.score)
+        score = "" if g.score is None else fmt(g.score)
         writer.writerow([_cell(p.name), _cell(p.lms_user_id), "", _cell(student), "", score])
     return out.getvalue()
 
 
-def saved_result(layout: batch.Layout, assignment: str, grade: Grade) -> StudentResult | None:
+def saved_result(layout: Layout, assignment: str, grade: Grade) -> StudentResult | None:
     """The student's saved (raw) results, if they are the ones the CSV's score came from."""
-    try:
-        saved = json.loads(layout.results_file(grade.student, assignment).read_bytes())
-        result = StudentResult.parse(saved.get("result") if isinstance(saved, dict) else None, grade.student,
-                                     assignment)  # fmt: skip
-    except (OSError, ValueError, RecursionError):
+    found = saved.load(layout.results_file(grade.student, assignment), grade.student, assignment)
+    if found is None:
         return None
+    result = found.result
     if grade.raw_score is None or abs(result.score - grade.raw_score) > 1e-6:
         return None  # graded differently since (refused, or a grader process that failed)
     return result
@@ -218,9 +217,9 @@ def saved_result(layout: batch.Layout, assignment: str, grade: Grade) -> Student
 def gradescope_results(grade: Grade, result: StudentResult | None, person: Person) -> dict:
     """Gradescope's results.json for one student (see the module's docstring)."""
     score = grade.score if grade.score is not None else 0.0
-    line = f"Score: {reports.fmt(score)} / {reports.fmt(grade.max_score)}"
+    line = f"Score: {fmt(score)} / {fmt(grade.max_score)}"
     if grade.late_penalty:
-        line += f" (raw {reports.fmt(grade.raw_score or 0.0)}, late penalty −{reports.fmt(grade.late_penalty)})"
+        line += f" (raw {fmt(grade.raw_score or 0.0)}, late penalty −{fmt(grade.late_penalty)})"
     if grade.time_review:
         line += f"; the submission time needs review: {clean(grade.time_review, 500)}"
     lines = [line]
@@ -258,7 +257,7 @@ def gradescope_results(grade: Grade, result: StudentResult | None, person: Perso
 
 def export(
     assignment: str,
-    layout: batch.Layout,
+    layout: Layout,
     *,
     grades_csv: Path | None = None,
     gradebook: str | None = None,
@@ -281,9 +280,9 @@ def export(
     who = people(gradebook or default_url(course), list(grades))
     done = Exported(students=len(grades), without_score=sorted(s for s, g in grades.items() if g.score is None))
     if canvas is not None:
-        reports.atomic_write(canvas, canvas_csv(assignment, grades, who, canvas_id))
+        atomic_write(canvas, canvas_csv(assignment, grades, who, canvas_id))
         done.canvas = canvas
-        done.quoted = sorted(s for s in grades if reports.cell(s) != s)
+        done.quoted = sorted(s for s in grades if cell(s) != s)
     if gradescope is not None or gradescope_results_path is not None:
         for student, g in sorted(grades.items()):
             if gradescope is not None and (not student or "/" in student or student in (".", "..")):
@@ -295,6 +294,6 @@ def export(
             paths = [gradescope / student / "results.json"] if gradescope is not None else []
             paths += [gradescope_results_path] if gradescope_results_path is not None else []
             for path in paths:
-                reports.atomic_write(path, text)
+                atomic_write(path, text)
                 done.gradescope.append(path)
     return done

@@ -11,7 +11,7 @@ student's, and the late policy never uses it untrusted: use the CSV or JSON for 
 Manually graded cells (written answers, tasks) get their Grade rows as ``nbgrader
 autograde`` leaves them (no auto score, ``needs_manual_grade``), and a ``manual_score``
 given in formgrader is never overwritten; ``manual_scores`` reads those scores back for
-the totals (results.ManualGrades).
+the totals (manual.ManualGrades).
 
 A shared PostgreSQL gradebook (``postgresql://USER@HOST:PORT/DBNAME``) may be written by
 several runs at once (two assignments, or two halves of a class). nbgrader's

@@ -1,107 +1,71 @@
-"""Results, typed: one student's scores on one assignment, and the JSON forms they take.
+# After changing a published shape (the *Entry models), regenerate the schema (a test checks it is current):
+#     .venv/bin/python -m autograder.outputs.schema > docs/results.schema.json
+"""The typed results of grading one student's notebook, and the two JSON forms they take.
 
-    TestResult       one hidden test: name, passed, points, message, description
-    FunctionResult   one graded function: score, max_score, its tests
-    StudentResult    one submission: the functions, the problems found (errors), whether
-                     the notebook was bad input, timings (``extra``), when it was
-                     submitted (``timestamp``), under a late policy its raw score
-                     and penalty (``late``), and its manually graded cells (``manual``)
-    Late             what a late policy did to one score: raw score, penalty, hours late, the
-                     time it used and where that came from, or why the time needs review
-    ManualResult     one manually graded cell: its points and the instructor's score (None
-                     until graded in formgrader)
-    ManualGrades     the assignment's manual cells and the gradebook's scores; ``apply``
-                     adds them to a result
-    LatePolicy       the due date and assignment.toml's ``[late]``; ``apply`` turns a
-                     raw result into a final one
+``StudentResult`` holds one submission's ``FunctionResult``s and their ``TestResult``s, the
+problems found, what the grader process noted (``GradingFacts``) and, never saved, what
+finishing it added: its submission time, the late policy's effect (``Late``, late.py) and the
+manual cells (``ManualResult``, manual.py). Each JSON form is defined here once; reading either
+checks it (pydantic) and cleans every string (``text.clean``): a wrong layout is a ValueError.
 
-Three forms, one per reader:
-
-- ``StudentResult.parse(raw, student, assignment)``: from what a grader process wrote or a
-  saved results.json held, checked and with every string cleaned (``text.clean``);
-  anything of the wrong layout is a ValueError, never a half-read result;
-- ``record()``: what results.json saves and ``parse`` reads back (every field);
-- ``public()``: one student's entry of the documented ``--json`` output
-  (docs/results.schema.json), exactly its keys, which tools depend on.
-
-Submission times come from sources the student can't write (``times.py``); a result
-without a trusted time *needs review* and is scored as if submitted when the grader
-first saw it (``LatePolicy.apply``), never as on time.
-
-A late penalty is applied when results are finished (``LatePolicy.apply``), never saved:
-results.json keeps the raw grade, so a new due date needs no re-grading (editing
-assignment.toml does: the whole file is in the fingerprint).
-``score`` is then the final score, ``late.raw_score`` the graded one.
-
-Manually graded cells (written answers, tasks: ``ManualResult``) are the same kind of
-thing: the instructor's scores come from nbgrader's gradebook (``Grade.manual_score``,
-set in formgrader) when results are finished (``ManualGrades.apply``, before the late
-policy), and are never saved nor fingerprinted, so grading a written answer needs no
-re-grading. Then ``max_score`` counts every manual cell's points and ``score`` the
-manual points given so far; until every manual cell has a score the result says
-``needs manual grading`` (``status``) and ``manual_pending`` points may still come.
-
-Decision: the late penalty applies to the whole submission, manual points included,
-as nbgrader's late-submission plugins do (they take points off the notebook's total).
-A percentage penalty (of the max score) is the same before and after manual grading;
-only a penalty capped at the score, or the cutoff's "everything", grows with it.
+- saved: ``record()`` / ``parse``, what the grader process writes (grader/plugin.py) and
+  results.json keeps under its fingerprint (saved.py), the raw grade;
+- published: ``public()`` / ``from_public``, one student's entry of ``autograder grade --json``,
+  exactly the keys of the ``*Entry`` models, which docs/results.schema.json is generated from
+  (schema.py).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict  # (pydantic reads typing's only from Python 3.12)
 
 from autograder.run.times import FIRST_SEEN, TIMES_FILE, TIMESTAMP_TXT, SubmissionTime
 from autograder.text import clean, clean_messages, clean_tree
 
-PUBLIC_TEST_KEYS = ("name", "passed", "points", "message")
 NOT_GRADED = "Not graded: see the problem with your notebook above."
+NEEDS_MANUAL = "needs manual grading"
+FINAL = "final"
+SUBMITTED_AT = "%Y-%m-%dT%H:%M:%SZ"  # the published submission time: UTC, to the second
+
+# What each saved value is; checked, and strings cleaned, when a result is read.
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]  # a score or points: no bool, no NaN
+Flag = Annotated[bool, Strict()]
+Text = Annotated[str, Strict(), AfterValidator(clean)]
+Messages = Annotated[tuple[Annotated[str, Strict()], ...], AfterValidator(lambda m: tuple(clean_messages(list(m))))]
+NEVER_SAVED = Field(exclude=True)  # set when results are finished, from the run or the gradebook
 
 
-def _number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise ValueError(f"{value!r} is not a score")
-    return float(value)
+def fmt(x: float) -> str:
+    """A score as people read it: 5.0 -> "5", 2.5 -> "2.5"."""
+    return f"{x:g}"
 
 
 @dataclass(frozen=True)
 class TestResult:
-    name: str
-    passed: bool
-    points: float
-    message: str
-    description: str = ""
+    """One hidden test's verdict, written for the student."""
+
+    name: Text
+    passed: Flag
+    points: Number
+    message: Text
+    description: Text = ""  # the test's first docstring line (saved, not published)
 
     __test__ = False  # (not a pytest test class)
-
-    @classmethod
-    def parse(cls, raw: object) -> TestResult:
-        if not isinstance(raw, dict):
-            raise ValueError("a test is not an object")
-        return cls(clean(raw.get("name", "")), raw.get("passed") is True, _number(raw.get("points")),
-                   clean(raw.get("message", "")), clean(raw.get("description", "")))  # fmt: skip
-
-    def record(self) -> dict:
-        return {"name": self.name, "passed": self.passed, "points": self.points, "message": self.message,
-                "description": self.description}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class FunctionResult:
-    score: float
-    max_score: float
-    tests: tuple[TestResult, ...] = ()
+    """One graded function's score and its tests."""
 
-    @classmethod
-    def parse(cls, raw: object, name: str) -> FunctionResult:
-        if not isinstance(raw, dict) or not isinstance(raw.get("tests"), list):
-            raise ValueError(f"function {name!r} has no list of tests")
-        return cls(_number(raw.get("score")), _number(raw.get("max_score")),
-                   tuple(TestResult.parse(t) for t in raw["tests"]))  # fmt: skip
+    score: Number
+    max_score: Number
+    tests: tuple[TestResult, ...] = ()
 
     @property
     def lost(self) -> bool:
@@ -110,8 +74,15 @@ class FunctionResult:
     def unscored(self, message: str) -> FunctionResult:
         return FunctionResult(0.0, self.max_score, tuple(replace(t, passed=False, message=message) for t in self.tests))
 
-    def record(self) -> dict:
-        return {"score": self.score, "max_score": self.max_score, "tests": [t.record() for t in self.tests]}
+
+@dataclass(frozen=True)
+class ManualResult:
+    """One manually graded cell: ``max_score`` from the instructor's notebook, ``score`` from the
+    gradebook (formgrader's manual score plus extra credit), None until it is graded."""
+
+    max_score: float
+    score: float | None = None
+    kind: str = "answer"  # "answer" (a written answer) or "task" (nbgrader's manually graded task)
 
 
 @dataclass(frozen=True)
@@ -127,231 +98,38 @@ class Late:
     source: str = ""  # where ``at`` came from: times.TIMES_FILE, FIRST_SEEN, TIMESTAMP_TXT ("" if given)
     review: str = ""  # why the time needs review ("" if it doesn't): then ``at`` is an upper bound
 
-    def record(self) -> dict:
-        return {
-            "raw_score": self.raw_score,
-            "late_penalty": self.penalty,
-            "hours_late": None if self.hours_late is None else round(self.hours_late, 4),
-            "submitted_at": None if self.at is None else self.at.isoformat(timespec="seconds") + "Z",
-            "time_source": self.source or None,
-            "time_review": self.review or None,
-        }
 
-    def describe(self) -> str:
-        """For the feedback page, after "Score: 72 / 100": "raw 80, submitted 2 h 10 min late: −8"."""
-        if self.review:
-            when = "submission time needs review"
-            if self.hours_late:
-                when += f", scored as {duration(self.hours_late)} late"
-            elif self.hours_late is None:
-                when += ", scored with the largest late penalty"
-            return f"raw {self.raw_score:g}, {when}: −{self.penalty:g}" if self.penalty else when
-        if not self.hours_late:
-            return ""
-        when = f"submitted {duration(self.hours_late)} late"
-        if self.grace:
-            return f"{when}, within the grace period: no penalty"
-        if not self.penalty and not self.cutoff:
-            return f"{when}: no penalty"
-        cut = ", after the cutoff" if self.cutoff else ""
-        return f"raw {self.raw_score:g}, {when}{cut}: −{self.penalty:g}"
+@with_config(ConfigDict(extra="allow"))  # (a key an older version saved is kept)
+class GradingFacts(TypedDict, total=False):
+    """What the grader process noted while grading: saved beside the scores, never published."""
 
-
-def duration(hours: float) -> str:
-    """2.1667 -> '2 h 10 min'; whole minutes, rounded up (1 s late is '1 min')."""
-    minutes = math.ceil(round(hours * 60, 6))
-    days, rest = divmod(minutes, 24 * 60)
-    parts = [f"{days} d"] if days else []
-    if rest // 60:
-        parts.append(f"{rest // 60} h")
-    if rest % 60 or not parts:
-        parts.append(f"{rest % 60} min")
-    return " ".join(parts)
-
-
-@dataclass(frozen=True)
-class LatePolicy:
-    """A due date (naive UTC, as nbgrader's gradebook keeps it) and assignment.toml's ``[late]``.
-
-    Lateness counts from the due date; within ``grace_minutes`` of it there is no penalty.
-    Past the grace: ``penalty_per_hour`` (or ``_per_day``) of the max score for every
-    started hour (day), as nbgrader's SubtractPlugin counts, at most ``max_penalty`` of
-    the max score, and never below 0 points. Past ``cutoff_hours``: 0 points.
-    """
-
-    due: datetime
-    penalty_per_hour: float = 0.0
-    penalty_per_day: float = 0.0
-    max_penalty: float = 1.0
-    cutoff_hours: float | None = None
-    grace_minutes: float = 0.0
-
-    @classmethod
-    def of(cls, table: Mapping[str, float], due: datetime | None) -> LatePolicy | None:
-        """The policy for ``due`` and a checked ``[late]`` table; None without a due date."""
-        if due is None:
-            return None
-        if due.tzinfo is not None:
-            due = due.astimezone(UTC).replace(tzinfo=None)
-        return cls(due, **{k: float(v) for k, v in table.items()})
-
-    def late(self, raw: float, max_score: float, timestamp: datetime | None) -> Late:
-        """What the policy does to ``raw`` of ``max_score`` submitted at ``timestamp``; with no time
-        at all, the largest penalty it can give (never: on time)."""
-        if timestamp is None:
-            if self.cutoff_hours is not None:
-                return Late(raw, raw, None, cutoff=True)
-            rate = self.penalty_per_day or self.penalty_per_hour
-            return Late(raw, round(min(self.max_penalty * max_score, raw), 9) if rate else 0.0, None)
-        hours = max(0.0, (timestamp - self.due).total_seconds() / 3600)
-        if hours == 0:
-            return Late(raw, 0.0, 0.0)
-        if hours * 60 <= self.grace_minutes:
-            return Late(raw, 0.0, hours, grace=True)
-        if self.cutoff_hours is not None and hours > self.cutoff_hours:
-            return Late(raw, raw, hours, cutoff=True)
-        rate, units = (
-            (self.penalty_per_day, math.ceil(round(hours / 24, 9)))
-            if self.penalty_per_day
-            else (self.penalty_per_hour, math.ceil(round(hours, 9)))
-        )
-        penalty = min(rate * units, self.max_penalty) * max_score
-        return Late(raw, round(min(penalty, raw), 9), hours)
-
-    def apply(self, result: StudentResult) -> StudentResult:
-        """``result`` (raw, as graded) with its final score and what the policy did.
-
-        The time, in order: a notebook the grader first saw at or before the due date is on
-        time; else the trusted time (``result.timestamp``: the times file, or a plausible
-        timestamp.txt the instructor chose to trust), never later than the first sighting;
-        else the time *needs review* and the result is scored as if submitted when the grader
-        first saw it (an upper bound), or with the largest penalty if it never saw it.
-        """
-        time = result.time
-        seen = time.seen if time else None
-        raw, top = result.score, result.max_score
-        errors = result.errors
-        if seen is not None and seen.first <= self.due:  # the grader had it by the due date
-            late = replace(self.late(raw, top, seen.first), at=seen.first, source=FIRST_SEEN)
-        elif result.timestamp is not None:
-            at = min(result.timestamp, seen.first) if seen is not None else result.timestamp
-            late = replace(self.late(raw, top, at), at=at, source=time.source if time else "")
-        else:
-            why = (time.problem if time else "") or "no submission time was found"
-            at = seen.first if seen is not None else None
-            late = replace(self.late(raw, top, at), at=at, source=FIRST_SEEN if at else "", review=why)
-            errors = (*errors, review_message(late))
-        return replace(result, score=round(raw - late.penalty, 9), errors=errors, late=late)
-
-
-def review_message(late: Late) -> str:
-    """What a student whose submission time needs review reads (in errors, so in the feedback)."""
-    if late.at is None:
-        scored = "it is scored with the largest late penalty"
-    else:
-        scored = f"it is scored as if submitted when the grader first saw it, {late.at:%Y-%m-%d %H:%M} UTC"
-        scored += f" ({duration(late.hours_late)} after the due date)" if late.hours_late else ""
-    return (
-        f"Your submission time needs review by your instructor: {late.review}. Until it is reviewed, {scored}. "
-        f"If you submitted on time, tell your instructor when and how (the time your LMS or `nbgrader submit` showed)."
-    )
-
-
-TIME_SOURCES = (TIMES_FILE, FIRST_SEEN, TIMESTAMP_TXT)
-
-
-def _late_of(raw: dict) -> Late | None:
-    """The late keys of a ``--json`` entry read back (``public``), checked; None if it has none."""
-    if "raw_score" not in raw and "late_penalty" not in raw:
-        return None
-    hours = raw.get("hours_late")
-    if hours is not None and (_number(hours) < 0 or not math.isfinite(hours)):
-        raise ValueError("hours_late is not a number of hours")
-    at, source, review = raw.get("submitted_at"), raw.get("time_source"), raw.get("time_review")
-    if source not in (None, *TIME_SOURCES) or not isinstance(review, (str, type(None))):
-        raise ValueError("time_source or time_review is not one of the documented values")
-    try:
-        when = None if at is None else datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ")
-    except (TypeError, ValueError):
-        raise ValueError("submitted_at is not a time such as 2026-12-01T16:59:00Z") from None
-    return Late(_number(raw.get("raw_score")), _number(raw.get("late_penalty")),
-                None if hours is None else float(hours), at=when, source=source or "",
-                review=clean(review or ""))  # fmt: skip
-
-
-NEEDS_MANUAL = "needs manual grading"
-FINAL = "final"
-
-
-@dataclass(frozen=True)
-class ManualResult:
-    """One manually graded cell: ``max_score`` from the instructor's notebook, ``score`` from the
-    gradebook (formgrader's manual score plus extra credit), None until it is graded."""
-
-    max_score: float
-    score: float | None = None
-    kind: str = "answer"  # "answer" (a written answer) or "task" (nbgrader's manually graded task)
-
-    def public(self) -> dict:
-        return {"score": self.score, "max_score": self.max_score, "kind": self.kind}
-
-    @classmethod
-    def parse(cls, raw: object, grade_id: str) -> ManualResult:
-        if not isinstance(raw, dict) or raw.get("kind", "answer") not in ("answer", "task"):
-            raise ValueError(f"manual cell {grade_id!r} is not a manual score")
-        score = raw.get("score")
-        return cls(_number(raw.get("max_score")), None if score is None else _number(score), raw.get("kind", "answer"))
-
-
-@dataclass(frozen=True)
-class ManualGrades:
-    """The assignment's manually graded cells and what the gradebook holds for them.
-
-    ``cells``: grade_id -> (points, kind), from the instructor's notebook (as checked by
-    ``Assignment.check_points``). ``scores``: student -> grade_id -> the score given in
-    formgrader; a cell without one is still to be graded.
-    """
-
-    cells: Mapping[str, tuple[float, str]]
-    scores: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-
-    def apply(self, result: StudentResult) -> StudentResult:
-        """``result`` (autograded only) with every manual cell, its score if given, in the totals."""
-        given = self.scores.get(result.student, {})
-        manual = {gid: ManualResult(points, given.get(gid), kind) for gid, (points, kind) in self.cells.items()}
-        scored = sum(m.score for m in manual.values() if m.score is not None)
-        return replace(result, score=round(result.score + scored, 9),
-                       max_score=round(result.max_score + sum(m.max_score for m in manual.values()), 9),
-                       manual=manual)  # fmt: skip
+    isolation: str  # "namespaces" (the full sandbox) or "process" (limits only)
+    seconds: float  # the grader process's wall time
+    student_seconds: float  # of which waiting on the student's code (the budget it used)
+    sandbox_starts: dict[str, int]  # sandboxes started: forked from a warm grader's template, or cold
+    cells_run: dict[str, list[int]]  # which cells ran, completely or partly (cells_run.record)
 
 
 @dataclass(frozen=True)
 class StudentResult:
+    """One submission's scores on one assignment."""
+
     assignment: str
     student: str
-    score: float
-    max_score: float
-    functions: dict[str, FunctionResult]
-    errors: tuple[str, ...] = ()
-    bad_input: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)  # seconds, student_seconds, isolation, ...
-    # When it was submitted (naive UTC), from a source the student can't write (times.resolve);
-    # None without one. Set by the batch on every run and never saved: an identical notebook
-    # submitted again keeps its saved grade but gets its new time.
-    timestamp: datetime | None = None
-    # Where that time came from, what timestamp.txt claims, when the grader first saw the
-    # notebook, and why there is no trusted time (times.SubmissionTime). Never saved.
-    time: SubmissionTime | None = None
-    # What the late policy did (LatePolicy.apply, when results are finished); None without
-    # a due date. Never saved either: results.json keeps the raw grade.
-    late: Late | None = None
-    # The manually graded cells (ManualGrades.apply, when results are finished), with the
-    # instructor's scores from the gradebook; empty when the assignment has none. Never saved.
-    manual: dict[str, ManualResult] = field(default_factory=dict)
+    score: Number
+    max_score: Number
+    functions: dict[Text, FunctionResult]
+    errors: Messages = ()
+    bad_input: Flag = False
+    extra: Annotated[GradingFacts, AfterValidator(clean_tree)] = field(default_factory=dict)
+    # When it was submitted (naive UTC), from a source the student can't write, and where that came from
+    # (times.resolve; an identical notebook submitted again keeps its saved grade but gets its new time)
+    timestamp: Annotated[datetime | None, NEVER_SAVED] = None
+    time: Annotated[SubmissionTime | None, NEVER_SAVED] = None
+    late: Annotated[Late | None, NEVER_SAVED] = None  # late.LatePolicy.apply; None without a due date
+    manual: Annotated[dict[str, ManualResult], NEVER_SAVED] = field(default_factory=dict)  # manual.ManualGrades
 
-    KNOWN = ("assignment", "student", "score", "max_score", "errors", "bad_input", "functions")
-    LATE_KEYS = ("raw_score", "late_penalty", "hours_late", "submitted_at", "time_source", "time_review")  # public
-    MANUAL_KEYS = ("status", "manual_pending", "manual")  # in --json output only, with manual cells
+    SAVED = ("assignment", "student", "score", "max_score", "errors", "bad_input", "functions")  # and ``extra``'s
 
     @property
     def manual_pending(self) -> float:
@@ -378,30 +156,6 @@ class StudentResult:
         return f"{self.score:g}{pending}"
 
     @classmethod
-    def parse(cls, raw: object, student: str, assignment: str) -> StudentResult:
-        """Results from a grader process or a saved file; ValueError if they don't have the layout.
-
-        The student and assignment are ours, not the file's: they name the folders the
-        outputs are written to.
-        """
-        if not isinstance(raw, dict) or not isinstance(raw.get("functions"), dict):
-            raise ValueError("not a results object")
-        functions = {clean(gid): FunctionResult.parse(f, gid) for gid, f in raw["functions"].items()}
-        errors = raw.get("errors", [])
-        if not isinstance(errors, list):
-            raise ValueError("errors is not a list")
-        known = (*cls.KNOWN, *cls.LATE_KEYS, *cls.MANUAL_KEYS)
-        extra = {clean(k): clean_tree(v) for k, v in raw.items() if k not in known}  # timings and the like
-        score = _number(raw.get("score"))
-        manual = raw.get("manual", {})  # a --json entry read back (public); results.json has none
-        if not isinstance(manual, dict):
-            raise ValueError("manual is not an object")
-        return cls(assignment, student, score, _number(raw.get("max_score")), functions,
-                   tuple(clean_messages(errors)), raw.get("bad_input") is True, extra,
-                   late=_late_of(raw),
-                   manual={clean(g): ManualResult.parse(m, g) for g, m in manual.items()})  # fmt: skip
-
-    @classmethod
     def unscored(cls, skeleton: Mapping[str, FunctionResult], student: str, assignment: str,
                  message: str) -> StudentResult:  # fmt: skip
         """0 points on every test, for a submission that could not be graded; ``message`` says why."""
@@ -413,53 +167,219 @@ class StudentResult:
         """graded function -> the messages of its failed tests, for every function that lost points."""
         return {gid: [t.message for t in f.tests if not t.passed] for gid, f in self.functions.items() if f.lost}
 
+    # --- the saved form ----------------------------------------------------------------
+
     def record(self) -> dict:
-        return {
-            **self.extra,
-            "assignment": self.assignment,
-            "student": self.student,
-            "score": self.score,
-            "max_score": self.max_score,
-            "errors": list(self.errors),
-            "bad_input": self.bad_input,
-            "functions": {gid: f.record() for gid, f in self.functions.items()},
-        }
+        """The saved form: every saved field, ``extra``'s keys beside them (``parse`` reads it back)."""
+        saved = _SAVED.dump_python(self, mode="json", include=set(self.SAVED))
+        return {**self.extra, **{key: saved[key] for key in self.SAVED}}
+
+    @classmethod
+    def parse(cls, raw: object, student: str, assignment: str) -> StudentResult:
+        """The saved form (``record``), from a grader process or a results.json, checked and cleaned.
+
+        The student and assignment are ours, not the file's: they name the folders the outputs
+        are written to.
+        """
+        if not isinstance(raw, dict):
+            raise ValueError("not a results object")
+        fields = {key: raw[key] for key in cls.SAVED[2:] if key in raw}
+        extra = {key: value for key, value in raw.items() if key not in cls.SAVED}
+        return checked(_SAVED, {**fields, "assignment": assignment, "student": student, "extra": extra})
+
+    # --- the published form ------------------------------------------------------------
 
     def public(self) -> dict:
-        """This student's entry of the documented ``--json`` output: exactly its keys.
+        """This student's entry of the documented ``--json`` output: exactly its keys (``StudentEntry``)."""
+        return StudentEntry.of(self).model_dump(exclude_unset=True)
 
-        Under a late policy, ``score`` is the final score and ``raw_score``, ``late_penalty``,
-        ``hours_late``, ``submitted_at``, ``time_source`` and ``time_review`` follow it; without
-        one, none of them is there. With manually
-        graded cells, ``status``, ``manual_pending`` and ``manual`` follow ``max_score``;
-        without any, none of them is there.
-        """
-        manual = (
-            {
-                "status": self.status,
-                "manual_pending": self.manual_pending,
-                "manual": {gid: m.public() for gid, m in self.manual.items()},
-            }
-            if self.manual
-            else {}
-        )
-        return {
-            "score": self.score,
-            **(self.late.record() if self.late else {}),
-            "max_score": self.max_score,
-            **manual,
-            "errors": list(self.errors),
-            "functions": {
-                gid: {
-                    "score": f.score,
-                    "max_score": f.max_score,
-                    "tests": [{k: getattr(t, k) for k in PUBLIC_TEST_KEYS} for t in f.tests],
-                }  # fmt: skip
-                for gid, f in self.functions.items()
-            },
-        }
+    @classmethod
+    def from_public(cls, raw: object, student: str, assignment: str) -> StudentResult:
+        """One student's entry of a ``--json`` file, read back: checked against ``StudentEntry`` and cleaned."""
+        return checked(_ENTRY, raw).result(student, assignment)
+
+
+_SAVED = TypeAdapter(StudentResult)
+
+
+def checked(adapter: TypeAdapter, raw: object) -> Any:
+    """``raw`` read as ``adapter``'s type; ValueError naming where and what is wrong."""
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as e:
+        found = [
+            # (``extra``'s keys are at the top of the saved form; JSON has lists, not tuples)
+            f"{'.'.join(clean(str(part), 100) for part in where(err['loc'])) or 'the whole'}: "
+            f"{err['msg'].replace('valid tuple', 'valid list')}"
+            for err in e.errors(include_url=False, include_input=False)
+        ]
+        more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+        raise ValueError("; ".join(found[:3]) + more) from None
+
+
+def where(loc: tuple) -> tuple:
+    return loc[1:] if loc[:1] == ("extra",) else loc
+
+
+# --- the published form: ``autograder grade --json`` -------------------------------------
+# One model per JSON object, its fields in the order they are written. Their docstrings and
+# descriptions are the schema's (schema.py). Writing builds them unchecked from our own
+# results (``of``); reading a file back checks it (``from_public``).
+
+Points = Annotated[float, Field(ge=0)]
+
+
+class Entry(BaseModel):
+    # strict: a number is a number (not a string or a bool); a key not documented is refused
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    @classmethod
+    def like(cls, value: Any, **fields: Any) -> Any:
+        """The entry of one of our own results, unchecked: ``fields``, and ``value``'s attributes of the same names."""
+        return cls.model_construct(**{name: getattr(value, name) for name in cls.model_fields if name not in fields},
+                                   **fields)  # fmt: skip
+
+
+class TestEntry(Entry):
+    """One hidden test's verdict."""
+
+    __test__ = False  # (not a pytest test class)
+
+    name: Text
+    passed: bool
+    points: Points
+    message: Text = Field(description="what the check found, written for the student")
+
+
+class FunctionEntry(Entry):
+    """One graded function's score and its tests."""
+
+    score: Points
+    max_score: Points
+    tests: list[TestEntry]
+
+    def result(self) -> FunctionResult:
+        return FunctionResult(self.score, self.max_score, tuple(TestResult(**t.model_dump()) for t in self.tests))
+
+
+class ManualEntry(Entry):
+    """One manually graded cell's score."""
+
+    score: Points | None = Field(
+        description="the score given in formgrader (manual score plus extra credit); null until graded"
+    )
+    max_score: Points
+    kind: Literal["answer", "task"] = Field(
+        description='nbgrader\'s "manually graded answer" (the student writes in the cell) or "manually graded task"'
+    )
+
+
+class StudentEntry(Entry):
+    """One student's scores. The late keys are there only under a late policy (a due date), the
+    manual keys only for an assignment with manually graded cells."""
+
+    score: Points = Field(
+        description="the final score: under a late policy, raw_score minus late_penalty; with manually graded "
+        'cells it counts the manual points given so far, and is final only when status is "final"'
+    )
+    raw_score: Points = Field(None, description="optional, only under a late policy (a due date): the score as graded")
+    late_penalty: Points = Field(
+        None, description="optional, only under a late policy: points taken off raw_score (all of it after the cutoff)"
+    )
+    hours_late: Points | None = Field(
+        None,
+        description="optional, only under a late policy: hours after the due date of submitted_at (0 if on time); "
+        "null without any time (then the largest penalty applies and time_review says why)",
+    )
+    submitted_at: Annotated[str, Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")] | None = Field(
+        None,
+        description="optional, only under a late policy: the submission time the policy used (UTC, e.g. "
+        "2026-12-01T16:59:00Z); with time_review, an upper bound (when the grader first saw the notebook); "
+        "null without any",
+    )
+    time_source: Literal[TIMES_FILE, FIRST_SEEN, TIMESTAMP_TXT] | None = Field(
+        None,
+        description="optional, only under a late policy: where submitted_at came from: the instructor's "
+        "--submission-times file, the grader's own record of when it first saw the notebook, or the student's "
+        "timestamp.txt (only with --trust-student-timestamps)",
+    )
+    time_review: Text | None = Field(
+        None,
+        description="optional, only under a late policy: null when the time came from a trusted source; otherwise "
+        "why it needs review (no trusted time, or an implausible one), and the score is the one for submitted_at, "
+        "or with the largest penalty",
+    )
+    max_score: Points = Field(description="every autograded test's points, plus every manually graded cell's")
+    status: Literal[FINAL, NEEDS_MANUAL] = Field(
+        None,
+        description="optional, only for an assignment with manually graded cells (written answers, tasks): "
+        '"needs manual grading" while any of them has no score in the gradebook (formgrader), so score may '
+        "still rise by up to manual_pending",
+    )
+    manual_pending: Points = Field(
+        None,
+        description='optional, with status: points of the manually graded cells not graded yet (0 when status is "final")',
+    )
+    manual: dict[Text, ManualEntry] = Field(
+        None, description="optional, with status: manually graded cell (grade_id) -> its score, in notebook order"
+    )
+    errors: Annotated[list[str], AfterValidator(clean_messages)] = Field(
+        description="problems with the notebook itself (bad input, cells that failed), for the student"
+    )
+    functions: dict[Text, FunctionEntry] = Field(
+        description="graded function (grade_id) -> its score, in notebook order"
+    )
+
+    @classmethod
+    def of(cls, r: StudentResult) -> StudentEntry:
+        keys: dict[str, Any] = {"score": r.score, "max_score": r.max_score, "errors": list(r.errors),
+                                "functions": {gid: FunctionEntry.like(f, tests=[TestEntry.like(t) for t in f.tests])
+                                              for gid, f in r.functions.items()}}  # fmt: skip
+        if r.late is not None:
+            late, hours = r.late, r.late.hours_late
+            keys.update(raw_score=late.raw_score, late_penalty=late.penalty,
+                        hours_late=None if hours is None else round(hours, 4),
+                        submitted_at=None if late.at is None else late.at.strftime(SUBMITTED_AT),
+                        time_source=late.source or None, time_review=late.review or None)  # fmt: skip
+        if r.manual:
+            manual = {gid: ManualEntry.like(m) for gid, m in r.manual.items()}
+            keys.update(status=r.status, manual_pending=r.manual_pending, manual=manual)
+        return cls.model_construct(**keys)
+
+    def result(self, student: str, assignment: str) -> StudentResult:
+        """The result this entry publishes (its late keys as ``late``, its manual cells as ``manual``)."""
+        late = None
+        if {"raw_score", "late_penalty"} & self.model_fields_set:
+            if self.raw_score is None or self.late_penalty is None:
+                raise ValueError("raw_score and late_penalty come together")
+            try:
+                at = None if self.submitted_at is None else datetime.strptime(self.submitted_at, SUBMITTED_AT)
+            except ValueError:
+                raise ValueError(
+                    f"submitted_at is not a time such as 2026-12-01T16:59:00Z: {self.submitted_at}"
+                ) from None
+            late = Late(self.raw_score, self.late_penalty, self.hours_late, at=at, source=self.time_source or "",
+                        review=self.time_review or "")  # fmt: skip
+        manual = {gid: ManualResult(m.max_score, m.score, m.kind) for gid, m in (self.manual or {}).items()}
+        functions = {gid: f.result() for gid, f in self.functions.items()}
+        return StudentResult(assignment, student, self.score, self.max_score, functions, tuple(self.errors),
+                             late=late, manual=manual)  # fmt: skip
+
+
+class GradesJson(Entry):
+    """Scores of one assignment for a class, as written by `autograder grade ... --json PATH`. Every string is
+    student-facing text that has been sanitised (no control characters, no terminal escapes, at most 10 KB)."""
+
+    model_config = ConfigDict(title="autograder grade --json")
+
+    assignment: str = Field(description="the assignment's name, e.g. cnn_step_by_step")
+    students: dict[Text, StudentEntry] = Field(description="student id -> that student's scores")
+
+
+_ENTRY = TypeAdapter(StudentEntry)
 
 
 def public_json(assignment: str, results: Mapping[str, StudentResult]) -> dict:
-    """The documented ``--json`` output for a class (docs/results.schema.json)."""
-    return {"assignment": assignment, "students": {clean(s): r.public() for s, r in sorted(results.items())}}
+    """The documented ``--json`` output for a class (``GradesJson``; docs/results.schema.json)."""
+    students = {clean(s): StudentEntry.of(r) for s, r in sorted(results.items())}
+    return GradesJson.model_construct(assignment=assignment, students=students).model_dump(exclude_unset=True)

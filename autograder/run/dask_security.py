@@ -35,7 +35,7 @@ from pathlib import Path
 from distributed import Nanny, Scheduler, Security, SpecCluster, Worker
 from distributed.worker_memory import parse_memory_limit
 
-from autograder.run.batch import BatchError
+from autograder.run.options import BatchError
 
 ENCRYPTED = "tls"  # the one scheme dask encrypts and authenticates (tcp, ws, ucx, inproc are not)
 INSECURE_WARNING = (

@@ -4,17 +4,17 @@ Who does what:
 
     client (this process)                          each Dask worker process
     ---------------------                          ------------------------
-    intake, fingerprints, resume (batch.py)
+    intake, fingerprints, resume (class_run.py)
     check every worker's course (client.run)  ->   recompute the course digest from its own files
     one task per submission to grade:              check the digest again (a worker that joined late)
       the notebook's bytes, the course path,  ->   write the bytes to its own temp file, grade it with
-      the expected digest, the plugin options      its warm grader (kept per process), return results
+      the expected digest, the grading spec        its warm grader (kept per process), return results
     save results.json, gradebook, CSV, JSON,  <-   the results dict (or the GradingError's two messages)
     feedback: as for a local run
 
 Only ``grading.grade_notebook`` runs on the workers, so the one gradebook writer, the
-saved results and resuming are exactly those of a local run: batch.grade_class takes a
-pool (``LocalPool`` there, ``DaskPool`` here) with ``submit(student, notebook)`` and
+saved results and resuming are exactly those of a local run: class_run.grade_class takes a
+pool (pools.py's ``LocalPool``, or ``DaskPool`` here) with ``submit(student, notebook)`` and
 ``as_completed(futures)``, and records each student once, when that student's future
 completes.
 
@@ -23,7 +23,7 @@ Decisions:
 - **Course files: the same path on every worker** (a shared file system, or the same
   checkout and venv at the same path on each machine). Nothing is shipped but the
   notebook: the intake's private copy lives only on the client. Each task carries the
-  client's ``batch.shared_digest`` (everything that decides a grade but the notebook:
+  client's ``fingerprint.shared_digest`` (everything that decides a grade but the notebook:
   graders, grading package, reference, release, requirements, limits, Python) and a
   per-file manifest of it; the worker recomputes both from its own files and refuses a
   mismatch, naming the files that differ. The run checks all workers before grading
@@ -42,30 +42,33 @@ Decisions:
   the client: the student's 0 with a message, as locally; the Dask worker lives on.
 - **Who can connect**: only holders of the run's (``--dask-local``) or the course's TLS
   credentials, both ways; no HTTP endpoint on the local cluster (dask_security.py).
-- **Warm graders per worker process**, keyed by course, assignment and preload modules,
-  started on first use and closed when the process exits (their servers also stop when
-  the worker's pipe closes, e.g. when the nanny restarts a killed worker).
+- **What a worker keeps between tasks** is one ``WorkerState`` per worker process, Dask's
+  per-worker plugin (registered by ``check_workers``): the sandbox modes it has probed, and
+  its warm graders, keyed by course, assignment and preload modules, started on first use
+  and closed with the worker (their servers also stop when the worker's pipe closes, e.g.
+  when the nanny restarts a killed worker).
 """
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures as cf
-import hashlib
 import logging
 import os
-import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
+from distributed import WorkerPlugin
+
 from autograder.course.assignments import Assignment, AssignmentError
-from autograder.run import batch
+from autograder.grader.spec import GradingSpec
 from autograder.run.dask_security import client_security, local_cluster
+from autograder.run.fingerprint import manifest, shared_digest
 from autograder.run.grader_server import WarmGraders
 from autograder.run.grading import GradingError, grade_notebook
+from autograder.run.options import BatchError, Options
 
 ALLOWED_FAILURES = 3  # worker deaths a task survives on --dask-local (dask's default for a scheduler)
 WAIT_FOR_WORKERS = 60  # seconds for the first worker to join an external scheduler
@@ -75,18 +78,7 @@ SAME_COURSE = "put the same course on every worker (same commit, same venv); see
 
 
 class CourseMismatch(Exception):
-    """A worker's course differs from the client's; the run stops (batch.BatchError on the client)."""
-
-
-def manifest(assignment: Assignment) -> dict[str, str]:
-    """What ``batch.shared_digest`` hashes, file by file: "label/relative path" -> sha256, and the Python."""
-    files = {"python": sys.version}
-    for label, (folder, paths) in batch.shared_inputs(assignment).items():
-        for path in paths:
-            files[f"{label}/{path.relative_to(folder).as_posix()}"] = hashlib.sha256(
-                batch._decisive_bytes(path)
-            ).hexdigest()
-    return files
+    """A worker's course differs from the client's; the run stops (BatchError on the client)."""
 
 
 @dataclass(frozen=True)
@@ -95,15 +87,14 @@ class Course:
 
     root: str
     name: str
-    options: batch.Options  # the run's options (their limits are in the digest)
-    digest: str  # batch.shared_digest(assignment, options)
+    spec: GradingSpec  # the run's grading spec, which every task grades by (it is in the digest)
+    digest: str  # fingerprint.shared_digest(assignment, spec)
     files: dict[str, str]  # manifest(assignment)
 
     @classmethod
-    def of(cls, assignment: Assignment, options: batch.Options) -> Course:
-        options = replace(options, late=None)  # the late policy is applied on the client, after grading
-        digest = batch.shared_digest(assignment, options)
-        return cls(str(assignment.root), assignment.name, options, digest, manifest(assignment))
+    def of(cls, assignment: Assignment, spec: GradingSpec) -> Course:
+        digest = shared_digest(assignment, spec)
+        return cls(str(assignment.root), assignment.name, spec, digest, manifest(assignment))
 
 
 def _differences(mine: dict[str, str], theirs: dict[str, str]) -> str:
@@ -122,88 +113,103 @@ def course_problem(course: Course, worker: str) -> str | None:
     where = f"worker {worker} has a different copy of the course at {course.root}"
     try:
         assignment = Assignment(course.name, root=Path(course.root))
-        if batch.shared_digest(assignment, course.options) == course.digest:
+        if shared_digest(assignment, course.spec) == course.digest:
             return None
         return f"{where}: {_differences(manifest(assignment), course.files)}; {SAME_COURSE}"
     except (AssignmentError, OSError) as e:
         return f"worker {worker} cannot read the course at {course.root} ({e}); {SAME_COURSE}"
 
 
-_isolation_checked: dict[str, str | None] = {}  # mode -> why this process can't provide it (once per process)
+class WorkerState(WorkerPlugin):
+    """What one Dask worker process keeps between tasks: the sandbox modes it has probed, and its warm graders.
+
+    Dask's per-worker plugin: ``check_workers`` registers it (on every worker, and on each that joins
+    later); ``idempotent``, so each worker keeps the first one for its life, as it keeps its processes.
+    """
+
+    name = "autograder-grading"
+    idempotent = True
+
+    def setup(self, worker: object) -> None:
+        self.isolation: dict[str, str | None] = {}  # mode -> why this process can't provide it (probed once)
+        # (course root, assignment, preload modules) -> its warm graders
+        self.warm: dict[tuple[str, str, tuple[str, ...]], WarmGraders] = {}
+        self.lock = threading.Lock()  # (tasks run on the worker's threads)
+
+    def teardown(self, worker: object) -> None:
+        for graders in self.warm.values():
+            graders.close()
+
+    def isolation_problem(self, mode: str, worker: str) -> str | None:
+        """Why this worker can't sandbox in ``mode`` (the client's choice), or None; probed once per process."""
+        with self.lock:
+            if mode not in self.isolation:
+                from autograder.sandbox.isolation import isolation_mode
+
+                try:
+                    isolation_mode(mode)
+                    self.isolation[mode] = None
+                except RuntimeError as e:
+                    self.isolation[mode] = (
+                        f"worker {worker} cannot run the sandbox this run uses ({mode}): {e}; allow unprivileged "
+                        f"user namespaces on the workers (see docs/sandbox.md), or grade with --isolation process"
+                    )
+            return self.isolation[mode]
+
+    def warm_graders(self, assignment: Assignment) -> WarmGraders:
+        """This process's warm graders for ``assignment`` (started on first use)."""
+        key = (str(assignment.root), assignment.name, tuple(assignment.grader_preload()))
+        with self.lock:
+            if key not in self.warm:
+                self.warm[key] = WarmGraders(list(key[2]))
+            return self.warm[key]
 
 
-def isolation_problem(mode: str, worker: str) -> str | None:
-    """Why this worker can't sandbox in ``mode`` (the client's choice), or None; probed once per process."""
-    if mode not in _isolation_checked:
-        from autograder.sandbox.isolation import isolation_mode
-
-        try:
-            isolation_mode(mode)
-            _isolation_checked[mode] = None
-        except RuntimeError as e:
-            _isolation_checked[mode] = (
-                f"worker {worker} cannot run the sandbox this run uses ({mode}): {e}; allow unprivileged user "
-                f"namespaces on the workers (see docs/sandbox.md), or grade with --isolation process"
-            )
-    return _isolation_checked[mode]
-
-
-def _worker_address(dask_worker=None) -> str:
+def _this_worker(dask_worker=None):
     if dask_worker is None:
         from distributed import get_worker
 
         dask_worker = get_worker()
-    return dask_worker.address
+    return dask_worker
 
 
-def check_this_worker(course: Course, isolation: str, dask_worker=None) -> str | None:
-    """Run on every worker by ``check_workers`` (client.run): why it can't grade this run, or None."""
-    worker = _worker_address(dask_worker)
-    return course_problem(course, worker) or isolation_problem(isolation, worker)
+def check_this_worker(course: Course, dask_worker=None) -> str | None:
+    """Run on every worker by ``check_workers`` (client.run): why it can't grade this run (its course, or
+    the sandbox the client chose: ``course.spec.isolation``), or None."""
+    dask_worker = _this_worker(dask_worker)
+    state: WorkerState = dask_worker.plugins[WorkerState.name]
+    address = dask_worker.address
+    return course_problem(course, address) or state.isolation_problem(course.spec.isolation, address)
 
 
-# Per worker process: (course root, assignment, preload modules) -> its warm graders.
-_warm: dict[tuple[str, str, tuple[str, ...]], WarmGraders] = {}
-_warm_lock = threading.Lock()
-
-
-def _warm_graders(assignment: Assignment) -> WarmGraders:
-    key = (str(assignment.root), assignment.name, tuple(assignment.grader_preload()))
-    with _warm_lock:
-        if key not in _warm:
-            if not _warm:
-                atexit.register(lambda: [g.close() for g in _warm.values()])
-            _warm[key] = WarmGraders(list(key[2]))
-        return _warm[key]
-
-
-def grade_on_worker(course: Course, student: str, notebook: bytes, plugin_options: dict, warm: bool) -> tuple:
-    """One submission, on a Dask worker: ("results", dict) or ("grading error", detail, student message).
+def grade_on_worker(course: Course, student: str, notebook: bytes, warm: bool) -> tuple:
+    """One submission, on a Dask worker, by the run's spec (``course.spec``): ("results", dict) or
+    ("grading error", detail, student message).
 
     Raises CourseMismatch when this worker's course differs from the client's.
     """
-    worker = _worker_address()
-    problem = check_this_worker(course, plugin_options["isolation"], None)
+    dask_worker = _this_worker()
+    worker = dask_worker.address
+    problem = check_this_worker(course, dask_worker)
     if problem:
         raise CourseMismatch(problem)
     assignment = Assignment(course.name, root=Path(course.root))
-    grader = _warm_graders(assignment).for_this_thread() if warm else None
+    grader = dask_worker.plugins[WorkerState.name].warm_graders(assignment).for_this_thread() if warm else None
     with tempfile.TemporaryDirectory(prefix="autograder-dask-") as tmp:
         path = Path(tmp) / f"{course.name}.ipynb"
         path.write_bytes(notebook)
         try:
-            return ("results", grade_notebook(assignment, path, student, warm=grader, **plugin_options))
+            return ("results", grade_notebook(assignment, path, student, warm=grader, spec=course.spec))
         except GradingError as e:
             return ("grading error", f"{e} (on worker {worker})", e.student_message)
 
 
 class DaskPool:
-    """batch.grade_class's pool on a Dask cluster: ``target`` is a scheduler's address or ``local:N``."""
+    """class_run.grade_class's pool on a Dask cluster: ``target`` is a scheduler's address or ``local:N``."""
 
-    def __init__(self, target: str, assignment: Assignment, options: batch.Options, plugin_options: dict):
+    def __init__(self, target: str, assignment: Assignment, options: Options, spec: GradingSpec):
         self.target = target
-        self.course = Course.of(assignment, options)
-        self.plugin_options = plugin_options
+        self.course = Course.of(assignment, spec)
         self.warm = options.warm
         self.security = None  # the external scheduler's credentials (dask_security.client_security)
         if not target.startswith("local:"):
@@ -222,7 +228,7 @@ class DaskPool:
         """Connect (or start the LocalCluster), then check every worker before anything is graded."""
         try:
             self.connect()
-            check_workers(self.client, self.course, self.plugin_options["isolation"])
+            check_workers(self.client, self.course)
         except BaseException:
             self.close()
             raise
@@ -245,7 +251,7 @@ class DaskPool:
         try:
             self.client = Client(self.target, timeout=CONNECT_TIMEOUT, security=self.security)
         except (OSError, TimeoutError, ValueError) as e:
-            raise batch.BatchError(
+            raise BatchError(
                 f"could not reach the Dask scheduler at {self.target} ({type(e).__name__}: {e}); check the address "
                 f"(tls://HOST:8786), that `dask scheduler` runs there, and that its certificate is signed by the CA "
                 f"you gave (--tls-ca-file) and it accepts yours (docs/distributed.md)"
@@ -253,7 +259,7 @@ class DaskPool:
         try:
             self.client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS)
         except TimeoutError:
-            raise batch.BatchError(
+            raise BatchError(
                 f"no Dask worker joined the scheduler at {self.target} within {WAIT_FOR_WORKERS} s; start some "
                 f"(`dask worker {self.target} --nthreads 1` with the course's --tls-* options, or dask-jobqueue: "
                 f"docs/distributed.md), then grade again"
@@ -263,7 +269,7 @@ class DaskPool:
         if self.client is None:
             self.start()
         future = self.client.submit(
-            grade_on_worker, self.course, student, notebook.read_bytes(), self.plugin_options, self.warm,
+            grade_on_worker, self.course, student, notebook.read_bytes(), self.warm,
             pure=False,  # unique keys: the same notebook graded again (--force) is graded again
         )  # fmt: skip
         ours: cf.Future = cf.Future()
@@ -285,7 +291,7 @@ class DaskPool:
             try:
                 outcome = future.result()
             except CourseMismatch as e:
-                raise batch.BatchError(str(e)) from None
+                raise BatchError(str(e)) from None
             except Exception as e:  # KilledWorker, a lost scheduler: this student's failure
                 ours.set_exception(e)
             else:
@@ -310,13 +316,17 @@ class DaskPool:
         self.close()
 
 
-def check_workers(client, course: Course, isolation: str) -> None:
-    """BatchError, before anything is graded, if any worker's course (or sandbox) differs from the client's."""
-    problems = {w: p for w, p in client.run(check_this_worker, course, isolation).items() if p}
+def check_workers(client, course: Course) -> None:
+    """BatchError, before anything is graded, if any worker's course (or sandbox) differs from the client's.
+
+    Registers each worker's ``WorkerState`` first (a worker that already has one keeps it).
+    """
+    client.register_plugin(WorkerState())
+    problems = {w: p for w, p in client.run(check_this_worker, course).items() if p}
     if problems:
         shown = "\n".join(problems[w] for w in sorted(problems)[:5])
         more = f"\n(and {len(problems) - 5} more workers)" if len(problems) > 5 else ""
-        raise batch.BatchError(
+        raise BatchError(
             f"{len(problems)} of {len(client.scheduler_info()['workers'])} Dask workers cannot grade this run; "
             f"nothing was graded:\n{shown}{more}"
         )

@@ -14,12 +14,16 @@ It also keeps a warm *sandbox*: a sandbox template (``sandbox/warm.py``) for the
 assignment being graded, which has imported NumPy and the same heavy modules inside the
 sandbox, so that each submission's sandboxed worker is a fork too (with its own fresh
 namespaces, limits and memory cgroup), not a new interpreter that imports Keras again.
+Each grader run gets the template as a pytest plugin (``plugin.WarmSandbox``), and hands it on
+to the sandboxes it starts.
 
 Protocol, one JSON object per line: the client writes ``{"args": [...], "cwd": DIR,
 "log": FILE, "sandbox": KEY}`` (KEY: ``grading.sandbox_template``, or null for cold
-sandboxes); the server answers ``{"pid": N}`` once the child runs, then ``{"rc": N}``
-when it has exited (its output is in ``log``). The client kills the child on a time-out
-(``WarmGrader.run``); if the server itself dies, the client starts a new one.
+sandboxes: the release folder, the modules to import and the run's grading spec file, the
+one ``--spec`` in the args names, whose limits the template's workers get); the server
+answers ``{"pid": N}`` once the child runs, then ``{"rc": N}`` when it has exited (its
+output is in ``log``). The client kills the child on a time-out (``WarmGrader.run``); if
+the server itself dies, the client starts a new one.
 
     python -m autograder.run.grader_server [MODULE ...]
 """
@@ -37,6 +41,7 @@ import threading
 import time
 from pathlib import Path
 
+from autograder.grader.spec import GradingSpec, SpecError
 from autograder.sandbox import warm
 
 # Always worth importing before the fork: what every grader run imports anyway.
@@ -55,6 +60,8 @@ def serve(modules: list[str]) -> None:
         importlib.import_module(name)
     import pytest
 
+    from autograder.grader.plugin import WarmSandbox  # (imported above, as PRELOAD)
+
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # stray prints can't corrupt the protocol
     protocol.write('{"ready": true}\n')
@@ -67,14 +74,13 @@ def serve(modules: list[str]) -> None:
             code = 3
             try:
                 protocol.close()
-                warm.use_template(template)
                 os.chdir(request["cwd"])
                 log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 os.dup2(log, 1)
                 os.dup2(log, 2)
                 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                code = pytest.main(list(request["args"]))
+                code = pytest.main(list(request["args"]), plugins=[WarmSandbox(template)])  # its sandboxes fork from it
             except BaseException as e:  # noqa: BLE001 - anything goes into the log, then the exit code
                 print(f"grader child failed: {type(e).__name__}: {e}", file=sys.stderr)
             finally:
@@ -99,7 +105,11 @@ class Templates:
     def get(self, key: dict | None) -> warm.SandboxTemplate | None:
         if not key:
             return None
-        wanted = warm.SandboxTemplate(Path(key["dir"]), key["env"], key["modules"])
+        try:
+            limits = GradingSpec.read(Path(key["spec"])).limits
+        except SpecError:
+            return None  # the grader run reads the same file, and stops saying what is wrong with it
+        wanted = warm.SandboxTemplate(Path(key["dir"]), limits, key["modules"])
         if self.current is not None and self.current.key() == wanted.key() and self.current.alive():
             return self.current
         if self.current is not None:

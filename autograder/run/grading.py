@@ -21,8 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.course.assignments import Assignment
+from autograder.grader.spec import GradingSpec
 from autograder.run.grader_server import ServerDied, WarmGrader
-from autograder.sandbox import memory
+from autograder.sandbox.cgroups import SandboxCgroup
+from autograder.sandbox.grader_memory import GRADER_MEMORY_EXIT, grader_group
 
 GRADERS_INI = Path(__file__).resolve().parents[1] / "graders" / "pytest.ini"
 log = logging.getLogger(__name__)
@@ -45,39 +47,39 @@ class GradingError(Exception):
 NOT_SAVED = "This result was not saved, so the next grading run tries again."
 
 
-def grader_command(assignment: Assignment, notebook: Path, student: str, results: Path, options: dict) -> list[str]:
-    """The pytest command line of one grader process.
+def grader_command(
+    assignment: Assignment, notebook: Path, student: str, results: Path, spec: Path,
+    only: list[str] | None = None, record_expected: Path | None = None,
+) -> list[str]:  # fmt: skip
+    """The pytest command line of one grader process; ``spec`` is the run's grading spec, saved
+    (``GradingSpec.write``), ``only`` grade ids whose graders alone run (fidelity tests).
 
     Every value is joined to its option (``--student=-x``): a value that is its own argument
     would be read as an option if it starts with ``-`` (a student id such as ``-x``), or as a
     file of arguments if it starts with ``@``. The targets are absolute paths.
     """
-    only = options.pop("only", None)  # grade ids: run just their graders (fidelity tests)
     targets = [str(assignment.graders_dir / f"test_{g}.py") for g in only] if only else [str(assignment.graders_dir)]
     cmd = [
         sys.executable, "-m", "pytest", *targets,
         f"--config-file={GRADERS_INI}", f"--rootdir={assignment.graders_dir}",
         "-p", "autograder.grader.plugin", "-q", "--no-header", "--tb=no",
         f"--submission={notebook}", f"--assignment={assignment.name}", f"--course={assignment.root}",
-        f"--student={student}", f"--results={results}",
+        f"--student={student}", f"--results={results}", f"--spec={spec}",
     ]  # fmt: skip
-    for key, value in options.items():
-        if value is True:  # a flag
-            cmd.append(f"--{key.replace('_', '-')}")
-        elif value is not None and value is not False:
-            cmd.append(f"--{key.replace('_', '-')}={value}")
+    if record_expected is not None:
+        cmd.append(f"--record-expected={record_expected}")
     return cmd
 
 
-def sandbox_template(assignment: Assignment, options: dict) -> dict | None:
+def sandbox_template(assignment: Assignment, spec: GradingSpec, spec_file: Path) -> dict | None:
     """What a warm grader's sandbox template is for (``sandbox/warm.py``): the folder the
-    sandbox mounts, the worker's environment and the modules to import once. None (start
-    every sandbox cold) without namespaces, where a template could not give each worker
-    its own files."""
-    if options.get("isolation") != "namespaces":
+    sandbox mounts, the saved spec (its workers' limits and environment) and the modules to
+    import once. None (start every sandbox cold) without namespaces, where a template could
+    not give each worker its own files."""
+    if spec.isolation != "namespaces":
         return None
     preload = [m for m in assignment.grader_preload() if not m.startswith("autograder")]  # (not in the sandbox)
-    return {"dir": str(assignment.release_dir), "env": assignment.limits().env, "modules": ["numpy", *preload]}
+    return {"dir": str(assignment.release_dir), "spec": str(spec_file), "modules": ["numpy", *preload]}
 
 
 def run_grader(cmd: list[str], cwd: str, warm: WarmGrader | None, sandbox: dict | None = None) -> tuple[int, str]:
@@ -95,19 +97,25 @@ def run_grader(cmd: list[str], cwd: str, warm: WarmGrader | None, sandbox: dict 
 
 def grade_notebook(
     assignment: Assignment, notebook: Path, student: str = "student", warm: WarmGrader | None = None,
-    **options: object,
+    spec: GradingSpec | None = None, only: list[str] | None = None, record_expected: Path | str | None = None,
 ) -> dict:  # fmt: skip
     """Grade one notebook and return its results (see plugin.GradingRun.results).
 
     ``warm``: a warm grader to fork the grader process from (the batch keeps one per
-    worker). ``options`` are the plugin's: isolation, call_timeout, cell_timeout,
-    memory_gib, record_expected; and ``only``, a list of grade ids whose graders alone run.
+    worker). ``spec``: the run's grading spec (None: ``GradingSpec.of(assignment)``), handed to
+    the grader process unchanged, as one file. ``only``: grade ids whose graders alone run;
+    ``record_expected``: where the graders save the expected values they used (tests).
     """
-    limit = assignment.limits().grader_memory_bytes
+    spec = spec or GradingSpec.of(assignment)
+    limit = spec.limits.grader_memory_bytes
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp, grader_memory(limit) as group:
         results = Path(tmp) / "results.json"
-        sandbox = sandbox_template(assignment, options) if warm is not None else None
-        cmd = grader_command(assignment, Path(notebook).absolute(), student, results, options)  # (links: refused)
+        spec_file = spec.write(Path(tmp) / "spec.json")
+        sandbox = sandbox_template(assignment, spec, spec_file) if warm is not None else None
+        cmd = grader_command(
+            assignment, Path(notebook).absolute(), student, results, spec_file, only,  # (links: refused)
+            Path(record_expected) if record_expected is not None else None,
+        )  # fmt: skip
         if group is not None:
             cmd.append(f"--grader-cgroup={group.procs_file}")
         try:
@@ -117,7 +125,7 @@ def grade_notebook(
                 f"grading {student} did not finish within {GRADING_TIMEOUT} s",
                 f"Grading your notebook did not finish within {GRADING_TIMEOUT} s, so it earned no points. {NOT_SAVED}",
             ) from None
-        if returncode == memory.GRADER_MEMORY_EXIT or (group is not None and group.oom_kills()):
+        if returncode == GRADER_MEMORY_EXIT or (group is not None and group.oom_kills()):
             raise GradingError(
                 f"grading {student} went over the grader process's memory limit ({limit / 2**30:g} GiB; "
                 f"grader_memory_gib in assignment.toml); the submission sent the grader too much data",
@@ -142,10 +150,10 @@ def grade_notebook(
 
 
 @contextlib.contextmanager
-def grader_memory(limit_bytes: int) -> Iterator[memory.SandboxCgroup | None]:
+def grader_memory(limit_bytes: int) -> Iterator[SandboxCgroup | None]:
     """A memory cgroup for one grader process, removed (with anything left in it) afterwards;
     None where the machine has none (the grader then caps its own address space)."""
-    group = memory.grader_group(limit_bytes)
+    group = grader_group(limit_bytes)
     try:
         yield group
     finally:

@@ -9,9 +9,9 @@ faces the internet reads a request. In this order, each step before the next:
     3. type       the notebook is a regular file: not a link, folder, FIFO, device or socket
     4. open       O_NOFOLLOW | O_NONBLOCK, then fstat on the open descriptor: still regular,
                   one name only (nlink 1: a hard link's other name could be anywhere), and
-                  at most ``Limits.max_bytes``
+                  at most ``FileBounds.max_bytes``
     5. read       at most max_bytes + 1 bytes, whatever the file claims
-    6. parse      UTF-8, JSON nested at most ``Limits.max_depth``, at most ``Limits.max_cells``
+    6. parse      UTF-8, JSON nested at most ``FileBounds.max_depth``, at most ``FileBounds.max_cells``
                   cells, a notebook's layout and text grade ids (``notebook.loads_notebook``)
     7. copy       the grader process gets a private copy of those bytes, written by us;
                   nothing reads the student's path again (no time-of-check/time-of-use gap)
@@ -42,15 +42,15 @@ from autograder.text import clean, clean_id
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Every limit on a submitted file, in one place."""
+class FileBounds:
+    """Every bound on a submitted file, in one place (not the sandbox's ``Limits``, on the code it runs)."""
 
     max_bytes: int = 32 * 2**20  # a notebook with outputs cleared is well under 1 MiB
     max_depth: int = 64  # lists and objects inside each other; real notebooks stay under 15
     max_cells: int = 5000
 
 
-LIMITS = Limits()
+BOUNDS = FileBounds()
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -76,7 +76,7 @@ class Taken:
 MARKUP_IN_IDS = frozenset('<>"\\`')
 
 
-def take(submitted: Path, folder: str, assignment: str, private: Path, limits: Limits = LIMITS) -> Taken:
+def take(submitted: Path, folder: str, assignment: str, private: Path, bounds: FileBounds = BOUNDS) -> Taken:
     """Check ``submitted/<folder>/<assignment>/<assignment>.ipynb`` and copy it to ``private``.
 
     ``submitted`` itself is the instructor's folder (followed as given); everything
@@ -108,13 +108,13 @@ def take(submitted: Path, folder: str, assignment: str, private: Path, limits: L
             )
         fds.append(_open_folder(fds[-1], assignment, where))
         chosen = name if _exists(fds[-1], name) else _only_notebook(fds[-1], where, name)
-        data = _read_regular(fds[-1], chosen, where + clean(chosen), limits)
+        data = _read_regular(fds[-1], chosen, where + clean(chosen), bounds)
     finally:
         for fd in fds:
             os.close(fd)
     notes: tuple[str, ...] = ()
     try:
-        nb = parse(data, where + clean(chosen), limits)
+        nb = parse(data, where + clean(chosen), bounds)
     except Refused as e:
         if chosen == name:
             raise
@@ -175,7 +175,7 @@ def _only_notebook(folder: int, where: str, name: str) -> str:
 # ``collect``). ``release_feedback`` reads both beside each feedback page, which
 # nbgrader's own generate_feedback copies there; without them it stops.
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
-EXCHANGE_LIMITS = Limits(max_bytes=4096)  # nbgrader writes ~30 and 128 bytes
+EXCHANGE_BOUNDS = FileBounds(max_bytes=4096)  # nbgrader writes ~30 and 128 bytes
 # The timestamps nbgrader writes ("2024-03-02 14:20:56.795510 UTC") and similar ones;
 # only these reach the date parser (a free-form time zone name is looked up as a file).
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d{1,6})?)?( ?([A-Za-z]{1,6}|[+-]\d\d:?\d\d))?")
@@ -214,7 +214,7 @@ def exchange_files(submitted: Path, folder: str, assignment: str) -> ExchangeFil
             if not _exists(fds[-1], name):
                 continue
             try:
-                files[name] = clean(_read_regular(fds[-1], name, where, EXCHANGE_LIMITS).decode("utf-8"), None)
+                files[name] = clean(_read_regular(fds[-1], name, where, EXCHANGE_BOUNDS).decode("utf-8"), None)
             except (Refused, UnicodeDecodeError):
                 unreadable = unreadable or name == EXCHANGE_FILES[0]
                 use = "no submission time was recorded" if name == EXCHANGE_FILES[0] else "feedback can't be fetched"
@@ -252,22 +252,22 @@ def parse_timestamp(text: str) -> datetime | None:
         return None
 
 
-def read_submission(path: Path, limits: Limits = LIMITS) -> Notebook:
+def read_submission(path: Path, bounds: FileBounds = BOUNDS) -> Notebook:
     """Read and parse one notebook file with the same checks (the file itself, not its folders)."""
     path = Path(path)
     fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC) if path.parent.is_dir() else None
     if fd is None:
         raise Refused(f"{path}: no such notebook")
     try:
-        data = _read_regular(fd, path.name, str(path), limits)
+        data = _read_regular(fd, path.name, str(path), bounds)
     finally:
         os.close(fd)
-    return parse(data, str(path), limits)
+    return parse(data, str(path), bounds)
 
 
-def parse(data: bytes, where: str, limits: Limits = LIMITS) -> Notebook:
+def parse(data: bytes, where: str, bounds: FileBounds = BOUNDS) -> Notebook:
     try:
-        return loads_notebook(data, where, max_depth=limits.max_depth, max_cells=limits.max_cells)
+        return loads_notebook(data, where, max_depth=bounds.max_depth, max_cells=bounds.max_cells)
     except Refused:
         raise
     except NotebookError as e:
@@ -319,16 +319,16 @@ def _open_folder(parent: int, name: str, where: str) -> int:
         raise Refused(_open_problem(e, where)) from None
 
 
-def _read_regular(folder: int, name: str, where: str, limits: Limits) -> bytes:
+def _read_regular(folder: int, name: str, where: str, bounds: FileBounds) -> bytes:
     st = _lstat(folder, name, where, f"{where}: no such notebook. Save your work as {name} in that folder.")
-    _check_file(st, where, limits)  # before opening: opening a FIFO or device can block or act
+    _check_file(st, where, bounds)  # before opening: opening a FIFO or device can block or act
     try:
         fd = os.open(name, _OPEN_FLAGS, dir_fd=folder)
     except OSError as e:
         raise Refused(_open_problem(e, where)) from None
     try:
-        _check_file(os.fstat(fd), where, limits)  # the file we actually opened
-        chunks, left = [], limits.max_bytes + 1
+        _check_file(os.fstat(fd), where, bounds)  # the file we actually opened
+        chunks, left = [], bounds.max_bytes + 1
         while left > 0:
             chunk = os.read(fd, min(left, 1 << 20))
             if not chunk:
@@ -340,12 +340,12 @@ def _read_regular(folder: int, name: str, where: str, limits: Limits) -> bytes:
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    if len(data) > limits.max_bytes:  # it grew after fstat
-        raise Refused(_size_message(where, len(data), limits))
+    if len(data) > bounds.max_bytes:  # it grew after fstat
+        raise Refused(_size_message(where, len(data), bounds))
     return data
 
 
-def _check_file(st: os.stat_result, where: str, limits: Limits) -> None:
+def _check_file(st: os.stat_result, where: str, bounds: FileBounds) -> None:
     if stat.S_ISLNK(st.st_mode):
         raise Refused(_link_message(where))
     if stat.S_ISDIR(st.st_mode):
@@ -357,13 +357,13 @@ def _check_file(st: os.stat_result, where: str, limits: Limits) -> None:
             f"{where} is a hard link: the file has {st.st_nlink} names, and the grader cannot tell where the "
             f"others are, so it did not read it. Submit a plain copy of the notebook (save it again from Jupyter)."
         )
-    if st.st_size > limits.max_bytes:
-        raise Refused(_size_message(where, st.st_size, limits))
+    if st.st_size > bounds.max_bytes:
+        raise Refused(_size_message(where, st.st_size, bounds))
 
 
-def _size_message(where: str, size: int, limits: Limits) -> str:
+def _size_message(where: str, size: int, bounds: FileBounds) -> str:
     return (
-        f"{where} is {size / 2**20:.1f} MiB; the limit is {limits.max_bytes / 2**20:g} MiB. Clear the outputs "
+        f"{where} is {size / 2**20:.1f} MiB; the limit is {bounds.max_bytes / 2**20:g} MiB. Clear the outputs "
         f"(Kernel > Restart Kernel and Clear All Outputs), save, and submit again."
     )
 

@@ -22,7 +22,7 @@ Every time, whatever its source, must be plausible in the same way. A submission
 trusted time (none of the above, or an implausible one) *needs review*: the late policy
 scores it as if it was submitted when the grader first saw it (an upper bound, so never
 in the student's favour; with no sighting at all, the policy's maximum penalty), and the
-table, the CSV, the JSON and the feedback say so and why (``results.LatePolicy.apply``).
+table, the CSV, the JSON and the feedback say so and why (``late.LatePolicy.apply``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from autograder.text import clean
+from autograder.files import atomic_write
+from autograder.run.intake import parse_timestamp
+from autograder.text import clean, uncell
 
 LEDGER = "first_seen.json"  # autograded/<student>/<assignment>/first_seen.json: the grader's own file
 SKEW = timedelta(minutes=5)  # clocks of the exchange's host and the grader's may differ this much
@@ -91,8 +93,6 @@ class SubmissionTime:
 def parse_time(text: str) -> datetime | None:
     """A time as nbgrader writes it ("2024-03-02 14:20:56.795510 UTC") or ISO-like with a UTC
     offset or Z; naive means UTC. Naive UTC back; None if it is not one."""
-    from autograder.run.intake import parse_timestamp
-
     return parse_timestamp(text.strip())
 
 
@@ -100,11 +100,9 @@ def read_times_file(path: Path) -> dict[str, datetime]:
     """The instructor's times file: a CSV with a header naming ``student`` and ``timestamp``.
 
     A student on several rows gets the latest time (the submission graded is the last one).
-    Student ids are read as our own CSVs write them (``reports.uncell``: a leading ``'``
+    Student ids are read as our own CSVs write them (``text.uncell``: a leading ``'``
     before ``= + - @ '`` is the spreadsheet quote). TimesError for anything else.
     """
-    from autograder.outputs.reports import uncell
-
     what = "Fix the file, or leave out --submission-times."
     try:
         st = os.stat(path)
@@ -173,8 +171,6 @@ def record_sighting(path: Path, digest: str, when: datetime) -> Seen:
     The first sighting of a digest is kept for good; its last sighting moves on. The
     ledger is the grader's (under autograded/), written atomically.
     """
-    from autograder.outputs.reports import atomic_write
-
     ledger = _read_ledger(path)
     first = ledger.get(digest, [when.isoformat()])[0]
     ledger[digest] = [first, when.isoformat()]

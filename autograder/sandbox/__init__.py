@@ -1,0 +1,1 @@
+"""The sandbox: limits, isolation, memory bounds and the worker processes that run student code."""

@@ -7,7 +7,9 @@ import os
 import tempfile
 
 from autograder.sandbox import memory
-from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+from autograder.sandbox.channel import WorkerDied, WorkerTimeout
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.process import WorkerProcess
 
 WARNING = (
     "WARNING: this machine cannot isolate student code ({reason}). Grading continues, "
@@ -35,13 +37,11 @@ def probe() -> tuple[bool, str]:
             worker.kill()
 
 
-def memory_mechanism(mode: str, limits: Limits | None = None) -> str:
+def memory_mechanism(mode: str, limits: Limits) -> str:
     """How memory is bounded here, one line: a memory cgroup, or RLIMIT_AS plus seccomp and small tmpfs.
 
-    ``mode`` is what ``isolation_mode`` returned; ``limits`` default to ``Limits()``
-    (an assignment may declare another memory limit).
+    ``mode`` is what ``isolation_mode`` returned; ``limits`` are the run's (its grading spec's).
     """
-    limits = limits or Limits()
     return memory.describe(limits.memory_bytes, limits.tmp_bytes, namespaces=mode == "namespaces")
 
 

@@ -1,6 +1,6 @@
 """Start one sandboxed worker: namespaces, a minimal read-only root, limits, then exec.
 
-``process.py`` runs it as ``python -I -c STUB``: the stub reads the spec (one JSON line)
+``process.py`` runs it as ``python -I -c STUB`` (``launch.py``): the stub reads the spec (one JSON line)
 and then this source from a pipe, so no command line visible in the sandbox's /proc
 holds a host path. Standard library only; it imports nothing from the package.
 With ``"isolate": true`` it needs no root and no setuid helper: just unprivileged user
@@ -34,7 +34,7 @@ import signal
 import sys
 
 # The confinement primitives, shared with the sandbox template (harness/template.py);
-# process.py puts the harness folder on the launcher's path (from the spec, not argv).
+# launch.py's stub puts the harness folder on the launcher's path (from the spec, not argv).
 from confine import (
     CLONE_NEWCGROUP,
     CLONE_NEWIPC,

@@ -14,8 +14,10 @@ template's user namespace: no capabilities, and seccomp refuses the keyring call
 
 Trust: the template is inside the sandbox (no graders, no network, no host files) and
 never runs student code; the control socket that reaches it is closed in each forked
-keeper before anything else happens, so no worker can ask it for anything. A grader
-process that is not a child of a warm grader has no template and starts cold; a template
+keeper before anything else happens, so no worker can ask it for anything. The template is
+handed down explicitly: the warm grader passes it to each grader run it forks (the plugin's
+``WarmSandbox``), the run to its session, the session to each ``WorkerProcess``; a grader
+process that is not a child of a warm grader has none and starts cold; a template
 that has died or does not answer makes ``WorkerProcess.spawn`` start that sandbox cold
 (``TemplateUnavailable``), and the warm grader starts a new template for the next
 submission. The process fallback (``--isolation process``) is always cold: without a
@@ -30,98 +32,34 @@ from __future__ import annotations
 import json
 import os
 import select
-import signal
 import socket
 import struct
-import subprocess
 import time
+from dataclasses import asdict, replace
 from pathlib import Path
+
+from autograder.sandbox.forked import Forked, TemplateUnavailable
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.process import WorkerProcess
 
 START_TIMEOUT = 180.0  # seconds for the template's imports (TensorFlow on a busy machine)
 _UCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
-_current: SandboxTemplate | None = None
-
-
-def current_template() -> SandboxTemplate | None:
-    """The template this (grader) process may fork sandboxes from, if a warm grader set one."""
-    return _current
-
-
-def use_template(template: SandboxTemplate | None) -> None:
-    """Set by the warm grader in each forked grader process (``grader_server.serve``)."""
-    global _current
-    _current = template
-
-
-class TemplateUnavailable(Exception):
-    """The template could not give a worker; the caller starts that sandbox cold."""
-
-
-class _End:
-    """A descriptor with ``fileno``/``close``, as Popen's pipes have."""
-
-    def __init__(self, fd: int):
-        self.fd = fd
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-
-class Forked:
-    """A worker forked from a template, seen the way ``WorkerProcess`` sees a Popen: ``pid``
-    (the keeper's, on the host), ``stdin``/``stdout`` (one socket), ``stderr`` (the output
-    pipe), ``poll``, ``wait`` and ``kill``. The exit status comes on the status pipe; a
-    keeper that ends without writing it was killed (-9, as Popen would say)."""
-
-    def __init__(self, pid: int, sock: socket.socket, output: int, status: int):
-        self.pid = pid
-        self.stdin = self.stdout = _End(sock.detach())
-        self.stderr = _End(output)
-        self._status = status
-        self.returncode: int | None = None
-
-    def go(self) -> None:
-        os.write(self.stdin.fd, b"g")
-
-    def wait(self, timeout: float | None = None) -> int:
-        if self.returncode is None:
-            ready, _, _ = select.select([self._status], [], [], timeout)
-            if not ready:
-                raise subprocess.TimeoutExpired("sandbox worker", timeout or 0)
-            data = os.read(self._status, 2)
-            self.returncode = int.from_bytes(data, "little") if len(data) == 2 else -signal.SIGKILL
-            os.close(self._status)
-        return self.returncode
-
-    def poll(self) -> int | None:
-        try:
-            return self.wait(0)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self) -> None:
-        if self.poll() is None:  # (once it has exited, its pid may belong to someone else)
-            os.kill(self.pid, signal.SIGKILL)
-
 
 class SandboxTemplate:
-    """One template sandbox for one assignment folder and worker environment."""
+    """One template sandbox for one assignment folder and the limits of its workers (their environment
+    decides what the imports do; the template's own limits are theirs, with a longer start-up)."""
 
-    def __init__(self, assignment_dir: Path, env: dict, modules: list[str]):
+    def __init__(self, assignment_dir: Path, limits: Limits, modules: list[str]):
         self.assignment_dir = Path(assignment_dir)
-        self.env = dict(env)
+        self.limits = limits
+        self.env = dict(limits.env)
         self.modules = list(modules)
         self.process = None  # a WorkerProcess running harness/template.py
         self.control: socket.socket | None = None
 
     def key(self) -> tuple:
-        return (str(self.assignment_dir), json.dumps(self.env, sort_keys=True), tuple(self.modules))
+        return (str(self.assignment_dir), json.dumps(asdict(self.limits), sort_keys=True), tuple(self.modules))
 
     def serves(self, assignment_dir: Path, env: dict) -> bool:
         return Path(assignment_dir) == self.assignment_dir and dict(env) == self.env and self.control is not None
@@ -133,10 +71,8 @@ class SandboxTemplate:
 
     def start(self) -> None:
         """Start the template and wait for its imports; WorkerDied if it can't start."""
-        from autograder.sandbox.process import Limits, TemplateProcess  # (process.py imports this module)
-
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        limits = Limits(env=self.env, startup_timeout=START_TIMEOUT)
+        limits = replace(self.limits, startup_timeout=START_TIMEOUT)  # its imports may take longer than a worker's
         process = TemplateProcess(self.assignment_dir, limits, theirs.fileno(), self.modules)
         try:
             process.start()
@@ -189,3 +125,21 @@ class SandboxTemplate:
         if self.process is not None:
             self.process.kill()
             self.process = None
+
+
+class TemplateProcess(WorkerProcess):
+    """The launcher's usual sandbox, running harness/template.py instead of the worker: it keeps its capabilities in its user namespace and sets no limits,
+    and hands on ``control_fd``, the socket it takes fork requests on."""
+
+    def __init__(self, assignment_dir: Path, limits: Limits, control_fd: int, modules: list[str]):
+        super().__init__(assignment_dir, limits, isolate=True)
+        self.extra_fds = (control_fd,)
+        self.modules = list(modules)
+
+    def _memory(self) -> dict:  # the template's own pages are no submission's; each worker gets a cgroup
+        return {"cgroup_procs": None, "seccomp": None, "shm_bytes": self.limits.shm_bytes}
+
+    def _spec(self) -> dict:
+        spec = super()._spec()
+        argv = [spec["argv"][0], "-I", "/harness/template.py", str(self.extra_fds[0]), *self.modules]
+        return {**spec, "template": True, "argv": argv}

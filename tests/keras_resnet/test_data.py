@@ -22,6 +22,7 @@ def utils(monkeypatch, tmp_path):
     return module
 
 
+@pytest.mark.slow  # builds the hand-digit images
 def test_hand_digits_are_shaped_like_signs(utils):
     """64x64x3 floats in [0, 1], six classes, the documented 2,400 / 600 split, 400 / 100 per class."""
     X_train, y_train, X_test, y_test, classes = utils.load_hand_digits()
@@ -32,6 +33,7 @@ def test_hand_digits_are_shaped_like_signs(utils):
     assert np.array_equal(X_train[..., 0], X_train[..., 2])  # gray copied into 3 channels
 
 
+@pytest.mark.slow  # builds the hand-digit images
 def test_split_is_fixed_and_disjoint(utils):
     """Two calls give the same split, and no test image is also a training image."""
     a, b = utils.load_hand_digits(size=16), utils.load_hand_digits(size=16)
@@ -40,6 +42,7 @@ def test_split_is_fixed_and_disjoint(utils):
     assert not any(x.tobytes() in train for x in a[2])
 
 
+@pytest.mark.slow  # builds the hand-digit images
 def test_default_dataset_without_signs(utils):
     """Without SIGNS on disk, load_dataset() falls back to the hand digits."""
     *_, name = utils.load_dataset(verbose=False)
@@ -60,6 +63,7 @@ def test_signs_is_used_when_present(utils, tmp_path):
     assert X_train.dtype == np.float32 and X_train.max() <= 1.0 and list(classes) == list(range(6))
 
 
+@pytest.mark.slow  # builds the hand-digit images
 def test_small_images_fall_back_to_ten_digits(utils):
     """Without CIFAR-10, ResNet18 gets the ten digits at 32x32x3."""
     X_train, y_train, X_test, y_test, names, name = utils.load_small_images(verbose=False)

@@ -21,6 +21,7 @@ import pytest
 
 from autograder.authoring.catalogue import load
 from autograder.course.assignments import Assignment
+from autograder.grader.spec import GradingSpec
 from autograder.run.grading import grader_command, grader_memory
 from tests.fidelity import attack_source
 from tests.support import REPO, build_submission, write_submission
@@ -40,9 +41,9 @@ def grade_resnet50(assignment: Assignment, answers: dict, root: Path, name: str)
     """(ResNet50's results, the grader process's peak RSS in bytes) for one submission."""
     path = write_submission(build_submission(assignment, answers), root / "submitted", name, assignment.name)
     results, peak = root / f"{name}.json", root / f"{name}.peak"
-    options = {"only": ["ResNet50"], "isolation": "auto"}
-    with grader_memory(assignment.limits().grader_memory_bytes) as group:
-        command = grader_command(assignment, path, name, results, options)
+    spec = GradingSpec.of(assignment)
+    with grader_memory(spec.limits.grader_memory_bytes) as group:
+        command = grader_command(assignment, path, name, results, spec.write(root / "spec.json"), only=["ResNet50"])
         if group is not None:
             command.append(f"--grader-cgroup={group.procs_file}")
         command = [sys.executable, "-c", PEAK, str(peak), *command[3:]]  # [python, -m, pytest, ...] run in place

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.grader.session import StudentCodeError
+from autograder.grader.failures import StudentCodeError
 from autograder.kit import checks
 from autograder.kit.checks import Mismatch
 from autograder.sandbox.harness.wire import RemoteRef

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.grader.failures import StudentCodeError
 from autograder.grader.plugin import student_message
-from autograder.grader.session import StudentCodeError
 from autograder.kit import explain
 
 WHERE = " (line 44 of cell 7, in conv_forward_naive)"

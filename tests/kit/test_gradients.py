@@ -216,3 +216,102 @@ def test_check_records_the_numerical_gradient_as_expected(problem):
     recorded = checks.EXPECTED_SEEN[before:]
     assert any(np.array_equal(r, sparse) for r in recorded)
     assert any(r is expected for r in recorded)
+
+
+# --- check_backward --------------------------------------------------------------------------
+
+NAMES = ("dx", "dw", "db")
+HINTS = {"dx": "dout @ w.T", "dw": "x.T @ dout", "db": "sum dout over the examples"}
+
+
+def affine(x, w, b, param):
+    """out = scale * x @ w + b; the forward pass changes its param dict, as a batch norm's does."""
+    param["calls"] = param.get("calls", 0) + 1
+    return param["scale"] * x @ w + b
+
+
+@pytest.fixture
+def layer(rng):
+    """(inputs, dout, the exact gradients) of ``affine`` on a small case."""
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    dout, scale = rng.standard_normal((4, 2)), 1.5
+    return (x, w, b, {"scale": scale}), dout, (scale * dout @ w.T, scale * x.T @ dout, dout.sum(axis=0))
+
+
+def check_affine(layer, got, **kwargs):
+    inputs, dout, exact = layer
+    gradients.check_backward(TOL, NAMES, got, exact, lambda *a: affine(*a[:3], dict(a[3])), inputs, dout, HINTS,
+                             **kwargs)  # fmt: skip
+
+
+def test_check_backward_passes_the_exact_gradients_and_leaves_the_inputs_alone(layer):
+    """Are right gradients accepted, with the param dict never changed (forward copies it) and x not nudged?"""
+    inputs, _, exact = layer
+    before = [a.copy() for a in inputs[:3]]
+    check_affine(layer, [g.copy() for g in exact])
+    assert inputs[3] == {"scale": 1.5}
+    assert all(np.array_equal(a, b) for a, b in zip(inputs[:3], before, strict=True))
+
+
+def test_check_backward_names_the_first_wrong_gradient_with_its_label_and_hint(layer):
+    """Is a wrong dw refused as `dw` plus the label, with dw's hint, after a right dx?"""
+    _, _, exact = layer
+    got = [exact[0].copy(), exact[1] * 2, exact[2].copy()]
+    with pytest.raises(Mismatch) as excinfo:
+        check_affine(layer, got, label=" (scale 1.5)")
+    assert excinfo.value.message.startswith("dw (scale 1.5) ") and excinfo.value.hint == HINTS["dw"]
+
+
+def test_check_backward_checks_only_the_gradients_it_is_asked_to(layer):
+    """With only=("dx", "db"), is a wrong dw let through, and a wrong db still refused?"""
+    _, _, exact = layer
+    check_affine(layer, [exact[0].copy(), exact[1] * 2, exact[2].copy()], only=("dx", "db"))
+    with pytest.raises(Mismatch, match="^db "):
+        check_affine(layer, [exact[0].copy(), exact[1] * 2, exact[2] + 1], only=("dx", "db"))
+
+
+def test_check_backward_holds_each_gradient_to_the_numbers_not_only_to_expected(layer):
+    """If the 'reference' gradients were wrong, would a student's equal ones still fail against the maths?"""
+    inputs, dout, exact = layer
+    wrong = (exact[0], exact[1] + 0.5, exact[2])
+    with pytest.raises(Mismatch, match="^dw "):
+        gradients.check_backward(TOL, NAMES, [g.copy() for g in wrong], wrong, lambda *a: affine(*a[:3], dict(a[3])),
+                                 inputs, dout, HINTS)  # fmt: skip
+
+
+def test_check_backward_takes_the_numerical_gradient_at_the_coordinates_given(layer):
+    """With at={"dw": ...}, is a dw wrong at one of those entries refused, counted among the entries checked?"""
+    _, _, exact = layer
+    dw = exact[1].copy()
+    dw[2, 1] += 1.0
+    with pytest.raises(Mismatch) as excinfo:
+        check_affine(layer, [exact[0].copy(), dw, exact[2].copy()], at={"dw": [(0, 0), (2, 1)]})
+    assert excinfo.value.message == (
+        "dw disagrees with a numerical gradient at 1 of the 2 entries checked, the first at index (2, 1)."
+    )
+
+
+def test_check_backward_takes_float32_inputs_in_float64(layer):
+    """Are float32 inputs differentiated in float64 (so the numbers stay tight)?"""
+    inputs, dout, _ = layer
+    x, w, b, param = inputs
+    x32, w32, b32 = (a.astype(np.float32) for a in (x, w, b))
+    seen = []
+
+    def forward(*a):
+        seen.extend(v.dtype for v in a[:3])
+        return affine(*a[:3], dict(a[3]))
+
+    exact = [1.5 * dout @ w32.T.astype(np.float64), 1.5 * x32.T.astype(np.float64) @ dout, dout.sum(axis=0)]
+    gradients.check_backward(TOL, NAMES, [g.copy() for g in exact], exact, forward, (x32, w32, b32, param), dout, HINTS)
+    assert set(seen) == {np.dtype(np.float64)}
+
+
+def test_check_backward_gives_a_known_bug_its_own_hint(layer):
+    """Does a wrong db equal to a known bug's answer get that bug's hint instead of db's?"""
+    _, dout, exact = layer
+    bug = dout.sum()  # one sum over everything: a scalar broadcast to db's shape
+    bugs = {"db": lambda: [(np.full(2, bug), "db summed over every axis")]}
+    with pytest.raises(Mismatch) as excinfo:
+        check_affine(layer, [exact[0].copy(), exact[1].copy(), np.full(2, bug)], known_bugs=bugs)
+    assert excinfo.value.hint == "db summed over every axis"

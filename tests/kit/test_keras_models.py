@@ -16,6 +16,8 @@ from autograder.grader.session import CallResult
 from autograder.kit import checks, keras_models
 from autograder.sandbox.harness.wire import RemoteRef
 
+pytestmark = pytest.mark.slow  # builds Keras models
+
 
 def describe_model(model):
     from autograder.sandbox.harness.worker import describe_model as describe  # what the sandbox's worker answers
@@ -126,3 +128,46 @@ def test_a_model_that_keeps_the_graders_weights_without_using_them_earns_nothing
     """Its get_weights and set_weights are LeNet's: the shapes are right, but its outputs don't follow them."""
     with pytest.raises(checks.Mismatch, match="not the ones it computes with"):
         check(liar(True))
+
+
+# --- same_weights_outputs --------------------------------------------------------------------
+
+
+def batchnorm_block(activation="relu"):
+    """Conv2D -> BatchNormalization -> activation: its output depends on the weights and on ``training``."""
+    import keras
+
+    X = keras.Input((6, 6, 2))
+    Y = keras.layers.Conv2D(3, 3, padding="same")(X)
+    Y = keras.layers.Activation(activation)(keras.layers.BatchNormalization()(Y))
+    return keras.Model(X, Y)
+
+
+BLOCK_X = (1 + 2 * np.random.default_rng(1).standard_normal((4, 6, 6, 2))).astype(np.float32)
+
+
+def test_same_weights_outputs_gives_two_models_of_one_function_one_output():
+    """Two blocks built apart (different initial weights) give the same outputs once both hold the grader's weights?"""
+    student, mine, ref = Local(), batchnorm_block(), batchnorm_block()
+    assert not np.allclose(mine(BLOCK_X), ref(BLOCK_X))  # their own weights differ
+    for training in (False, True):
+        actual, expected = keras_models.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X,
+                                                             "the block", training=training)  # fmt: skip
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_same_weights_outputs_tells_another_function_apart():
+    """A block with another activation holds the same weights but gives other outputs?"""
+    student = Local()
+    actual, expected = keras_models.same_weights_outputs(student, student.handle(batchnorm_block("tanh")),
+                                                         batchnorm_block(), BLOCK_X, "the block")  # fmt: skip
+    assert actual.shape == expected.shape and not np.allclose(actual, expected, rtol=1e-3, atol=1e-3)
+
+
+def test_same_weights_outputs_passes_training_to_both_models():
+    """training=True reaches both models (batch norm on the batch's statistics), not only the student's?"""
+    student, mine, ref = Local(), batchnorm_block(), batchnorm_block()
+    inference = keras_models.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X, "the block")
+    training = keras_models.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X, "the block",
+                                                 training=True)  # fmt: skip
+    assert not np.allclose(training[0], inference[0]) and not np.allclose(training[1], inference[1])

@@ -7,16 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.sandbox import warm
+from autograder.sandbox.limits import Limits
 
 
 @contextlib.contextmanager
 def warm_template(folder: Path, env: dict | None = None, modules: tuple[str, ...] = ("numpy",)) -> Iterator:
-    """While inside: WorkerProcess(folder, ...) forks from a sandbox template, as a warm grader's do."""
-    template = warm.SandboxTemplate(folder, env or {}, list(modules))
+    """A started sandbox template for ``folder`` (workers whose limits have this ``env``): a
+    ``WorkerProcess(folder, ..., template=it)`` forks from it, as a warm grader's workers do."""
+    template = warm.SandboxTemplate(folder, Limits(env=env or {}), list(modules))
     template.start()
-    warm.use_template(template)
     try:
         yield template
     finally:
-        warm.use_template(None)
         template.close()

@@ -13,13 +13,18 @@ import os
 import textwrap
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import memory, warm
+from autograder.sandbox import cgroups, memory
+from autograder.sandbox.channel import WorkerDied
+from autograder.sandbox.forked import Forked
 from autograder.sandbox.isolation import probe
-from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.process import WorkerProcess
+from autograder.sandbox.warm import SandboxTemplate
 from tests.sandbox import warm_template
 
 pytestmark = pytest.mark.skipif(not probe()[0], reason="needs user namespaces")  # see test_sandbox
@@ -161,9 +166,15 @@ def sandbox_limits(path: str) -> Limits:
     """The cgroup path gets big tmpfs mounts, so that the cgroup, not their size, must stop it."""
     if path == "fallback":
         return Limits(memory_bytes=LIMIT, cell_timeout=60)
-    limits = Limits(memory_bytes=LIMIT, tmp_bytes=4 * LIMIT, cell_timeout=60)
-    limits.shm_bytes = 4 * LIMIT  # read by process.py with getattr (not a Limits field yet)
-    return limits
+    return Limits(memory_bytes=LIMIT, tmp_bytes=4 * LIMIT, shm_bytes=4 * LIMIT, cell_timeout=60)
+
+
+@dataclass
+class Mechanism:
+    """A memory mechanism under test, and the template its workers fork from (None: cold)."""
+
+    name: str
+    template: SandboxTemplate | None = None
 
 
 @pytest.fixture(params=["cgroup", "fallback", "warm"])
@@ -171,29 +182,31 @@ def path(request, monkeypatch, empty):
     """The memory mechanism under test: a memory cgroup, the fallback without one, or a
     memory cgroup around a worker forked from a sandbox template (``warm.py``)."""
     if request.param == "fallback":
-        monkeypatch.setenv(memory.FORCE_NO_CGROUP, "1")
+        monkeypatch.setenv(cgroups.FORCE_NO_CGROUP, "1")
     else:
         require_cgroup()
     if request.param != "warm":
-        yield request.param
+        yield Mechanism(request.param)
         return
-    with warm_template(empty):
-        yield request.param
+    with warm_template(empty) as template:
+        yield Mechanism(request.param, template)
 
 
 def require_cgroup() -> None:
-    parent, reason = memory.cgroup_parent()
+    parent, reason = cgroups.cgroup_parent()
     if parent is None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must bound memory with a cgroup, but: {reason}")
         pytest.skip(f"no memory cgroup here: {reason}")
 
 
-def attack(empty: Path, source: str, limits: Limits, isolate: bool = True) -> tuple[dict | str, HostMemory, int]:
+def attack(
+    empty: Path, source: str, limits: Limits, isolate: bool = True, template: SandboxTemplate | None = None
+) -> tuple[dict | str, HostMemory, int]:
     """Run one attack in a fresh worker: the reply (or why the worker died), the host's
     memory during it, and the most its cgroup ever held (0 without one)."""
-    with WorkerProcess(empty, limits, isolate=isolate) as worker:
-        assert isinstance(worker.proc, warm.Forked) == (warm.current_template() is not None and isolate)
+    with WorkerProcess(empty, limits, isolate=isolate, template=template) as worker:
+        assert isinstance(worker.proc, Forked) == (template is not None and isolate)
         assert run(worker, "import numpy")["ok"]  # its memory is the worker's, not the attack's
         with HostMemory() as host:
             try:
@@ -209,12 +222,18 @@ def run(worker: WorkerProcess, source: str) -> dict:
 
 
 def stopped_within_bound(
-    empty: Path, name: str, path: str, source: str, limits: Limits, isolate: bool = True
+    empty: Path,
+    name: str,
+    path: str,
+    source: str,
+    limits: Limits,
+    isolate: bool = True,
+    template: SandboxTemplate | None = None,
 ) -> dict | str:
     """Attack until the host drop is within LIMIT + SLACK (at most ATTEMPTS times); the outcome."""
     drops = []
     for _ in range(ATTEMPTS):
-        outcome, host, peak = attack(empty, source, limits, isolate)
+        outcome, host, peak = attack(empty, source, limits, isolate, template)
         assert not (isinstance(outcome, dict) and outcome["ok"]), f"{name}: the cell held {TARGET // MiB} MiB"
         drops.append(host.drop)
         if host.drop <= LIMIT + SLACK:
@@ -231,16 +250,18 @@ def stopped_within_bound(
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_twice_the_limit_is_stopped(empty, name, path):
     """Is a cell that holds twice the limit in this form stopped, with the host losing at most the limit?"""
-    outcome = stopped_within_bound(empty, name, path, code(ATTACKS[name]), sandbox_limits(path))
+    outcome = stopped_within_bound(
+        empty, name, path.name, code(ATTACKS[name]), sandbox_limits(path.name), template=path.template
+    )
     if isinstance(outcome, str):  # the worker was killed: the cgroup's OOM kill, or SIGBUS on a full tmpfs
         assert "SIGKILL (usually the memory or CPU limit)" in outcome or "SIGBUS" in outcome, outcome
         return
     error = outcome["error"]
-    if path == "fallback" and name.startswith(("memfd", "SysV")):  # seccomp, nothing else
+    if path.name == "fallback" and name.startswith(("memfd", "SysV")):  # seccomp, nothing else
         assert error["type"] == "PermissionError", error
     elif name.startswith("anonymous"):  # RLIMIT_AS on either path
         assert error["type"] == "MemoryError", error
-    elif path == "fallback":  # the size of the tmpfs mount
+    elif path.name == "fallback":  # the size of the tmpfs mount
         assert "No space left on device" in error["message"], error
     else:  # the cgroup refused the page
         assert error["type"] in ("MemoryError", "OSError") and "memory" in error["message"].lower(), error
@@ -250,10 +271,11 @@ def test_twice_the_limit_is_stopped(empty, name, path):
 def test_processes_together_are_bounded_by_the_cgroup(empty, start):
     """Do four processes, each under RLIMIT_AS, hold twice the limit together? (Only a cgroup stops this.)"""
     require_cgroup()
-    with warm_template(empty) if start == "warm" else contextlib.nullcontext():
+    with warm_template(empty) if start == "warm" else contextlib.nullcontext() as template:
         outcome = stopped_within_bound(
-            empty, "anonymous, 4 processes", "cgroup", code(ACROSS_PROCESSES), sandbox_limits("cgroup")
-        )
+            empty, "anonymous, 4 processes", "cgroup", code(ACROSS_PROCESSES), sandbox_limits("cgroup"),
+            template=template,
+        )  # fmt: skip
     text = outcome if isinstance(outcome, str) else outcome["error"]["message"]
     assert "-9" in text or "SIGKILL" in text, outcome  # the kernel's OOM kill, inside the sandbox
 
@@ -312,7 +334,7 @@ def test_cgroup_is_removed_and_its_pages_freed(empty):
 
 def test_fallback_tmpfs_pages_are_freed(empty, monkeypatch):
     """Without a cgroup, is what a cell leaves in /tmp and /dev/shm freed when the sandbox ends?"""
-    monkeypatch.setenv(memory.FORCE_NO_CGROUP, "1")
+    monkeypatch.setenv(cgroups.FORCE_NO_CGROUP, "1")
     tolerance = 96 * MiB  # other sandboxes on this machine fill and free their tmpfs meanwhile
     shmem_before = meminfo("Shmem")
     with WorkerProcess(empty, Limits(tmp_bytes=256 * MiB), isolate=True) as worker:
@@ -351,7 +373,7 @@ def test_escaped_process_dies_with_the_cgroup(empty):
 
 def test_seccomp_filter_blocks_only_the_listed_calls(empty, monkeypatch):
     """Under the fallback's seccomp filter, do memfd, SysV shm and msgget fail while NumPy and TensorFlow import?"""
-    monkeypatch.setenv(memory.FORCE_NO_CGROUP, "1")
+    monkeypatch.setenv(cgroups.FORCE_NO_CGROUP, "1")
     source = """
         import ctypes, errno, os, subprocess, sys
         libc = ctypes.CDLL(None, use_errno=True)
@@ -378,24 +400,24 @@ def test_cgroup_v2_is_found_only_where_delegated(tmp_path):
     (unified / "cgroup.procs").write_text("")
     v1 = tmp_path / "memory" / "job"
     v1.mkdir(parents=True)
-    cgroups = "4:memory:/job\n0::/grader\n"
+    proc_cgroup = "4:memory:/job\n0::/grader\n"
     mounts = (
         f"30 25 0:26 / {unified} rw,relatime - cgroup2 cgroup2 rw\n"
         f"31 25 0:27 / {tmp_path / 'memory'} rw,relatime - cgroup cgroup rw,memory\n"
     )
     (unified / "cgroup.subtree_control").write_text("cpu io\n")
-    assert memory.find_parents(cgroups, mounts) == [memory.CgroupParent(1, v1)]
+    assert cgroups.find_parents(proc_cgroup, mounts) == [cgroups.CgroupParent(1, v1)]
     (unified / "cgroup.subtree_control").write_text("cpu io memory\n")  # the grader sits in a leaf
-    assert memory.find_parents(cgroups, mounts) == [memory.CgroupParent(2, unified), memory.CgroupParent(1, v1)]
+    assert cgroups.find_parents(proc_cgroup, mounts) == [cgroups.CgroupParent(2, unified), cgroups.CgroupParent(1, v1)]
 
 
 def test_mechanisms_are_announced(monkeypatch):
     """Does the start-of-run line name the mechanism in force, and the reason when there is no cgroup?"""
-    parent, _ = memory.cgroup_parent()
+    parent, _ = cgroups.cgroup_parent()
     line = memory.describe(2 * 2**30, 64 * MiB, namespaces=True)
     if parent is not None:
         assert line.startswith(f"memory: cgroup v{parent.version}, 2 GiB per sandbox"), line
-    monkeypatch.setenv(memory.FORCE_NO_CGROUP, "1")
+    monkeypatch.setenv(cgroups.FORCE_NO_CGROUP, "1")
     line = memory.describe(2 * 2**30, 64 * MiB, namespaces=True)
     assert "seccomp blocks memfd/SysV shm" in line and "/tmp 64 MiB, /dev/shm 16 MiB" in line, line
     assert line.endswith("(no memory cgroup: disabled by AUTOGRADER_FORCE_NO_CGROUP)"), line

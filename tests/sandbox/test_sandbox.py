@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import warm
+from autograder.sandbox.channel import WorkerDied, WorkerTimeout
+from autograder.sandbox.forked import Forked
 from autograder.sandbox.isolation import probe
-from autograder.sandbox.process import Limits, WorkerDied, WorkerProcess, WorkerTimeout
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.process import WorkerProcess
 from tests.sandbox import warm_template
 from tests.support import REPO
 
@@ -42,10 +44,10 @@ def host_processes_with(token: str) -> list[int]:
 def worker(request, tmp_path):
     """A sandboxed worker started cold (its own launcher) or warm (forked from a sandbox
     template, as a warm grader's are): every attack below must fail the same way on both."""
-    with warm_template(tmp_path) if request.param == "warm" else contextlib.nullcontext():
-        w = WorkerProcess(tmp_path, Limits(memory_bytes=512 * 2**20, max_processes=32), isolate=True)
+    with warm_template(tmp_path) if request.param == "warm" else contextlib.nullcontext() as template:
+        w = WorkerProcess(tmp_path, Limits(memory_bytes=512 * 2**20, max_processes=32), isolate=True, template=template)
         w.start()
-        assert isinstance(w.proc, warm.Forked) == (request.param == "warm")
+        assert isinstance(w.proc, Forked) == (request.param == "warm")
         yield w
         w.kill()
 
@@ -237,7 +239,7 @@ def test_root_grader_runs_students_as_nobody(worker):
 
 def test_command_lines_and_environments_reveal_no_host_paths(worker):
     """Does any /proc/*/cmdline or environ visible in the sandbox name the course, the launcher or the sandbox's root?"""
-    from autograder.sandbox.process import LAUNCHER
+    from autograder.sandbox.launch import LAUNCHER
 
     secrets = [str(REPO), str(LAUNCHER), *worker._dirs, "autograder-root-"]
     code = f"""

@@ -18,8 +18,11 @@ import pytest
 
 from autograder.course.assignments import Assignment
 from autograder.sandbox import warm
+from autograder.sandbox.forked import Forked
 from autograder.sandbox.isolation import probe
-from autograder.sandbox.process import Limits, WorkerProcess, python_paths
+from autograder.sandbox.launch import python_paths
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.process import WorkerProcess
 from tests.sandbox import warm_template
 from tests.support import REPO
 
@@ -39,9 +42,9 @@ def template():
 
 
 def start(template: warm.SandboxTemplate) -> WorkerProcess:
-    worker = WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True)
+    worker = WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True, template=template)
     worker.start()
-    assert isinstance(worker.proc, warm.Forked), "the worker was started cold, not from the template"
+    assert isinstance(worker.proc, Forked), "the worker was started cold, not from the template"
     return worker
 
 
@@ -216,17 +219,15 @@ def starts(request, template):
     """Starts workers for keras_resnet cold (each its own launcher) or warm (from the template)."""
 
     def start_one() -> WorkerProcess:
-        worker = WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True)
+        worker = WorkerProcess(
+            KERAS.release_dir, KERAS.limits(), isolate=True, template=template if request.param == "warm" else None
+        )
         worker.start()
-        assert isinstance(worker.proc, warm.Forked) == (request.param == "warm")
+        assert isinstance(worker.proc, Forked) == (request.param == "warm")
         run(worker, KERNEL_OBJECTS)
         return worker
 
-    warm.use_template(template if request.param == "warm" else None)
-    try:
-        yield start_one
-    finally:
-        warm.use_template(template)
+    return start_one
 
 
 def test_nothing_a_worker_writes_reaches_another(starts):
@@ -362,13 +363,9 @@ def test_a_worker_is_confined_as_a_cold_one_is(template):
             assert warm_worker.proc.pid in pids and len(pids) >= 3, pids
     finally:
         warm_worker.kill()
-    warm.use_template(None)
-    try:
-        with WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True) as cold_worker:
-            run(cold_worker, KERNEL_OBJECTS)
-            cold_view = value(cold_worker, CONFINEMENT)
-    finally:
-        warm.use_template(template)
+    with WorkerProcess(KERAS.release_dir, KERAS.limits(), isolate=True) as cold_worker:  # (no template: cold)
+        run(cold_worker, KERNEL_OBJECTS)
+        cold_view = value(cold_worker, CONFINEMENT)
     student = "65534" if os.geteuid() == 0 else "0"  # "nobody" under a root grader, else the grader's own uid
     assert warm_view["status"]["Uid"].split()[0] == student and warm_view["status"]["CapEff"] == "0" * 16
     for key in warm_view:
@@ -407,10 +404,10 @@ def test_a_dead_template_means_a_cold_sandbox(tmp_path):
         gone = select.poll()  # the template itself dies a moment later, with its pid namespace
         gone.register(t.control, select.POLLHUP)
         assert gone.poll(10_000), "the template outlived its launcher"
-        worker = WorkerProcess(tmp_path, Limits(), isolate=True)
+        worker = WorkerProcess(tmp_path, Limits(), isolate=True, template=t)
         worker.start()
         try:
-            assert not isinstance(worker.proc, warm.Forked)
+            assert not isinstance(worker.proc, Forked)
             assert worker.request({"op": "exec_cell", "index": 0, "source": "x = 1"}, 30)["ok"]
         finally:
             worker.kill()
@@ -419,22 +416,22 @@ def test_a_dead_template_means_a_cold_sandbox(tmp_path):
 def test_read_only_binds_under_tmp_stay_visible_under_the_fresh_tmp(tmp_path, monkeypatch):
     """A course cloned under /tmp has its venv bound below the sandbox's /tmp: does a warm
     worker, whose /tmp is a fresh tmpfs, still see it (read-only) and nothing else left there?"""
-    from autograder.sandbox import process
+    from autograder.sandbox import launch
 
     assert str(tmp_path).startswith("/tmp/"), "this test needs pytest's tmp_path under /tmp"
     venv_like = tmp_path / "clone" / ".venv"
     (venv_like / "lib").mkdir(parents=True)
     (venv_like / "lib" / "module.py").write_text("VALUE = 42\n")
-    paths = process.python_paths()
-    monkeypatch.setattr(process, "python_paths", lambda: [*paths, str(venv_like)])
+    paths = launch.python_paths()
+    monkeypatch.setattr(launch, "python_paths", lambda: [*paths, str(venv_like)])
     folder = tmp_path / "assignment"
     folder.mkdir()
-    with warm_template(folder):
+    with warm_template(folder) as template:
         for _ in range(2):  # two students, one after the other, from one template
-            worker = WorkerProcess(folder, Limits(), isolate=True)
+            worker = WorkerProcess(folder, Limits(), isolate=True, template=template)
             worker.start()
             try:
-                assert isinstance(worker.proc, warm.Forked)
+                assert isinstance(worker.proc, Forked)
                 seen = value(
                     worker,
                     f"""{{
@@ -460,16 +457,18 @@ def test_a_worker_does_not_outlive_its_grader(tmp_path):
     import json
     import time
 
-    with warm_template(tmp_path):
+    with warm_template(tmp_path) as template:
         report_r, report_w = os.pipe()
         grader = os.fork()
         if grader == 0:  # the grader: start a worker, set it looping, say who it is, and die
             try:
-                worker = WorkerProcess(tmp_path, Limits(), isolate=True)
+                worker = WorkerProcess(tmp_path, Limits(), isolate=True, template=template)
                 worker.start()
-                worker._send({"op": "exec_cell", "index": 0, "source": "while True:\n    pass\n"}, time.monotonic() + 5)
+                worker.channel.send(
+                    {"op": "exec_cell", "index": 0, "source": "while True:\n    pass\n"}, time.monotonic() + 5
+                )
                 procs = worker._cgroup.procs_file if worker._cgroup is not None else None
-                os.write(report_w, json.dumps([isinstance(worker.proc, warm.Forked), worker.proc.pid, procs]).encode())
+                os.write(report_w, json.dumps([isinstance(worker.proc, Forked), worker.proc.pid, procs]).encode())
             finally:
                 os._exit(0)  # no clean-up: the kernel closes its descriptors, as when it is killed
         os.close(report_w)

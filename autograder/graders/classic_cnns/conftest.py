@@ -115,14 +115,6 @@ def output_shape(student, model, ref, input_shape: tuple, what: str, hint: str |
                               f"{want}.", hint)  # fmt: skip
 
 
-def same_weights_outputs(student, model, ref_model, X: np.ndarray, what: str, **kwargs) -> tuple:
-    """(student's output, reference's output) for X, both models given ``same_weights``."""
-    keras_models.give_same_weights(student, model)
-    keras_models.give_reference_same_weights(ref_model)
-    actual = keras_models.call_layer(student, model, X, what, **kwargs)
-    return actual, np.asarray(ref_model(X, **kwargs))
-
-
 @pytest.fixture(scope="session")
 def arch() -> SimpleNamespace:
     """The helpers above, for the test modules (which can't import this file)."""
@@ -134,7 +126,6 @@ def arch() -> SimpleNamespace:
         check=check,
         count=count,
         output_shape=output_shape,
-        same_weights_outputs=same_weights_outputs,
     )
 
 

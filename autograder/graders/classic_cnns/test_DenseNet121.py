@@ -92,13 +92,13 @@ def part_matches(student, skeleton, arch, part, what, hint):
                               part, what, hint, lambda rows: arch.keys(rows, what))  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stem(student, skeleton, arch):
     """Zero padding 3, a 7x7 convolution with stride 2 and no bias, batch norm, zero padding 1 and a 3x3 max pooling with stride 2."""
     part_matches(student, skeleton, arch, "stem", "Your DenseNet121's stem", STEM_HINT)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_block_calls(skeleton):
     """Dense blocks of 6, 12, 24 and 16 layers with growth rate 32, and a transition layer with compression 0.5 between two blocks."""
     calls, expected = get(skeleton, "calls"), get(skeleton, "ref_calls")
@@ -114,13 +114,13 @@ def test_block_calls(skeleton):
                               f"{len(expected)} times.", CALLS_HINT)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_head(student, skeleton, arch):
     """The head: batch norm, global average pooling and Dense(classes), with the right shapes."""
     part_matches(student, skeleton, arch, "head", "Your DenseNet121's head", HEAD_HINT)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_outputs_inference(skeleton, tolerances):
     """With the reference's weights (and stand-in blocks), the reference's probabilities in inference mode."""
     what = "the output of your DenseNet121 (training=False, blocks left out) with the reference's weights"
@@ -128,7 +128,7 @@ def test_outputs_inference(skeleton, tolerances):
                  hint=STEM_HINT + " " + HEAD_HINT, **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_outputs_training(skeleton, tolerances):
     """The same in training mode (batch norm on the batch's statistics)."""
     what = "the output of your DenseNet121 (training=True, blocks left out) with the reference's weights"
@@ -136,7 +136,7 @@ def test_outputs_training(skeleton, tolerances):
                  hint="don't fix the batch norms' mode (no training=False); " + STEM_HINT, **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_whole_model(student, skeleton, verdicts, whole_models, tolerances, rng):
     """With your own blocks, the whole DenseNet-121 (8,062,504 parameters, on 32x32x3 images with 1000 classes) gives the reference's outputs for the same weights (not charged here if your blocks lost points in their own tests and the rest of your DenseNet121 passed)."""
     get(skeleton, "calls")  # the skeleton must build first

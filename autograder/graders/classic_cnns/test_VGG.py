@@ -108,13 +108,13 @@ def compare_calls(calls, expected, what):
                               f"conv_arch, in order ({len(expected)} calls).", CALLS_HINT)  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_block_calls(skeleton):
     """VGG(((1, 4), (2, 8), (3, 16)), ...) calls vgg_block(X, 1, 4), vgg_block(X, 2, 8), vgg_block(X, 3, 16), in order."""
     compare_calls(get(skeleton, "calls"), get(skeleton, "ref_calls"), "Your VGG(((1, 4), (2, 8), (3, 16)), ...)")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_classifier(student, skeleton, arch):
     """The classifier: Flatten, two Dense(fc_units) layers and Dense(classes), with the right shapes and parameters."""
     what = "Your VGG's classifier (blocks left out)"
@@ -124,7 +124,7 @@ def test_classifier(student, skeleton, arch):
                                                                         what, HEAD_HINT))  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_dropout(skeleton):
     """A Dropout(dropout) layer after each hidden dense layer, with the rate given (0.3 here): measured in training mode."""
     kept = get(skeleton, "kept")
@@ -140,7 +140,7 @@ def test_dropout(skeleton):
                               f"probability {1 - RATE:g} and scales it by 1 / {1 - RATE:g}).", HEAD_HINT)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_outputs_inference(skeleton, tolerances):
     """With the reference's weights (and stand-in blocks), the reference's probabilities in inference mode."""
     what = "the output of your VGG (training=False, blocks left out) with the reference's weights"
@@ -148,7 +148,7 @@ def test_outputs_inference(skeleton, tolerances):
                  hint="ReLU on both hidden dense layers, softmax at the end; " + HEAD_HINT, **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_other_arguments(student, reference, answering, arch):
     """VGG(((2, 3),), input_shape=(6, 6, 1), classes=3, fc_units=7, dropout=0.1) follows its arguments."""
     kwargs = {"input_shape": (6, 6, 1), "classes": 3, "fc_units": 7, "dropout": 0.1}
@@ -160,7 +160,7 @@ def test_other_arguments(student, reference, answering, arch):
                training=False)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_whole_model(student, reference, skeleton, verdicts, whole_models, tolerances, rng):
     """With your own vgg_block, VGG16's blocks on 32x32x3 images (10 classes, fc_units=64) give the reference's outputs for the same weights (not charged here if vgg_block lost points in its own tests and the rest of your VGG passed)."""
     get(skeleton, "calls")  # the skeleton must build first

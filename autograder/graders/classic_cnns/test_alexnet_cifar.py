@@ -26,11 +26,11 @@ def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes
     what = (
         f"the probabilities of alexnet_cifar(input_shape={input_shape}, classes={classes}) with the reference's weights"
     )
-    actual, expected = arch.same_weights_outputs(student, model, ref, X, what, training=False)
+    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=False)
     checks.close(actual, expected, what, hint=OUTPUT_HINT, **tolerances.float32)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_architecture(student, reference, arch, rng):
     """The default network, as the grader measures it: the shapes of its weights, of its output, and outputs that follow its weights."""
     model, ref = build(student, reference, arch, (32, 32, 3), 10)
@@ -38,7 +38,7 @@ def test_architecture(student, reference, arch, rng):
     arch.check(student, model, ref, X, "Your AlexNet", HINT, training=False)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_parameter_count(student, reference, arch, rng):
     """alexnet_cifar() has 1,068,298 parameters (counted in the weights the grader writes and reads back)."""
     model = arch.model_of(student.call("alexnet_cifar").value, "alexnet_cifar")
@@ -46,13 +46,13 @@ def test_parameter_count(student, reference, arch, rng):
     arch.count(student, model, reference.alexnet_cifar(), X, "alexnet_cifar()", HINT, training=False)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_same_weights_outputs(student, reference, arch, tolerances, rng):
     """Given the reference's weights, the reference's probabilities for a batch of 32x32x3 images."""
     outputs_case(student, reference, arch, tolerances, rng, (32, 32, 3), 10)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_other_input_and_classes(student, reference, arch, tolerances, rng):
     """alexnet_cifar(input_shape=(40, 36, 1), classes=7): the layers follow the arguments, and so do the outputs."""
     model, ref = build(student, reference, arch, (40, 36, 1), 7)
@@ -62,7 +62,7 @@ def test_other_input_and_classes(student, reference, arch, tolerances, rng):
     outputs_case(student, reference, arch, tolerances, rng, (40, 36, 1), 7, built=(model, ref))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_outputs_are_probabilities(student, rng):
     """With its own initial weights, each output row is a probability distribution (a softmax at the end)."""
     model = student.call("alexnet_cifar", classes=4).value

@@ -15,7 +15,7 @@ def curve(student, reference, steps, *args, **kwargs):
     return np.array(got), np.array([reference.cosine_decay(int(t), *args, **kwargs) for t in steps])
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_without_warmup(student, reference, tolerances):
     """cosine_decay(t, 100, 0.2) (no warm-up) for t = 0, 4, 8, ..., 100: from 0.2 at step 0 down to 0."""
     steps = list(range(0, 101, 4))
@@ -24,7 +24,7 @@ def test_without_warmup(student, reference, tolerances):
                  **tolerances.tight)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_warmup_ramp(student, reference, tolerances):
     """With warmup_steps=10: the rate rises linearly from 0 at step 0, through steps 0 to 9."""
     got, want = curve(student, reference, range(10), 60, 0.5, warmup_steps=10)
@@ -32,7 +32,7 @@ def test_warmup_ramp(student, reference, tolerances):
                  **tolerances.tight)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_peak_at_the_end_of_warmup(student, reference, tolerances):
     """At step warmup_steps the rate is exactly initial_lr, and it starts to fall right after."""
     steps = [7, 8, 9]
@@ -40,7 +40,7 @@ def test_peak_at_the_end_of_warmup(student, reference, tolerances):
     checks.close(got, want, f"cosine_decay(t, 40, 0.3, warmup_steps=8) at t = {steps}", hint=HINT, **tolerances.tight)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_cosine_after_warmup(student, reference, tolerances):
     """With warmup_steps=20 and total_steps=120: the half cosine over steps 20 to 120, ending at 0."""
     steps = list(range(20, 121, 5))
@@ -49,7 +49,7 @@ def test_cosine_after_warmup(student, reference, tolerances):
                  **tolerances.tight)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_after_the_end(student, reference, tolerances):
     """Past total_steps the rate stays 0 (with and without warm-up)."""
     steps = [50, 51, 75, 100]

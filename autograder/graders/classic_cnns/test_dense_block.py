@@ -24,24 +24,24 @@ def block(student, reference, input_shape, num_layers, growth_rate):
             keras_models.reference_block_model(reference, "dense_block", input_shape, **kwargs))  # fmt: skip
 
 
-def outputs_case(student, reference, arch, tolerances, rng, input_shape, num_layers, growth_rate, training):
+def outputs_case(student, reference, tolerances, rng, input_shape, num_layers, growth_rate, training):
     model, ref = block(student, reference, input_shape, num_layers, growth_rate)
     X = (1 + 2 * rng.standard_normal((4, *input_shape))).astype(np.float32)
     what = (
         f"the output of dense_block(X, {num_layers}, {growth_rate}) (training={training}) with the reference's weights"
     )
-    actual, expected = arch.same_weights_outputs(student, model, ref, X, what, training=training)
+    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=training)
     checks.close(actual, expected, what, hint=TRAINING_HINT if training else HINT, **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape(student, reference, arch):
     """dense_block(X, 3, 4) on an 8x8x16 input outputs 16 + 3 * 4 = 28 channels, and keeps the height and width."""
     model, ref = block(student, reference, (8, 8, 16), 3, 4)
     arch.output_shape(student, model, ref, (8, 8, 16), "dense_block(X, 3, 4) on an 8x8x16 input", HINT)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_layers(student, reference, arch, rng):
     """dense_block(X, 2, 3) on a 6x6x5 input: per layer, two batch norms, a 1x1 convolution to 12 channels and a 3x3 one to 3, without biases."""
     model, ref = block(student, reference, (6, 6, 5), 2, 3)
@@ -56,20 +56,20 @@ def test_layers(student, reference, arch, rng):
     )
 
 
-@pytest.mark.points(2)
-def test_same_weights_inference(student, reference, arch, tolerances, rng):
+@pytest.mark.share(2)
+def test_same_weights_inference(student, reference, tolerances, rng):
     """Given the reference's weights, the reference's outputs in inference mode (batch norm on its running averages)."""
-    outputs_case(student, reference, arch, tolerances, rng, (6, 6, 5), 2, 3, training=False)
+    outputs_case(student, reference, tolerances, rng, (6, 6, 5), 2, 3, training=False)
 
 
-@pytest.mark.points(2)
-def test_same_weights_training(student, reference, arch, tolerances, rng):
+@pytest.mark.share(2)
+def test_same_weights_training(student, reference, tolerances, rng):
     """Given the reference's weights, the reference's outputs in training mode (batch norm on the batch's statistics)."""
-    outputs_case(student, reference, arch, tolerances, rng, (6, 6, 5), 2, 3, training=True)
+    outputs_case(student, reference, tolerances, rng, (6, 6, 5), 2, 3, training=True)
 
 
-@pytest.mark.points(1)
-def test_bottleneck_width(student, reference, arch, rng):
+@pytest.mark.share(1)
+def test_bottleneck_width(student, reference, rng):
     """The 1x1 bottleneck convolution has 4 * growth_rate filters (20 for growth_rate 5)."""
     model, _ = block(student, reference, (4, 4, 6), 1, 5)
     what = "dense_block(X, 1, 5)"
@@ -84,7 +84,7 @@ def _bottleneck(filters):
                           "the grader wrote and read back); the bottleneck has 4 * growth_rate = 20.", HINT)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_input_comes_first(student, reference, rng):
     """With its own initial weights, the first n_C channels of the output are the input itself (Concatenate()([X, Y]))."""
     model, _ = block(student, reference, (5, 5, 3), 2, 2)
@@ -95,7 +95,7 @@ def test_input_comes_first(student, reference, rng):
                  hint="concatenate the input first and the new channels after it: Concatenate()([X, Y]).")  # fmt: skip
 
 
-@pytest.mark.points(1)
-def test_one_layer_non_square(student, reference, arch, tolerances, rng):
+@pytest.mark.share(1)
+def test_one_layer_non_square(student, reference, tolerances, rng):
     """dense_block(X, 1, 2) on a 5x7x3 input, training=True: the reference's outputs."""
-    outputs_case(student, reference, arch, tolerances, rng, (5, 7, 3), 1, 2, training=True)
+    outputs_case(student, reference, tolerances, rng, (5, 7, 3), 1, 2, training=True)

@@ -31,13 +31,11 @@ def outputs_case(student, reference, tolerances, rng, input_shape, filters):
     model, ref = block(student, reference, input_shape, filters)
     X = 2 * rng.standard_normal((2, *input_shape)).astype(np.float32)
     what = f"the output of {text(filters)} with the reference's weights"
-    keras_models.give_same_weights(student, model)
-    keras_models.give_reference_same_weights(ref)
-    actual = keras_models.call_layer(student, model, X, what)
-    checks.close(actual, np.asarray(ref(X)), what, hint=HINT, **tolerances.float32)
+    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what)
+    checks.close(actual, expected, what, hint=HINT, **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape(student, reference, arch):
     """With inception (3a)'s numbers on a 28x28x192 input, the output is 28x28x256."""
     model, ref = block(student, reference, (28, 28, 192), INCEPTION_3A)
@@ -51,7 +49,7 @@ def test_output_shape(student, reference, arch):
     )
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_parameter_count(student, reference, arch, rng):
     """Inception (3a) on 192 channels has 163,696 parameters."""
     model, ref = block(student, reference, (28, 28, 192), INCEPTION_3A)
@@ -60,7 +58,7 @@ def test_parameter_count(student, reference, arch, rng):
     )
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_layers(student, reference, arch, rng):
     """inception_module(X, 3, 4, 5, 2, 6, 7) on a 7x6x5 input: the six convolutions and the pooling, with their shapes."""
     model, ref = block(student, reference, (7, 6, 5), SMALL)
@@ -68,20 +66,20 @@ def test_layers(student, reference, arch, rng):
     arch.check(student, model, ref, rng.standard_normal((2, 7, 6, 5)).astype(np.float32), what, HINT, chain=False)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_same_weights_outputs(student, reference, tolerances, rng):
     """Given the reference's weights, the reference's outputs: ReLUs, and the branches concatenated in order."""
     outputs_case(student, reference, tolerances, rng, (7, 6, 5), SMALL)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_other_sizes(student, reference, tolerances, rng):
     """inception_module(X, 2, 3, 4, 1, 5, 6) on a 9x7x6 input: the reference's outputs."""
     outputs_case(student, reference, tolerances, rng, (9, 7, 6),
                  {"f1": 2, "f3_reduce": 3, "f3": 4, "f5_reduce": 1, "f5": 5, "pool_proj": 6})  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_is_non_negative(student, rng):
     """With its own initial weights, the output has no negative entry (every branch ends with a ReLU)."""
     X = rng.standard_normal((2, 5, 5, 4)).astype(np.float32)

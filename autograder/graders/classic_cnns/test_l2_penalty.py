@@ -14,7 +14,7 @@ def penalty(student, weights, lam, what):
     )
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_values(student, reference, tolerances, rng):
     """A list of four arrays of different shapes (a 4-d kernel, a matrix, a vector, a scalar-like array), lam = 0.01 and 3."""
     weights = [rng.standard_normal((3, 3, 2, 4)), rng.standard_normal((5, 3)), rng.standard_normal(7), np.array([2.5])]
@@ -25,7 +25,7 @@ def test_values(student, reference, tolerances, rng):
                      **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_zero_lambda_and_empty_list(student, rng):
     """lam = 0 gives 0 for any weights, and an empty list gives 0 for any lam."""
     for weights, lam, what in (
@@ -36,7 +36,7 @@ def test_zero_lambda_and_empty_list(student, rng):
         checks.close(np.array(got), np.array(0.0), what, hint=HINT, rtol=0, atol=1e-12)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_keras_variables(student, kernel_penalties, tolerances):
     """On Keras variables (as train_step passes them): the kernels of a small model, lam = 0.01, 0 and 0.5."""
     kernel_penalties.grade(student)  # train_step's checks read these graded values (see conftest.py)

@@ -23,12 +23,12 @@ def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes
     model, ref = built or build(student, reference, arch, input_shape, classes)
     X = 2 * rng.standard_normal((4, *input_shape)).astype(np.float32)
     what = f"the probabilities of lenet5(input_shape={input_shape}, classes={classes}) with the reference's weights"
-    actual, expected = arch.same_weights_outputs(student, model, ref, X, what, training=False)
+    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=False)
     checks.close(actual, expected, what, hint="a ReLU after both convolutions and the two hidden dense layers, "
                  "a softmax at the end.", **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_architecture(student, reference, arch, rng):
     """The default LeNet-5, as the grader measures it: the shapes of its weights, of its output, and outputs that follow its weights."""
     model, ref = build(student, reference, arch, (32, 32, 1), 10)
@@ -36,7 +36,7 @@ def test_architecture(student, reference, arch, rng):
     arch.check(student, model, ref, X, "Your LeNet-5", HINT, training=False)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_parameter_count(student, reference, arch, rng):
     """lenet5() has 61,706 parameters (counted in the weights the grader writes and reads back)."""
     model = arch.model_of(student.call("lenet5").value, "lenet5")
@@ -44,13 +44,13 @@ def test_parameter_count(student, reference, arch, rng):
     arch.count(student, model, reference.lenet5(), X, "lenet5()", HINT, training=False)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_same_weights_outputs(student, reference, arch, tolerances, rng):
     """Given the reference's weights, the reference's probabilities for a batch of 32x32 images."""
     outputs_case(student, reference, arch, tolerances, rng, (32, 32, 1), 10)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_other_input_and_classes(student, reference, arch, tolerances, rng):
     """lenet5(input_shape=(28, 28, 3), classes=5): the layers follow the arguments, and so do the outputs."""
     model, ref = build(student, reference, arch, (28, 28, 3), 5)
@@ -67,7 +67,7 @@ def test_other_input_and_classes(student, reference, arch, tolerances, rng):
     outputs_case(student, reference, arch, tolerances, rng, (28, 28, 3), 5, built=(model, ref))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_outputs_are_probabilities(student, rng):
     """With its own initial weights, each output row is a probability distribution (a softmax at the end)."""
     model = student.call("lenet5", input_shape=(32, 32, 1), classes=7).value

@@ -58,7 +58,7 @@ def explain_all(images, outs, pad, what):
     return found
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_shape_and_dtype(student, rng):
     """For float32 images of shape (5, 8, 8, 3), a float32 array of the same shape."""
     images = rng.standard_normal((5, 8, 8, 3)).astype(np.float32)
@@ -66,7 +66,7 @@ def test_shape_and_dtype(student, rng):
     checks.floating(out, "random_crop_flip(images, 2, rng) for float32 images", dtype=np.float32)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_matches_reference_for_a_seed(student, reference, rng):
     """With the same seed as the reference: the same crops and flips, for pads 0, 1, 2 and 3 and non-square images."""
     cases = [((6, 8, 8, 3), 2, 11), ((5, 7, 9, 1), 0, 12), ((4, 10, 6, 2), 3, 13), ((7, 5, 5, 1), 1, 14)]
@@ -78,7 +78,7 @@ def test_matches_reference_for_a_seed(student, reference, rng):
                      f"shape {shape}", rtol=0, atol=0, hint=ORDER_HINT)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_same_seed_same_output(student, rng):
     """Two generators with the same seed give the same output; another seed gives another output."""
     images = rng.standard_normal((6, 6, 6, 1))
@@ -90,7 +90,7 @@ def test_same_seed_same_output(student, rng):
                               "from rng.", ORDER_HINT)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_does_not_modify_its_input(student, rng):
     """Leaves images unchanged."""
     images = rng.standard_normal((4, 6, 5, 2))
@@ -98,7 +98,7 @@ def test_does_not_modify_its_input(student, rng):
     checks.unchanged(images, result.args[0], "images")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_padding_is_zeros(student, rng):
     """Every output image is a crop of its zero-padded image (pad 3), mirrored left-right or not."""
     images = 1 + rng.random((40, 6, 5, 2))  # no zeros of their own
@@ -106,7 +106,7 @@ def test_padding_is_zeros(student, rng):
     explain_all(images, out, 3, "random_crop_flip(images, 3, rng)")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_flips_about_half(student, rng):
     """With pad=0, each output is the image or its mirror, and about half of 400 images are mirrored."""
     images = rng.standard_normal((400, 4, 5, 1))
@@ -117,7 +117,7 @@ def test_flips_about_half(student, rng):
                               "flip when rng.random() < 0.5.")  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_every_offset_occurs(student, rng):
     """With pad=2, over 300 images every crop offset (top, left) from (0, 0) to (4, 4) occurs."""
     images = rng.standard_normal((300, 5, 6, 1))

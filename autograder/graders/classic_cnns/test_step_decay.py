@@ -15,7 +15,7 @@ def curve(student, reference, steps, *args):
     return np.array(got), np.array([reference.step_decay(int(t), *args) for t in steps])
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_values(student, reference, tolerances):
     """step_decay(t, 0.1, 0.5, 10) for every step t from 0 to 45."""
     got, want = curve(student, reference, range(46), 0.1, 0.5, 10)
@@ -24,7 +24,7 @@ def test_values(student, reference, tolerances):
     )
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_at_the_drops(student, reference, tolerances):
     """Just before and exactly at each drop, with steps_per_drop = 7 and drop = 0.1; and a drop every step."""
     steps = [0, 6, 7, 13, 14, 20, 21, 70]
@@ -34,7 +34,7 @@ def test_at_the_drops(student, reference, tolerances):
     checks.close(got, want, "step_decay(t, 1.0, 0.5, 1) for t = 0, ..., 5", hint=HINT, **tolerances.tight)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_returns_a_python_float(student):
     """The result is a Python float, also for integer arguments: step_decay(3, 1, 1, 2)."""
     value = student.call("step_decay", 3, 1, 1, 2).value

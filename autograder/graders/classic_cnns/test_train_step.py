@@ -116,7 +116,7 @@ def step_weights(result, tolerances, what, hint, penalty):
         compare_weights(result, tolerances, what + EXCUSED, hint, indices=NOT_KERNELS)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_returns_the_loss(student, reference, train_model, kernel_penalties, tolerances, rng):
     """The loss it returns: the batch's mean cross-entropy plus the L2 penalty of the kernels (lam = 0.01), before the update."""
     result = run(student, reference, train_model, rng, lam=0.01)
@@ -125,7 +125,7 @@ def test_returns_the_loss(student, reference, train_model, kernel_penalties, tol
     )
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_weights_after_one_step(student, reference, train_model, kernel_penalties, tolerances, rng):
     """After one SGD step (learning rate 0.1, lam = 0.01), every weight of the model equals the reference's."""
     result = run(student, reference, train_model, rng, lam=0.01)
@@ -133,7 +133,7 @@ def test_weights_after_one_step(student, reference, train_model, kernel_penaltie
                  graded_penalty(kernel_penalties, 0.01))  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_without_penalty(student, reference, train_model, kernel_penalties, tolerances, rng):
     """With lam = 0: the plain cross-entropy step (loss and weights)."""
     result = run(student, reference, train_model, rng, lam=0.0)
@@ -142,7 +142,7 @@ def test_without_penalty(student, reference, train_model, kernel_penalties, tole
     step_weights(result, tolerances, "after one train_step with lam = 0", HINT, penalty)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_penalty_on_kernels_only(student, reference, train_model, kernel_penalties, tolerances, rng):
     """With a strong penalty (lam = 0.5) only the kernels decay: biases, gamma and beta move with the cross-entropy alone."""
     result = run(student, reference, train_model, rng, lam=0.5)
@@ -150,14 +150,14 @@ def test_penalty_on_kernels_only(student, reference, train_model, kernel_penalti
                  graded_penalty(kernel_penalties, 0.5))  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_batch_norm_in_training_mode(student, reference, train_model, tolerances, rng):
     """Batch norm runs in training mode: its running mean and variance move towards the batch's statistics."""
     result = run(student, reference, train_model, rng, lam=0.01)
     compare_weights(result, tolerances, "after one train_step", BN_HINT, indices=(4, 5))  # never the penalty's
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_two_steps_with_momentum(student, reference, train_model, kernel_penalties, tolerances, rng):
     """Two steps of SGD with momentum 0.9 (the optimiser keeps its state): both losses and the final weights."""
     result = run(student, reference, train_model, rng, lam=0.01, lr=0.05, momentum=0.9, steps=2)

@@ -19,15 +19,15 @@ def block(student, reference, input_shape, **kwargs):
             keras_models.reference_block_model(reference, "transition_layer", input_shape, **kwargs))  # fmt: skip
 
 
-def outputs_case(student, reference, arch, tolerances, rng, input_shape, training, built=None, **kwargs):
+def outputs_case(student, reference, tolerances, rng, input_shape, training, built=None, **kwargs):
     model, ref = built or block(student, reference, input_shape, **kwargs)
     X = (1 + 2 * rng.standard_normal((4, *input_shape))).astype(np.float32)
     what = f"the output of transition_layer(X) (training={training}) with the reference's weights"
-    actual, expected = arch.same_weights_outputs(student, model, ref, X, what, training=training)
+    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=training)
     checks.close(actual, expected, what, hint=HINT, **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape(student, reference, arch):
     """transition_layer(X) maps 8x8x28 to 4x4x14, and 9x7x10 to 4x3x5."""
     for input_shape in ((8, 8, 28), (9, 7, 10)):
@@ -35,7 +35,7 @@ def test_output_shape(student, reference, arch):
         arch.output_shape(student, model, ref, input_shape, f"transition_layer(X) on a {input_shape} input", HINT)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_layers(student, reference, arch, rng):
     """On a 6x6x12 input: batch norm, a 1x1 convolution to 6 channels without bias, and 2x2 average pooling, in order."""
     model, ref = block(student, reference, (6, 6, 12))
@@ -49,19 +49,19 @@ def test_layers(student, reference, arch, rng):
     )
 
 
-@pytest.mark.points(1)
-def test_same_weights_inference(student, reference, arch, tolerances, rng):
+@pytest.mark.share(1)
+def test_same_weights_inference(student, reference, tolerances, rng):
     """Given the reference's weights, the reference's outputs in inference mode."""
-    outputs_case(student, reference, arch, tolerances, rng, (6, 6, 8), training=False)
+    outputs_case(student, reference, tolerances, rng, (6, 6, 8), training=False)
 
 
-@pytest.mark.points(1)
-def test_same_weights_training(student, reference, arch, tolerances, rng):
+@pytest.mark.share(1)
+def test_same_weights_training(student, reference, tolerances, rng):
     """Given the reference's weights, the reference's outputs in training mode (batch norm on the batch's statistics)."""
-    outputs_case(student, reference, arch, tolerances, rng, (6, 6, 8), training=True)
+    outputs_case(student, reference, tolerances, rng, (6, 6, 8), training=True)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_compression(student, reference, arch, tolerances, rng):
     """compression=0.25 on 30 channels keeps int(7.5) = 7, compression=1.0 keeps all 6: layers and outputs."""
     for input_shape, compression in (((4, 4, 30), 0.25), ((4, 6, 6), 1.0)):
@@ -78,7 +78,6 @@ def test_compression(student, reference, arch, tolerances, rng):
         outputs_case(
             student,
             reference,
-            arch,
             tolerances,
             rng,
             input_shape,

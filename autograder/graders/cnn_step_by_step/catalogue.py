@@ -2,1378 +2,512 @@
 
 MUTANTS are realistic wrong answers, each wrong in exactly the function it names:
 graded alone, it must lose points on that function and keep full marks elsewhere
-(the graders answer cross-function calls with the reference). CORRECT are answers
-written differently from the reference; each must earn full marks. ATTACKS are a
-perfect student plus one attack each: where the attack lives it scores 0, and nothing
-raises the score; attacks at import (``function=None``) must cost nothing at all.
+(the graders answer cross-function calls with the reference). Each is the reference
+answer with one realistic bug edited in (``REFERENCE.edit``: each edit must match the
+reference exactly once, so a mutant can't silently stop being one when the reference
+changes); a bug that several functions share (the stride ignored, a window one row too
+small) is one pair of edits. CORRECT are answers written differently from the
+reference; each must earn full marks. ATTACKS are a perfect student plus one attack
+each: where the attack lives it scores 0, and nothing raises the score; attacks at
+import (``function=None``) must cost nothing at all.
+
+Data only: tests/test_fidelity.py grades them.
 """
 
-from autograder.authoring.catalogue import GRADER_FILE, LOOPBACK_PORT, SURVIVOR_TOKEN, Attack, Variant, cell
+from autograder.authoring.catalogue import (
+    GRADER_FILE,
+    LOOPBACK_PORT,
+    SURVIVOR_TOKEN,
+    Attack,
+    Variant,
+    cell,
+    reference_cells,
+)
+
+REFERENCE = reference_cells(__file__)
+
+# Bugs that every sliding-window function can have, as edits of its loops.
+STRIDE_IGNORED = (("vert_start = h * stride", "vert_start = h"), ("horiz_start = w * stride", "horiz_start = w"))
+WINDOW_ONE_SHORT = (
+    ("vert_end = vert_start + f", "vert_end = vert_start + f - 1"),
+    ("horiz_end = horiz_start + f", "horiz_end = horiz_start + f - 1"),
+)
+# Lines of the reference that several mutants edit (each occurs once in its function).
+ZERO_PAD = 'X_pad = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=0)'
+BIAS = "    Z = Z + b.item()  # b.item() is a Python float, so Z stays a scalar\n"
+CONV_STEP = "conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])"
+POOL_MODES = """                    if mode == "max":
+                        A[i, h, w, c] = np.max(a_prev_slice)
+                    elif mode == "average":
+                        A[i, h, w, c] = np.mean(a_prev_slice)
+                    else:
+                        raise ValueError(f'mode must be "max" or "average", not {mode!r}')
+"""
+UNPAD = """        # cut the padding off; [pad:-pad] would be empty when pad == 0
+        dA_prev[i, :, :, :] = da_prev_pad[pad : pad + n_H_prev, pad : pad + n_W_prev, :]
+"""
+MASK = "mask = x == np.max(x)"
+AVERAGE = "average = dz / (n_H * n_W)"
+MAX_SLICE = """a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
+                        mask = create_mask_from_window(a_prev_slice)"""
 
 MUTANTS: list[Variant] = [
     # --- zero_pad -------------------------------------------------------------------
     Variant(
         "zero_pad_pads_channels",
         "zero_pad",
-        cell("""
-            def zero_pad(X, pad):
-                X_pad = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (pad, pad)), mode="constant", constant_values=0)
-                return X_pad
-        """),
+        REFERENCE.edit("zero_pad", ("(pad, pad), (0, 0)), mode", "(pad, pad), (pad, pad)), mode")),
         "pads the channel axis as well as height and width",
     ),
     Variant(
         "zero_pad_pads_batch",
         "zero_pad",
-        cell("""
-            def zero_pad(X, pad):
-                X_pad = np.pad(X, ((pad, pad), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=0)
-                return X_pad
-        """),
+        REFERENCE.edit("zero_pad", ("((0, 0), (pad, pad)", "((pad, pad), (pad, pad)")),
         "pads the batch axis instead of leaving it alone",
     ),
     Variant(
         "zero_pad_one_side",
         "zero_pad",
-        cell("""
-            def zero_pad(X, pad):
-                X_pad = np.pad(X, ((0, 0), (pad, 0), (pad, 0), (0, 0)), mode="constant", constant_values=0)
-                return X_pad
-        """),
+        REFERENCE.edit("zero_pad", ("(pad, pad), (pad, pad), (0, 0))", "(pad, 0), (pad, 0), (0, 0))")),
         "pads only the top and left",
     ),
     Variant(
         "zero_pad_manual_minus_pad",
         "zero_pad",
-        cell("""
-            def zero_pad(X, pad):
-                m, n_H, n_W, n_C = X.shape
-                X_pad = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C))
-                X_pad[:, pad:-pad, pad:-pad, :] = X
-                return X_pad
-        """),
+        REFERENCE.edit(
+            "zero_pad",
+            (
+                ZERO_PAD,
+                "m, n_H, n_W, n_C = X.shape\n"
+                "    X_pad = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C))\n"
+                "    X_pad[:, pad:-pad, pad:-pad, :] = X",
+            ),
+        ),
         "copies X into [pad:-pad], an empty slice when pad = 0 (raises)",
     ),
     Variant(
         "zero_pad_constant_is_pad",
         "zero_pad",
-        cell("""
-            def zero_pad(X, pad):
-                X_pad = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)), mode="constant", constant_values=pad)
-                return X_pad
-        """),
+        REFERENCE.edit("zero_pad", ("constant_values=0", "constant_values=pad")),
         "fills the border with the value pad instead of zeros",
     ),
     Variant(
         "zero_pad_float32_output",
         "zero_pad",
-        cell("""
-            def zero_pad(X, pad):
-                m, n_H, n_W, n_C = X.shape
-                X_pad = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C), dtype=np.float32)
-                X_pad[:, pad:pad + n_H, pad:pad + n_W, :] = X
-                return X_pad
-        """),
+        REFERENCE.edit(
+            "zero_pad",
+            (
+                ZERO_PAD,
+                "m, n_H, n_W, n_C = X.shape\n"
+                "    X_pad = np.zeros((m, n_H + 2 * pad, n_W + 2 * pad, n_C), dtype=np.float32)\n"
+                "    X_pad[:, pad:pad + n_H, pad:pad + n_W, :] = X",
+            ),
+        ),
         "always builds a float32 array, losing precision for float64 input",
     ),
     # --- conv_single_step -----------------------------------------------------------
     Variant(
         "conv_single_step_returns_array",
         "conv_single_step",
-        cell("""
-            def conv_single_step(a_slice_prev, W, b):
-                s = a_slice_prev * W
-                Z = np.sum(s)
-                Z = Z + b
-                return Z
-        """),
+        REFERENCE.edit("conv_single_step", (BIAS, "    Z = Z + b\n")),
         "adds the (1, 1, 1) array b, so the result is an array, not a scalar",
     ),
     Variant(
         "conv_single_step_no_bias",
         "conv_single_step",
-        cell("""
-            def conv_single_step(a_slice_prev, W, b):
-                s = np.multiply(a_slice_prev, W)
-                Z = np.sum(s)
-                return Z
-        """),
+        REFERENCE.edit("conv_single_step", (BIAS, "")),
         "forgets the bias",
     ),
     Variant(
         "conv_single_step_bias_per_entry",
         "conv_single_step",
-        cell("""
-            def conv_single_step(a_slice_prev, W, b):
-                s = a_slice_prev * W + b
-                Z = np.sum(s)
-                return Z
-        """),
+        REFERENCE.edit(
+            "conv_single_step",
+            ("s = a_slice_prev * W  # element-wise product, shape (f, f, n_C_prev)", "s = a_slice_prev * W + b"),
+            (BIAS, ""),
+        ),
         "adds b to every product, so the bias counts f*f*n_C_prev times",
     ),
     Variant(
         "conv_single_step_mean",
         "conv_single_step",
-        cell("""
-            def conv_single_step(a_slice_prev, W, b):
-                s = a_slice_prev * W
-                Z = np.mean(s) + b.item()
-                return Z
-        """),
+        REFERENCE.edit("conv_single_step", ("Z = np.sum(s)", "Z = np.mean(s)")),
         "averages the products instead of summing them",
     ),
     Variant(
         "conv_single_step_hardcoded",
         "conv_single_step",
-        cell("""
-            def conv_single_step(a_slice_prev, W, b):
-                return -6.999089450680221
-        """),
+        REFERENCE.edit(
+            "conv_single_step",
+            (
+                "    s = a_slice_prev * W  # element-wise product, shape (f, f, n_C_prev)\n    Z = np.sum(s)\n" + BIAS,
+                "",
+            ),
+            ("return Z", "return -6.999089450680221"),
+        ),
         "returns the public check's answer",
     ),
     # --- conv_forward ---------------------------------------------------------------
     Variant(
         "conv_forward_window_off_by_one",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    for h in range(n_H):
-                        vert_start = h * stride
-                        vert_end = vert_start + f - 1
-                        for w in range(n_W):
-                            horiz_start = w * stride
-                            horiz_end = horiz_start + f - 1
-                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit("conv_forward", *WINDOW_ONE_SHORT),
         "window one row and column too small (vert_end = vert_start + f - 1)",
     ),
     Variant(
         "conv_forward_stride_ignored",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            a_slice_prev = a_prev_pad[h:h + f, w:w + f, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit("conv_forward", *STRIDE_IGNORED),
         "windows start at (h, w) instead of (h*stride, w*stride)",
     ),
     Variant(
         "conv_forward_pad_from_stride",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["stride"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    for h in range(n_H):
-                        vert_start = h * stride
-                        vert_end = vert_start + f
-                        for w in range(n_W):
-                            horiz_start = w * stride
-                            horiz_end = horiz_start + f
-                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit("conv_forward", ('pad = hparameters["pad"]', 'pad = hparameters["stride"]')),
         "reads pad from hparameters['stride'] (copy-paste slip)",
     ),
     Variant(
         "conv_forward_bias_twice",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    for h in range(n_H):
-                        vert_start = h * stride
-                        vert_end = vert_start + f
-                        for w in range(n_W):
-                            horiz_start = w * stride
-                            horiz_end = horiz_start + f
-                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c]) + b[0, 0, 0, c]
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit("conv_forward", (CONV_STEP, CONV_STEP + " + b[0, 0, 0, c]")),
         "adds the bias again on top of conv_single_step, which already adds it",
     ),
     Variant(
         "conv_forward_first_filter_only",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    for h in range(n_H):
-                        vert_start = h * stride
-                        vert_end = vert_start + f
-                        for w in range(n_W):
-                            horiz_start = w * stride
-                            horiz_end = horiz_start + f
-                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                            Z[i, h, w, :] = conv_single_step(a_slice_prev, W[:, :, :, 0], b[:, :, :, 0])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit(
+            "conv_forward",
+            (
+                f"for c in range(n_C):\n                    Z[i, h, w, c] = {CONV_STEP}",
+                "Z[i, h, w, :] = conv_single_step(a_slice_prev, W[:, :, :, 0], b[:, :, :, 0])",
+            ),
+        ),
         "no loop over filters: channel c is fixed at 0 and copied to every output channel",
     ),
     Variant(
         "conv_forward_loops_over_input_size",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    for h in range(n_H_prev):
-                        vert_start = h * stride
-                        vert_end = vert_start + f
-                        for w in range(n_W_prev):
-                            horiz_start = w * stride
-                            horiz_end = horiz_start + f
-                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit(
+            "conv_forward",
+            ("for h in range(n_H):", "for h in range(n_H_prev):"),
+            ("for w in range(n_W):", "for w in range(n_W_prev):"),
+        ),
         "loops over the input size range(n_H_prev) instead of the output size",
     ),
     Variant(
         "conv_forward_ceil_output_size",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = int(np.ceil((n_H_prev - f + 2 * pad) / stride)) + 1
-                n_W = int(np.ceil((n_W_prev - f + 2 * pad) / stride)) + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            a_slice_prev = A_prev_pad[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit(
+            "conv_forward",
+            (
+                "n_H = (n_H_prev - f + 2 * pad) // stride + 1",
+                "n_H = int(np.ceil((n_H_prev - f + 2 * pad) / stride)) + 1",
+            ),
+            (
+                "n_W = (n_W_prev - f + 2 * pad) // stride + 1",
+                "n_W = int(np.ceil((n_W_prev - f + 2 * pad) / stride)) + 1",
+            ),
+        ),
         "rounds the output size up instead of down",
     ),
     Variant(
         "conv_forward_height_width_swapped",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            a_slice_prev = a_prev_pad[w * stride:w * stride + f, h * stride:h * stride + f, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit(
+            "conv_forward",
+            (
+                "a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]",
+                "a_prev_pad[horiz_start:horiz_end, vert_start:vert_end, :]",
+            ),
+        ),
         "indexes the slice as [w, h] (transposed): only right for square inputs",
     ),
     Variant(
         "conv_forward_filter_transposed",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    for h in range(n_H):
-                        vert_start = h * stride
-                        for w in range(n_W):
-                            horiz_start = w * stride
-                            a_slice_prev = a_prev_pad[vert_start:vert_start + f, horiz_start:horiz_start + f, :]
-                            for c in range(n_C):
-                                weights = np.transpose(W[:, :, :, c], (1, 0, 2))
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, weights, b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit("conv_forward", ("W[:, :, :, c], b", "np.transpose(W[:, :, :, c], (1, 0, 2)), b")),
         "transposes each filter's height and width axes",
     ),
     Variant(
         "conv_forward_unpadded_input",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev[i]
-                    for h in range(n_H):
-                        vert_start = h * stride
-                        vert_end = vert_start + f
-                        for w in range(n_W):
-                            horiz_start = w * stride
-                            horiz_end = horiz_start + f
-                            a_slice_prev = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit("conv_forward", ("a_prev_pad = A_prev_pad[i]", "a_prev_pad = A_prev[i]")),
         "pads A_prev but then slides over the unpadded A_prev[i]",
     ),
     Variant(
         "conv_forward_caches_padded_input",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C))
-                A_prev = zero_pad(A_prev, pad)
-                for i in range(m):
-                    for h in range(n_H):
-                        vert_start = h * stride
-                        for w in range(n_W):
-                            horiz_start = w * stride
-                            a_slice_prev = A_prev[i, vert_start:vert_start + f, horiz_start:horiz_start + f, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit(
+            "conv_forward", ("A_prev_pad = zero_pad(A_prev, pad)", "A_prev = A_prev_pad = zero_pad(A_prev, pad)")
+        ),
         "overwrites A_prev with its padded version, so the cache holds the padded input",
     ),
     Variant(
         "conv_forward_float32_output",
         "conv_forward",
-        cell("""
-            def conv_forward(A_prev, W, b, hparameters):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                n_H = (n_H_prev - f + 2 * pad) // stride + 1
-                n_W = (n_W_prev - f + 2 * pad) // stride + 1
-                Z = np.zeros((m, n_H, n_W, n_C), dtype=np.float32)
-                A_prev_pad = zero_pad(A_prev, pad)
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            a_slice_prev = A_prev_pad[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
-                            for c in range(n_C):
-                                Z[i, h, w, c] = conv_single_step(a_slice_prev, W[:, :, :, c], b[:, :, :, c])
-                cache = (A_prev, W, b, hparameters)
-                return Z, cache
-        """),
+        REFERENCE.edit(
+            "conv_forward", ("Z = np.zeros((m, n_H, n_W, n_C))", "Z = np.zeros((m, n_H, n_W, n_C), dtype=np.float32)")
+        ),
         "stores Z as float32 even for float64 inputs",
     ),
     # --- pool_forward ---------------------------------------------------------------
     Variant(
         "pool_forward_always_max",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="max"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = hparameters["f"]
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C_prev):
-                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
-                                A[i, h, w, c] = np.max(a_prev_slice)
-                cache = (A_prev, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit("pool_forward", (POOL_MODES, "                    A[i, h, w, c] = np.max(a_prev_slice)\n")),
         "ignores mode: always max pooling",
     ),
     Variant(
         "pool_forward_average_is_sum",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="max"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = hparameters["f"]
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C_prev):
-                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
-                                if mode == "max":
-                                    A[i, h, w, c] = np.max(a_prev_slice)
-                                elif mode == "average":
-                                    A[i, h, w, c] = np.sum(a_prev_slice)
-                cache = (A_prev, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit("pool_forward", ("np.mean(a_prev_slice)", "np.sum(a_prev_slice)")),
         "average pooling sums the window instead of averaging it",
     ),
     Variant(
         "pool_forward_stride_ignored",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="max"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = hparameters["f"]
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C_prev):
-                                a_prev_slice = A_prev[i, h:h + f, w:w + f, c]
-                                if mode == "max":
-                                    A[i, h, w, c] = np.max(a_prev_slice)
-                                elif mode == "average":
-                                    A[i, h, w, c] = np.mean(a_prev_slice)
-                cache = (A_prev, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit("pool_forward", *STRIDE_IGNORED),
         "windows start at (h, w) instead of (h*stride, w*stride)",
     ),
     Variant(
         "pool_forward_across_channels",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="max"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = hparameters["f"]
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, :]
-                            for c in range(n_C_prev):
-                                if mode == "max":
-                                    A[i, h, w, c] = np.max(a_prev_slice)
-                                elif mode == "average":
-                                    A[i, h, w, c] = np.mean(a_prev_slice)
-                cache = (A_prev, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit("pool_forward", ("horiz_start:horiz_end, c]", "horiz_start:horiz_end, :]")),
         "pools over all channels of the window at once instead of channel by channel",
     ),
     Variant(
         "pool_forward_window_off_by_one",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="max"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = hparameters["f"]
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        vert_start = h * stride
-                        vert_end = vert_start + f - 1
-                        for w in range(n_W):
-                            horiz_start = w * stride
-                            horiz_end = horiz_start + f - 1
-                            for c in range(n_C_prev):
-                                a_prev_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]
-                                if mode == "max":
-                                    A[i, h, w, c] = np.max(a_prev_slice)
-                                elif mode == "average":
-                                    A[i, h, w, c] = np.mean(a_prev_slice)
-                cache = (A_prev, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit("pool_forward", *WINDOW_ONE_SHORT),
         "window one row and column too small (vert_end = vert_start + f - 1)",
     ),
     Variant(
         "pool_forward_caches_output",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="max"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = hparameters["f"]
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C_prev):
-                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
-                                if mode == "max":
-                                    A[i, h, w, c] = np.max(a_prev_slice)
-                                elif mode == "average":
-                                    A[i, h, w, c] = np.mean(a_prev_slice)
-                cache = (A, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit("pool_forward", ("cache = (A_prev, hparameters)", "cache = (A, hparameters)")),
         "caches the output A instead of the input A_prev",
     ),
     Variant(
         "pool_forward_default_average",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="average"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = hparameters["f"]
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C_prev):
-                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
-                                if mode == "max":
-                                    A[i, h, w, c] = np.max(a_prev_slice)
-                                else:
-                                    A[i, h, w, c] = np.mean(a_prev_slice)
-                cache = (A_prev, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit("pool_forward", ('mode="max"):', 'mode="average"):')),
         "changes the default mode to 'average'",
     ),
     Variant(
         "pool_forward_hardcoded_f3",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="max"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = 3
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C_prev):
-                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
-                                if mode == "max":
-                                    A[i, h, w, c] = np.max(a_prev_slice)
-                                elif mode == "average":
-                                    A[i, h, w, c] = np.mean(a_prev_slice)
-                cache = (A_prev, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit("pool_forward", ('f = hparameters["f"]', "f = 3")),
         "hard-codes the public check's window size f = 3",
     ),
     Variant(
         "pool_forward_average_divides_in_place",
         "pool_forward",
-        cell("""
-            def pool_forward(A_prev, hparameters, mode="max"):
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                f = hparameters["f"]
-                stride = hparameters["stride"]
-                n_H = (n_H_prev - f) // stride + 1
-                n_W = (n_W_prev - f) // stride + 1
-                A = np.zeros((m, n_H, n_W, n_C_prev))
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C_prev):
-                                a_prev_slice = A_prev[i, h * stride:h * stride + f, w * stride:w * stride + f, c]
-                                if mode == "max":
-                                    A[i, h, w, c] = np.max(a_prev_slice)
-                                elif mode == "average":
-                                    a_prev_slice /= f * f
-                                    A[i, h, w, c] = np.sum(a_prev_slice)
-                cache = (A_prev, hparameters)
-                return A, cache
-        """),
+        REFERENCE.edit(
+            "pool_forward",
+            (
+                "A[i, h, w, c] = np.mean(a_prev_slice)",
+                "a_prev_slice /= f * f\n                        A[i, h, w, c] = np.sum(a_prev_slice)",
+            ),
+        ),
         "averages with /= on a view: divides A_prev itself in place (wrong again where windows overlap)",
     ),
     # --- conv_backward --------------------------------------------------------------
     Variant(
         "conv_backward_pad_from_stride",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["stride"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                dA_prev = np.zeros(A_prev.shape)
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    da_prev_pad = dA_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] += dZ[i, h, w, c]
-                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit("conv_backward", ('pad = hparameters["pad"]', 'pad = hparameters["stride"]')),
         "reads pad from hparameters['stride']: passes the public check, where pad = stride = 2",
     ),
     Variant(
         "conv_backward_unpad_minus_pad",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                dA_prev = np.zeros(A_prev.shape)
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    da_prev_pad = dA_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] += dZ[i, h, w, c]
-                    dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit("conv_backward", (UNPAD, "        dA_prev[i, :, :, :] = da_prev_pad[pad:-pad, pad:-pad, :]\n")),
         "unpads with [pad:-pad], which is empty (and raises) when pad = 0",
     ),
     Variant(
         "conv_backward_dW_overwritten",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                dA_prev = np.zeros(A_prev.shape)
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    da_prev_pad = dA_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] = a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] += dZ[i, h, w, c]
-                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit("conv_backward", ("dW[:, :, :, c] += ", "dW[:, :, :, c] = ")),
         "dW[:, :, :, c] = ... overwrites instead of accumulating",
     ),
     Variant(
         "conv_backward_db_overwritten",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                dA_prev = np.zeros(A_prev.shape)
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    da_prev_pad = dA_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] = dZ[i, h, w, c]
-                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit("conv_backward", ("db[:, :, :, c] += ", "db[:, :, :, c] = ")),
         "db[:, :, :, c] = ... keeps only the last window's gradient",
     ),
     Variant(
         "conv_backward_db_summed_over_filters",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                dA_prev = np.zeros(A_prev.shape)
-                dW = np.zeros(W.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    da_prev_pad = dA_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-                db = np.sum(dZ) * np.ones(b.shape)
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit(
+            "conv_backward",
+            ("                    db[:, :, :, c] += dZ[i, h, w, c]\n", ""),
+            ("    return dA_prev, dW, db", "    db = np.sum(dZ) * np.ones(b.shape)\n    return dA_prev, dW, db"),
+        ),
         "db sums dZ over every filter instead of one sum per filter",
     ),
     Variant(
         "conv_backward_dA_prev_still_padded",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = np.zeros(A_prev_pad.shape)
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                a_slice = A_prev_pad[i, vert_start:vert_end, horiz_start:horiz_end, :]
-                                dA_prev_pad[i, vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] += dZ[i, h, w, c]
-                return dA_prev_pad, dW, db
-        """),
+        REFERENCE.edit("conv_backward", ("return dA_prev, dW, db", "return dA_prev_pad, dW, db")),
         "returns the padded gradient without cutting the padding off",
     ),
     Variant(
         "conv_backward_stride_ignored",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                pad = hparameters["pad"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                dA_prev = np.zeros(A_prev.shape)
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    da_prev_pad = dA_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                a_slice = a_prev_pad[h:h + f, w:w + f, :]
-                                da_prev_pad[h:h + f, w:w + f, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] += dZ[i, h, w, c]
-                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit("conv_backward", *STRIDE_IGNORED),
         "windows start at (h, w) instead of (h*stride, w*stride)",
     ),
     Variant(
         "conv_backward_unpadded_slice",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                dA_prev = np.zeros(A_prev.shape)
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    da_prev_pad = dA_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                a_slice = A_prev[i, vert_start:vert_end, horiz_start:horiz_end, :]
-                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] += dZ[i, h, w, c]
-                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit("conv_backward", ("a_slice = a_prev_pad[", "a_slice = A_prev[i, ")),
         "takes a_slice for dW from the unpadded A_prev: shifted windows (right only when pad = 0)",
     ),
     Variant(
         "conv_backward_reuses_A_prev",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = hparameters["stride"]
-                pad = hparameters["pad"]
-                (m, n_H, n_W, n_C) = dZ.shape
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev = A_prev  # same shape, so reuse it
-                dA_prev[:] = 0
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    a_prev_pad = A_prev_pad[i]
-                    da_prev_pad = dA_prev_pad[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                a_slice = a_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :]
-                                da_prev_pad[vert_start:vert_end, horiz_start:horiz_end, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] += dZ[i, h, w, c]
-                    dA_prev[i, :, :, :] = da_prev_pad[pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit(
+            "conv_backward",
+            ("    dA_prev = np.zeros(A_prev.shape)\n", ""),
+            (
+                "    A_prev_pad = zero_pad(A_prev, pad)\n",
+                "    A_prev_pad = zero_pad(A_prev, pad)\n    dA_prev = A_prev  # same shape, so reuse it\n    dA_prev[:] = 0\n",
+            ),
+        ),
         "right gradients, but dA_prev aliases A_prev and overwrites the cache in place",
     ),
     Variant(
         "conv_backward_hardcoded_public_hparameters",
         "conv_backward",
-        cell("""
-            def conv_backward(dZ, cache):
-                (A_prev, W, b, hparameters) = cache
-                (m, n_H_prev, n_W_prev, n_C_prev) = A_prev.shape
-                (f, f, n_C_prev, n_C) = W.shape
-                stride = 2
-                pad = 2
-                (m, n_H, n_W, n_C) = dZ.shape
-                dA_prev = np.zeros(A_prev.shape)
-                dW = np.zeros(W.shape)
-                db = np.zeros(b.shape)
-                A_prev_pad = zero_pad(A_prev, pad)
-                dA_prev_pad = zero_pad(dA_prev, pad)
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vs, hs = h * stride, w * stride
-                                a_slice = A_prev_pad[i, vs:vs + f, hs:hs + f, :]
-                                dA_prev_pad[i, vs:vs + f, hs:hs + f, :] += W[:, :, :, c] * dZ[i, h, w, c]
-                                dW[:, :, :, c] += a_slice * dZ[i, h, w, c]
-                                db[:, :, :, c] += dZ[i, h, w, c]
-                dA_prev = dA_prev_pad[:, pad:pad + n_H_prev, pad:pad + n_W_prev, :]
-                return dA_prev, dW, db
-        """),
+        REFERENCE.edit(
+            "conv_backward", ('stride = hparameters["stride"]', "stride = 2"), ('pad = hparameters["pad"]', "pad = 2")
+        ),
         "hard-codes the public check's stride = pad = 2",
     ),
     # --- create_mask_from_window ----------------------------------------------------
     Variant(
         "create_mask_greater_than_max",
         "create_mask_from_window",
-        cell("""
-            def create_mask_from_window(x):
-                mask = x > np.max(x)
-                return mask
-        """),
+        REFERENCE.edit("create_mask_from_window", (MASK, "mask = x > np.max(x)")),
         "uses > instead of ==, so nothing is marked",
     ),
     Variant(
         "create_mask_inverted",
         "create_mask_from_window",
-        cell("""
-            def create_mask_from_window(x):
-                mask = x < np.max(x)
-                return mask
-        """),
+        REFERENCE.edit("create_mask_from_window", (MASK, "mask = x < np.max(x)")),
         "marks everything except the maximum",
     ),
     Variant(
         "create_mask_of_minimum",
         "create_mask_from_window",
-        cell("""
-            def create_mask_from_window(x):
-                mask = x == np.min(x)
-                return mask
-        """),
+        REFERENCE.edit("create_mask_from_window", (MASK, "mask = x == np.min(x)")),
         "marks the minimum",
     ),
     Variant(
         "create_mask_column_maxima",
         "create_mask_from_window",
-        cell("""
-            def create_mask_from_window(x):
-                mask = x == np.max(x, axis=0)
-                return mask
-        """),
+        REFERENCE.edit("create_mask_from_window", (MASK, "mask = x == np.max(x, axis=0)")),
         "compares with each column's maximum, so one entry per column is marked",
     ),
     Variant(
         "create_mask_largest_magnitude",
         "create_mask_from_window",
-        cell("""
-            def create_mask_from_window(x):
-                mask = np.abs(x) == np.max(np.abs(x))
-                return mask
-        """),
+        REFERENCE.edit("create_mask_from_window", (MASK, "mask = np.abs(x) == np.max(np.abs(x))")),
         "marks the entry of largest absolute value (wrong for negative windows)",
     ),
     Variant(
         "create_mask_in_place",
         "create_mask_from_window",
-        cell("""
-            def create_mask_from_window(x):
-                biggest = np.max(x)
-                x[x != biggest] = 0
-                x[x == biggest] = 1
-                mask = x
-                return mask
-        """),
+        REFERENCE.edit(
+            "create_mask_from_window",
+            (MASK, "biggest = np.max(x)\n    x[x != biggest] = 0\n    x[x == biggest] = 1\n    mask = x"),
+        ),
         "right 0/1 mask, built by overwriting the window x in place",
     ),
     # --- distribute_value -----------------------------------------------------------
     Variant(
         "distribute_value_divides_by_n_H",
         "distribute_value",
-        cell("""
-            def distribute_value(dz, shape):
-                (n_H, n_W) = shape
-                average = dz / n_H
-                a = np.ones(shape) * average
-                return a
-        """),
+        REFERENCE.edit("distribute_value", (AVERAGE, "average = dz / n_H")),
         "divides by n_H only",
     ),
     Variant(
         "distribute_value_divides_by_sum",
         "distribute_value",
-        cell("""
-            def distribute_value(dz, shape):
-                (n_H, n_W) = shape
-                average = dz / (n_H + n_W)
-                a = np.ones(shape) * average
-                return a
-        """),
+        REFERENCE.edit("distribute_value", (AVERAGE, "average = dz / (n_H + n_W)")),
         "divides by n_H + n_W (happens to be right for 2x2 windows)",
     ),
     Variant(
         "distribute_value_integer_division",
         "distribute_value",
-        cell("""
-            def distribute_value(dz, shape):
-                (n_H, n_W) = shape
-                average = dz // (n_H * n_W)
-                a = np.ones(shape) * average
-                return a
-        """),
+        REFERENCE.edit("distribute_value", (AVERAGE, "average = dz // (n_H * n_W)")),
         "floor division",
     ),
     Variant(
         "distribute_value_not_divided",
         "distribute_value",
-        cell("""
-            def distribute_value(dz, shape):
-                a = np.ones(shape) * dz
-                return a
-        """),
+        REFERENCE.edit("distribute_value", (AVERAGE, "average = dz")),
         "copies dz to every entry without dividing",
     ),
     Variant(
         "distribute_value_shape_swapped",
         "distribute_value",
-        cell("""
-            def distribute_value(dz, shape):
-                (n_H, n_W) = shape
-                average = dz / (n_H * n_W)
-                a = np.ones((n_W, n_H)) * average
-                return a
-        """),
+        REFERENCE.edit("distribute_value", ("np.full(shape, ", "np.full((n_W, n_H), ")),
         "builds the array with height and width swapped",
     ),
     # --- pool_backward --------------------------------------------------------------
     Variant(
         "pool_backward_assigns",
         "pool_backward",
-        cell("""
-            def pool_backward(dA, cache, mode="max"):
-                (A_prev, hparameters) = cache
-                stride = hparameters["stride"]
-                f = hparameters["f"]
-                (m, n_H, n_W, n_C) = dA.shape
-                dA_prev = np.zeros(A_prev.shape)
-                for i in range(m):
-                    a_prev = A_prev[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                if mode == "max":
-                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
-                                    mask = create_mask_from_window(a_prev_slice)
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] = mask * dA[i, h, w, c]
-                                elif mode == "average":
-                                    da = dA[i, h, w, c]
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] = distribute_value(da, (f, f))
-                return dA_prev
-        """),
+        REFERENCE.edit(
+            "pool_backward", ("c] += mask * ", "c] = mask * "), ("c] += distribute_value(", "c] = distribute_value(")
+        ),
         "= instead of +=: wrong wherever windows overlap",
     ),
     Variant(
         "pool_backward_average_not_divided",
         "pool_backward",
-        cell("""
-            def pool_backward(dA, cache, mode="max"):
-                (A_prev, hparameters) = cache
-                stride = hparameters["stride"]
-                f = hparameters["f"]
-                (m, n_H, n_W, n_C) = dA.shape
-                dA_prev = np.zeros(A_prev.shape)
-                for i in range(m):
-                    a_prev = A_prev[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                if mode == "max":
-                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
-                                    mask = create_mask_from_window(a_prev_slice)
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
-                                elif mode == "average":
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += np.ones((f, f)) * dA[i, h, w, c]
-                return dA_prev
-        """),
+        REFERENCE.edit("pool_backward", ("+= distribute_value(da, (f, f))", "+= np.ones((f, f)) * da")),
         "average mode copies dA to the whole window without dividing by f*f",
     ),
     Variant(
         "pool_backward_mask_from_gradient",
         "pool_backward",
-        cell("""
-            def pool_backward(dA, cache, mode="max"):
-                (A_prev, hparameters) = cache
-                stride = hparameters["stride"]
-                f = hparameters["f"]
-                (m, n_H, n_W, n_C) = dA.shape
-                dA_prev = np.zeros(A_prev.shape)
-                for i in range(m):
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                if mode == "max":
-                                    window = dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c]
-                                    mask = create_mask_from_window(window)
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
-                                elif mode == "average":
-                                    da = dA[i, h, w, c]
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
-                return dA_prev
-        """),
+        REFERENCE.edit("pool_backward", ("a_prev_slice = a_prev[", "a_prev_slice = dA_prev[i, ")),
         "builds the max mask from the dA_prev window instead of the A_prev window",
     ),
     Variant(
         "pool_backward_mask_from_whole_image",
         "pool_backward",
-        cell("""
-            def pool_backward(dA, cache, mode="max"):
-                (A_prev, hparameters) = cache
-                stride = hparameters["stride"]
-                f = hparameters["f"]
-                (m, n_H, n_W, n_C) = dA.shape
-                dA_prev = np.zeros(A_prev.shape)
-                for i in range(m):
-                    a_prev = A_prev[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                if mode == "max":
-                                    mask = create_mask_from_window(a_prev[:, :, c])
-                                    window_mask = mask[vert_start:vert_end, horiz_start:horiz_end]
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += window_mask * dA[i, h, w, c]
-                                elif mode == "average":
-                                    da = dA[i, h, w, c]
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
-                return dA_prev
-        """),
+        REFERENCE.edit(
+            "pool_backward",
+            (MAX_SLICE, "mask = create_mask_from_window(a_prev[:, :, c])[vert_start:vert_end, horiz_start:horiz_end]"),
+        ),
         "takes the mask of the whole image A_prev[i] (its global maximum) and then slices it",
     ),
     Variant(
         "pool_backward_stride_ignored",
         "pool_backward",
-        cell("""
-            def pool_backward(dA, cache, mode="max"):
-                (A_prev, hparameters) = cache
-                f = hparameters["f"]
-                (m, n_H, n_W, n_C) = dA.shape
-                dA_prev = np.zeros(A_prev.shape)
-                for i in range(m):
-                    a_prev = A_prev[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                if mode == "max":
-                                    mask = create_mask_from_window(a_prev[h:h + f, w:w + f, c])
-                                    dA_prev[i, h:h + f, w:w + f, c] += mask * dA[i, h, w, c]
-                                elif mode == "average":
-                                    dA_prev[i, h:h + f, w:w + f, c] += distribute_value(dA[i, h, w, c], (f, f))
-                return dA_prev
-        """),
+        REFERENCE.edit("pool_backward", *STRIDE_IGNORED),
         "windows start at (h, w) instead of (h*stride, w*stride)",
     ),
     Variant(
         "pool_backward_average_shape_from_stride",
         "pool_backward",
-        cell("""
-            def pool_backward(dA, cache, mode="max"):
-                (A_prev, hparameters) = cache
-                stride = hparameters["stride"]
-                f = hparameters["f"]
-                (m, n_H, n_W, n_C) = dA.shape
-                dA_prev = np.zeros(A_prev.shape)
-                for i in range(m):
-                    a_prev = A_prev[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                if mode == "max":
-                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
-                                    mask = create_mask_from_window(a_prev_slice)
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
-                                elif mode == "average":
-                                    da = dA[i, h, w, c]
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (stride, stride))
-                return dA_prev
-        """),
+        REFERENCE.edit("pool_backward", ("distribute_value(da, (f, f))", "distribute_value(da, (stride, stride))")),
         "average mode spreads over (stride, stride) instead of (f, f): right only when stride = f",
     ),
     Variant(
         "pool_backward_default_average",
         "pool_backward",
-        cell("""
-            def pool_backward(dA, cache, mode="average"):
-                (A_prev, hparameters) = cache
-                stride = hparameters["stride"]
-                f = hparameters["f"]
-                (m, n_H, n_W, n_C) = dA.shape
-                dA_prev = np.zeros(A_prev.shape)
-                for i in range(m):
-                    a_prev = A_prev[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                if mode == "max":
-                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
-                                    mask = create_mask_from_window(a_prev_slice)
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[i, h, w, c]
-                                else:
-                                    da = dA[i, h, w, c]
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
-                return dA_prev
-        """),
+        REFERENCE.edit("pool_backward", ('mode="max"):', 'mode="average"):')),
         "changes the default mode to 'average'",
     ),
     Variant(
         "pool_backward_mask_not_scaled",
         "pool_backward",
-        cell("""
-            def pool_backward(dA, cache, mode="max"):
-                (A_prev, hparameters) = cache
-                stride = hparameters["stride"]
-                f = hparameters["f"]
-                (m, n_H, n_W, n_C) = dA.shape
-                dA_prev = np.zeros(A_prev.shape)
-                for i in range(m):
-                    a_prev = A_prev[i]
-                    for h in range(n_H):
-                        for w in range(n_W):
-                            for c in range(n_C):
-                                vert_start = h * stride
-                                vert_end = vert_start + f
-                                horiz_start = w * stride
-                                horiz_end = horiz_start + f
-                                if mode == "max":
-                                    a_prev_slice = a_prev[vert_start:vert_end, horiz_start:horiz_end, c]
-                                    mask = create_mask_from_window(a_prev_slice)
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += mask
-                                elif mode == "average":
-                                    da = dA[i, h, w, c]
-                                    dA_prev[i, vert_start:vert_end, horiz_start:horiz_end, c] += distribute_value(da, (f, f))
-                return dA_prev
-        """),
+        REFERENCE.edit("pool_backward", ("+= mask * dA[i, h, w, c]", "+= mask")),
         "max mode adds the mask itself, forgetting to multiply by dA[i, h, w, c]",
     ),
 ]

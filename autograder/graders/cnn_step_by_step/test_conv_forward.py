@@ -42,7 +42,7 @@ def check_case(student, reference, args, hint=WINDOW_HINT):
                  known_bugs=misread(reference, args))  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_output_shape(student, reference, rng):
     """Z has shape (m, n_H, n_W, n_C), with the floor in n_H and n_W, for every stride, remainder and pad."""
     for w in layer_cases.windows(square_kernel=True):  # every (n_H_prev + 2 pad - f) % stride
@@ -54,39 +54,39 @@ def test_output_shape(student, reference, rng):
         checks.close(Z, expected, f"Z ({w})", hint=WINDOW_HINT, known_bugs=bugs)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_stride_1_no_padding(student, reference, rng):
     """Correct Z with stride 1 and no padding, several examples and filters."""
     check_case(student, reference, inputs(rng, 2, 4, 5, 3, f=3, n_C=2, stride=1, pad=0))
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_stride_1_padding_1(student, reference, rng):
     """Correct Z with stride 1 and pad 1 (the padding must be zeros on height and width)."""
     check_case(student, reference, inputs(rng, 2, 3, 4, 2, f=2, n_C=3, stride=1, pad=1),
                hint="pad A_prev with hparameters['pad'] before sliding the window.")  # fmt: skip
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_stride_2_overlapping(student, reference, rng):
     """Correct Z with stride 2, pad 1 and overlapping 3x3 windows on non-square images."""
     check_case(student, reference, inputs(rng, 2, 5, 6, 2, f=3, n_C=3, stride=2, pad=1),
                hint="read the stride from hparameters['stride'] and the padding from hparameters['pad'].")  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stride_3_pad_2(student, reference, rng):
     """Correct Z with stride 3 and pad 2, when the last window doesn't reach the edge."""
     check_case(student, reference, inputs(rng, 1, 6, 5, 2, f=4, n_C=2, stride=3, pad=2))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_one_by_one_filter(student, reference, rng):
     """Correct Z for 1x1 filters."""
     check_case(student, reference, inputs(rng, 3, 3, 2, 4, f=1, n_C=2, stride=1, pad=0))
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_float32_inputs(student, reference, tolerances, rng):
     """Accepts float32 inputs."""
     args = inputs(rng, 2, 4, 4, 2, f=3, n_C=2, stride=1, pad=1, dtype=np.float32)
@@ -96,7 +96,7 @@ def test_float32_inputs(student, reference, tolerances, rng):
     checks.close(Z, reference.conv_forward(*as64)[0], "Z for float32 inputs", **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_returns_float64(student, reference, rng):
     """Z is float64 for float64 inputs."""
     args = inputs(rng, 1, 4, 3, 2, f=2, n_C=2, stride=1, pad=0)
@@ -105,7 +105,7 @@ def test_returns_float64(student, reference, rng):
     checks.close(Z, reference.conv_forward(*args)[0], "Z", layout=LAYOUT, known_bugs=misread(reference, args))
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_cache(student, reference, rng):
     """Returns cache = (A_prev, W, b, hparameters), the inputs unchanged."""
     args = inputs(rng, 2, 3, 3, 2, f=2, n_C=2, stride=1, pad=1)
@@ -113,7 +113,7 @@ def test_cache(student, reference, rng):
     checks.cache(cache, args, CACHE)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_does_not_modify_inputs(student, reference, rng):
     """Leaves A_prev, W, b and hparameters unchanged."""
     args = inputs(rng, 2, 4, 3, 2, f=2, n_C=2, stride=2, pad=1)

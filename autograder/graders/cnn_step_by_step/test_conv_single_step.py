@@ -30,7 +30,7 @@ def inputs(rng, f, n_C_prev, dtype=np.float64, bias=True):
     return a, W, b
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_sums_products(student, reference, rng):
     """With b = 0, returns the sum of the element-wise products of the slice and W."""
     a, W, b = inputs(rng, 3, 4, bias=False)
@@ -39,7 +39,7 @@ def test_sums_products(student, reference, rng):
                  hint="multiply a_slice_prev and W element-wise, then sum every entry.")  # fmt: skip
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_adds_bias(student, reference, rng):
     """Adds the bias b (once) to the sum of products."""
     a, W, b = inputs(rng, 3, 4)
@@ -48,7 +48,7 @@ def test_adds_bias(student, reference, rng):
                  hint="Z = sum(a_slice_prev * W) + b.")  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_returns_a_scalar(student, reference, rng):
     """Returns a single number, not an array of shape (1, 1, 1)."""
     a, W, b = inputs(rng, 2, 3)
@@ -57,7 +57,7 @@ def test_returns_a_scalar(student, reference, rng):
     checks.close(as_number(value, "conv_single_step(...)"), expected(reference, a, W, b), "conv_single_step(...)")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_other_sizes(student, reference, rng):
     """Works for other filter sizes and channel counts (f = 1 and f = 4)."""
     for f, n_C_prev in ((1, 5), (4, 1)):
@@ -66,7 +66,7 @@ def test_other_sizes(student, reference, rng):
         checks.close(value, expected(reference, a, W, b), f"conv_single_step(...) with f = {f}")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32_inputs(student, reference, rng):
     """Accepts float32 inputs."""
     a, W, b = inputs(rng, 3, 2, dtype=np.float32)
@@ -75,7 +75,7 @@ def test_float32_inputs(student, reference, rng):
     checks.close(value, want, "conv_single_step(...) for float32 inputs", rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_does_not_modify_inputs(student, reference, rng):
     """Leaves a_slice_prev, W and b unchanged."""
     a, W, b = inputs(rng, 3, 3)

@@ -24,14 +24,14 @@ def check_mask(value, x, reference, what):
     checks.close(mask.astype(np.float64), expected, what, rtol=0, atol=0, hint=HINT)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_marks_the_maximum(student, reference, distinct):
     """Marks the single largest entry of a 3x3 window."""
     x = distinct(3, 3)
     check_mask(student.call("create_mask_from_window", x).value, x, reference, "create_mask_from_window(x)")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_negative_window(student, reference, distinct):
     """Works when every entry is negative."""
     x = distinct(2, 2) - 10.0
@@ -40,7 +40,7 @@ def test_negative_window(student, reference, distinct):
     )
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_non_square_window(student, reference, distinct):
     """Works for a non-square window, whatever row or column holds the maximum."""
     for shape in ((2, 4), (4, 1)):
@@ -53,7 +53,7 @@ def test_non_square_window(student, reference, distinct):
         )
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_does_not_modify_x(student, reference, distinct):
     """Leaves x unchanged."""
     x = distinct(3, 3)

@@ -7,14 +7,14 @@ from autograder.kit import checks
 HINT = "every entry is dz / (n_H * n_W), with (n_H, n_W) = shape; np.ones(shape) * average does it."
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape(student, reference):
     """Returns an array of the requested shape."""
     value = student.call("distribute_value", 1.5, (3, 4)).value
     checks.shape(value, reference.distribute_value(1.5, (3, 4)).shape, "distribute_value(1.5, (3, 4))", hint=HINT)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_square_window(student, reference, rng):
     """Spreads dz evenly over a 2x2 window."""
     dz = float(rng.standard_normal())
@@ -22,7 +22,7 @@ def test_square_window(student, reference, rng):
                  "distribute_value(dz, (2, 2))", hint=HINT)  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_non_square_window(student, reference, rng):
     """Spreads dz evenly over a 3x5 window (divides by n_H * n_W)."""
     dz = float(rng.standard_normal() * 4)
@@ -30,7 +30,7 @@ def test_non_square_window(student, reference, rng):
                  "distribute_value(dz, (3, 5))", hint=HINT)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_integer_dz(student, reference):
     """Returns floats even when dz is an integer (e.g. 3 over a 2x2 window)."""
     value = student.call("distribute_value", 3, (2, 2)).value

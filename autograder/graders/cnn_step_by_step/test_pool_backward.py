@@ -54,7 +54,7 @@ def check_case(student, reference, tolerances, dA, cache, mode, **kwargs):
     )
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape(student, reference, distinct, rng):
     """dA_prev has the shape of A_prev (and the reference's values), for every stride and remainder."""
     for w in layer_cases.windows(pads=(0,), square_kernel=True):
@@ -64,13 +64,13 @@ def test_output_shape(student, reference, distinct, rng):
         checks.close(dA_prev, reference.pool_backward(dA, cache, mode="max"), f"dA_prev ({w})", hint=HINTS["max"])
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_max_separate_windows(student, reference, tolerances, distinct, rng):
     """Max mode with f 2 and stride 2 (windows don't overlap), two examples."""
     check_case(student, reference, tolerances, *case(distinct, rng, 2, 4, 6, 2, f=2, stride=2), mode="max")
 
 
-@pytest.mark.points(4)
+@pytest.mark.share(4)
 def test_max_overlapping_windows(student, reference, tolerances, distinct, rng):
     """Max mode with f 3 and stride 1, where one input is the maximum of several windows."""
     dA, (A_prev, hp) = case(distinct, rng, 2, 5, 4, 2, f=3, stride=1)
@@ -83,20 +83,20 @@ def test_max_overlapping_windows(student, reference, tolerances, distinct, rng):
     check_case(student, reference, tolerances, dA, (A_prev, hp), mode="max")
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_average_separate_windows(student, reference, tolerances, distinct, rng):
     """Average mode with f 2 and stride 2 (windows don't overlap), two examples."""
     check_case(student, reference, tolerances, *case(distinct, rng, 2, 4, 6, 2, f=2, stride=2), mode="average")
 
 
-@pytest.mark.points(4)
+@pytest.mark.share(4)
 def test_average_overlapping_windows(student, reference, tolerances, distinct, rng):
     """Average mode with f 3 and stride 1 or 2 (overlapping windows)."""
     check_case(student, reference, tolerances, *case(distinct, rng, 2, 5, 4, 2, f=3, stride=1), mode="average")
     check_case(student, reference, tolerances, *case(distinct, rng, 1, 5, 7, 2, f=3, stride=2), mode="average")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_default_mode_is_max(student, reference, tolerances, distinct, rng):
     """Without a mode argument, back-propagates max pooling."""
     dA, cache = case(distinct, rng, 2, 4, 3, 2, f=2, stride=1)
@@ -106,14 +106,14 @@ def test_default_mode_is_max(student, reference, tolerances, distinct, rng):
                            hint="keep the signature pool_backward(dA, cache, mode=\"max\").")  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stride_larger_than_window(student, reference, tolerances, distinct, rng):
     """Both modes work when the stride (3) is larger than the window (2)."""
     for mode in ("max", "average"):
         check_case(student, reference, tolerances, *case(distinct, rng, 1, 7, 5, 2, f=2, stride=3), mode=mode)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32_inputs(student, reference, tolerances, distinct, rng):
     """Accepts float32 inputs, in both modes."""
     for mode in ("max", "average"):
@@ -125,7 +125,7 @@ def test_float32_inputs(student, reference, tolerances, distinct, rng):
         checks.close(dA_prev, ref, what, hint=HINTS[mode], **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float64_and_inputs_unchanged(student, reference, distinct, rng):
     """Returns float64 and leaves dA and the cache unchanged."""
     dA, cache = case(distinct, rng, 2, 4, 4, 2, f=2, stride=1)

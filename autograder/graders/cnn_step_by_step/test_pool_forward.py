@@ -32,7 +32,7 @@ def check_case(student, reference, A_prev, f, stride, mode, hint=None):
     )
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape(student, reference, distinct):
     """A has shape (m, n_H, n_W, n_C), with the floor in n_H and n_W, for every stride and remainder."""
     for w in layer_cases.windows(pads=(0,), square_kernel=True):  # every (n_H_prev - f) % stride
@@ -43,31 +43,31 @@ def test_output_shape(student, reference, distinct):
         checks.close(A, expected, f"A ({w})", hint=WINDOW_HINT)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_max_stride_1(student, reference, distinct):
     """Max pooling with stride 1 (overlapping windows), several examples and channels."""
     check_case(student, reference, distinct(2, 3, 4, 2), f=2, stride=1, mode="max")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_max_stride_2(student, reference, distinct):
     """Max pooling with f 3 and stride 2 on non-square images."""
     check_case(student, reference, distinct(2, 5, 6, 2), f=3, stride=2, mode="max")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_average_stride_1(student, reference, distinct):
     """Average pooling with stride 1 (overlapping windows)."""
     check_case(student, reference, distinct(2, 3, 4, 2), f=2, stride=1, mode="average")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_average_stride_2(student, reference, distinct):
     """Average pooling with f 3 and stride 2 on non-square images."""
     check_case(student, reference, distinct(2, 5, 6, 2), f=3, stride=2, mode="average")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_default_mode_is_max(student, reference, distinct):
     """Without a mode argument, pools with max."""
     A_prev, hp = distinct(2, 4, 3, 2), {"f": 2, "stride": 1}
@@ -76,7 +76,7 @@ def test_default_mode_is_max(student, reference, distinct):
                  hint="keep the signature pool_forward(A_prev, hparameters, mode=\"max\").")  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_stride_larger_than_window(student, reference, distinct):
     """Both modes work when the stride (3) is larger than the window (2)."""
     A_prev = distinct(1, 7, 5, 2)
@@ -84,7 +84,7 @@ def test_stride_larger_than_window(student, reference, distinct):
         check_case(student, reference, A_prev, f=2, stride=3, mode=mode)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_cache(student, reference, distinct):
     """Returns cache = (A_prev, hparameters), the inputs unchanged."""
     A_prev, hp = distinct(2, 3, 3, 2), {"f": 2, "stride": 1}
@@ -92,7 +92,7 @@ def test_cache(student, reference, distinct):
     checks.cache(cache, (A_prev, hp), ("A_prev", "hparameters"))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32_inputs(student, reference, tolerances, distinct):
     """Accepts float32 inputs, in both modes."""
     A_prev, hp = distinct(2, 4, 4, 2, dtype=np.float32), {"f": 2, "stride": 2}
@@ -103,7 +103,7 @@ def test_float32_inputs(student, reference, tolerances, distinct):
         checks.close(A, expected, f"A ({mode} pooling, float32 input)", **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float64_and_inputs_unchanged(student, reference, distinct):
     """Returns float64 for float64 input and leaves A_prev and hparameters unchanged."""
     A_prev, hp = distinct(2, 4, 3, 2), {"f": 2, "stride": 1}

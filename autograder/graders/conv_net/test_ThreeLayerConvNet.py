@@ -121,7 +121,7 @@ def check_gradient(student, reference, tolerances, rng, name, reg):
 # --- initialisation ----------------------------------------------------------------------
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_param_shapes(student):
     """self.params holds W1, b1, W2, b2, W3 and b3 with the documented shapes (non-square input)."""
     arch = {"input_dim": (2, 10, 12), "num_filters": 4, "filter_size": 5, "hidden_dim": 6, "num_classes": 7}
@@ -132,7 +132,7 @@ def test_param_shapes(student):
         checks.shape(params[name], shape, f"params[{name!r}]", hint=hint)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_init_statistics(student):
     """Weights start with mean 0 and standard deviation weight_scale; biases start at 0."""
     arch = {"input_dim": (3, 8, 8), "num_filters": 20, "filter_size": 5, "hidden_dim": 40, "num_classes": 10}
@@ -153,7 +153,7 @@ def test_init_statistics(student):
             raise checks.Mismatch(f"params[{name!r}] has mean {mean:.3g}, but should have mean about 0.", hint)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_default_dtype_is_float32(student, rng):
     """With the default dtype, the parameters and the gradients (of float32 inputs) are float32."""
     params = get_params(student, build(student, **SMALL))
@@ -169,7 +169,7 @@ def test_default_dtype_is_float32(student, rng):
         checks.floating(grads[name], f"grads[{name!r}] for float32 parameters and inputs", dtype=np.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float64_dtype(student, reference, rng):
     """With dtype float64, the parameters, the loss and the gradients are float64 and right."""
     model = build(student, **SMALL, reg=0.2, dtype=np.float64, weight_scale=0.3)
@@ -185,7 +185,7 @@ def test_float64_dtype(student, reference, rng):
         checks.close(grads[name], ref_grads[name], f"grads[{name!r}] with dtype float64", hint=HINTS[name])
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_initial_loss(student, rng):
     """With tiny weights and no regularisation, the loss starts at about log(num_classes)."""
     arch = {"input_dim": (3, 8, 8), "num_filters": 4, "filter_size": 3, "hidden_dim": 10, "num_classes": 7}
@@ -200,7 +200,7 @@ def test_initial_loss(student, rng):
 # --- forward pass and loss, with the grader's parameters -------------------------------
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_scores_mode(student, reference, rng):
     """Without labels, loss(X) returns the scores, shape (N, num_classes), and they are right."""
     params = grader_params(rng)
@@ -211,7 +211,7 @@ def test_scores_mode(student, reference, rng):
                  hint="when y is None, return the scores of the last affine layer (no softmax, no loss). " + FORWARD_HINT)  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_loss_without_regularisation(student, reference, rng):
     """The loss is right with reg = 0 (the mean softmax loss of the scores)."""
     params = grader_params(rng)
@@ -221,7 +221,7 @@ def test_loss_without_regularisation(student, reference, rng):
     checks.close(np.array(loss), want, "the loss (reg = 0)", hint=FORWARD_HINT)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_loss_with_regularisation(student, reference, rng):
     """The loss includes exactly 0.5 * reg * (sum(W1**2) + sum(W2**2) + sum(W3**2))."""
     params = grader_params(rng)
@@ -236,14 +236,14 @@ def test_loss_with_regularisation(student, reference, rng):
 # --- gradients, with the grader's parameters ---------------------------------------------
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 @pytest.mark.parametrize("name", PARAMS)
 def test_gradients_without_regularisation(student, reference, tolerances, rng, name):
     """grads['{name}'] is right with reg = 0 (checked against numerical gradients of the loss)."""
     check_gradient(student, reference, tolerances, rng, name, reg=0.0)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 @pytest.mark.parametrize("name", PARAMS)
 def test_gradients_with_regularisation(student, reference, tolerances, rng, name):
     """grads['{name}'] is right with reg = 0.5 (checked against numerical gradients of the loss)."""
@@ -253,7 +253,7 @@ def test_gradients_with_regularisation(student, reference, tolerances, rng, name
 # --- robustness --------------------------------------------------------------------------
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_large_scores_give_a_finite_loss(student, reference, rng):
     """Large weights (scores in the thousands) still give a finite, right loss (a stable softmax)."""
     params = grader_params(rng, scale=30.0)
@@ -264,7 +264,7 @@ def test_large_scores_give_a_finite_loss(student, reference, rng):
                  hint="use the provided softmax_loss, which subtracts each row's maximum score before np.exp.")  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_does_not_modify_inputs(student, reference, rng):
     """loss(X, y) leaves X and y unchanged."""
     params = grader_params(rng)
@@ -277,7 +277,7 @@ def test_does_not_modify_inputs(student, reference, rng):
     checks.unchanged(y, result.args[1], "y")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_overfits_a_small_batch(student, reference, rng):
     """Trained with the provided Solver on 40 digits, the network learns them all by heart (its trained parameters, run by the reference network, classify at least 90% of them)."""
     digits = reference.get_digits_data(num_training=40, num_validation=40, num_test=0)

@@ -32,11 +32,10 @@ def case(rng, N, C, H, W, F, HH, WW, stride, pad, dtype=np.float64):
 
 
 def expected(reference, dout, cache):
-    """(numeric, reference) gradients, computed in float64."""
+    """The reference's gradients, computed in float64."""
     x, w, b, conv_param = cache
-    numeric = gradients.of_inputs(lambda *a: reference.conv_forward_naive(*a, conv_param)[0], (x, w, b), dout)
     as64 = tuple(a.astype(np.float64) for a in (x, w, b))
-    return numeric, reference.conv_backward_naive(dout.astype(np.float64), (*as64, conv_param))
+    return reference.conv_backward_naive(dout.astype(np.float64), (*as64, conv_param))
 
 
 def backward(student, dout, cache, **kwargs):
@@ -45,15 +44,15 @@ def backward(student, dout, cache, **kwargs):
 
 
 def check_all(student, reference, tolerances, dout, cache, only=NAMES):
+    """The gradients in ``only`` against centred differences and the reference (``gradients.check_backward``)."""
     got, _ = backward(student, dout, cache)
-    numeric, ref = expected(reference, dout, cache)
-    label = f"(stride {cache[3]['stride']}, pad {cache[3]['pad']})"
-    for name, actual, num, want in zip(NAMES, got, numeric, ref, strict=True):
-        if name in only:
-            gradients.check(tolerances, actual, num, want, f"{name} {label}", hint=HINTS[name])
+    x, w, b, conv_param = cache
+    gradients.check_backward(tolerances, NAMES, got, expected(reference, dout, cache),
+                             lambda *a: reference.conv_forward_naive(*a, conv_param)[0], (x, w, b), dout, HINTS,
+                             only=only, label=f" (stride {conv_param['stride']}, pad {conv_param['pad']})")  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shapes(student, reference, rng):
     """dx, dw and db have the shapes of x, w and b (and the reference's values), for every geometry."""
     for w in layer_cases.windows():  # every stride, remainder and pad, non-square kernels
@@ -65,55 +64,54 @@ def test_output_shapes(student, reference, rng):
             checks.close(actual, want, f"{name} ({w})", hint=HINTS[name])
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_db(student, reference, tolerances, rng):
     """db is right (stride 2, pad 1, two examples)."""
     check_all(student, reference, tolerances, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("db",))
 
 
-@pytest.mark.points(4)
+@pytest.mark.share(4)
 def test_dw(student, reference, tolerances, rng):
     """dw is right (stride 2, pad 1, overlapping windows, two examples)."""
     check_all(student, reference, tolerances, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("dw",))
 
 
-@pytest.mark.points(4)
+@pytest.mark.share(4)
 def test_dx(student, reference, tolerances, rng):
     """dx is right (stride 2, pad 1, overlapping windows, two examples)."""
     check_all(student, reference, tolerances, *case(rng, 2, 3, 5, 4, F=2, HH=3, WW=3, stride=2, pad=1), only=("dx",))
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_no_padding(student, reference, tolerances, rng):
     """All three gradients are right with stride 1 and pad = 0."""
     check_all(student, reference, tolerances, *case(rng, 2, 2, 4, 3, F=3, HH=2, WW=2, stride=1, pad=0))
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stride_2_no_padding_non_square(student, reference, tolerances, rng):
     """All three gradients are right with stride 2, pad = 0 and 2x3 filters, when some pixels are in no window."""
     check_all(student, reference, tolerances, *case(rng, 2, 2, 5, 6, F=3, HH=2, WW=3, stride=2, pad=0))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_stride_1_pad_2(student, reference, tolerances, rng):
     """All three gradients are right with stride 1 and pad 2."""
     check_all(student, reference, tolerances, *case(rng, 1, 2, 3, 4, F=2, HH=3, WW=3, stride=1, pad=2))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32_inputs(student, reference, tolerances, rng):
     """Accepts float32 inputs."""
     dout, cache = case(rng, 2, 2, 4, 3, F=2, HH=2, WW=2, stride=1, pad=1, dtype=np.float32)
     got, _ = backward(student, dout, cache)
-    as64 = (*[a.astype(np.float64) for a in cache[:3]], cache[3])
-    ref = reference.conv_backward_naive(dout.astype(np.float64), as64)
+    ref = expected(reference, dout, cache)
     for name, actual, want in zip(NAMES, got, ref, strict=True):
         checks.floating(actual, f"{name} for float32 inputs")
         checks.close(actual, want, f"{name} for float32 inputs", hint=HINTS[name], **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float64_and_inputs_unchanged(student, reference, rng):
     """Returns float64 gradients and leaves dout and the cache unchanged."""
     dout, cache = case(rng, 2, 2, 3, 4, F=2, HH=2, WW=2, stride=2, pad=1)

@@ -39,7 +39,7 @@ def check_case(student, reference, args, hint=WINDOW_HINT):
                  layout=LAYOUT, known_bugs=misread(reference, args))  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_output_shape(student, reference, rng):
     """out has shape (N, F, H', W'), with the floor in H' and W', for every stride, remainder and pad."""
     for w in layer_cases.windows():  # non-square inputs and kernels, every (H + 2 pad - HH) % stride
@@ -51,46 +51,46 @@ def test_output_shape(student, reference, rng):
         checks.close(out, expected, f"out ({w})", hint=WINDOW_HINT, known_bugs=bugs)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_stride_1_no_padding(student, reference, rng):
     """Correct out with stride 1 and no padding, several examples and filters."""
     check_case(student, reference, inputs(rng, 2, 3, 4, 5, F=2, HH=3, WW=3, stride=1, pad=0))
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_stride_1_same_padding(student, reference, rng):
     """Correct out with stride 1 and pad 1 (a "same" convolution: zeros around height and width)."""
     check_case(student, reference, inputs(rng, 2, 2, 5, 4, F=3, HH=3, WW=3, stride=1, pad=1),
                hint="pad x with conv_param['pad'] zeros on each side of its height and width (axes 2 and 3) only.")  # fmt: skip
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_stride_2_overlapping(student, reference, rng):
     """Correct out with stride 2, pad 1 and overlapping 3x3 windows on non-square images."""
     check_case(student, reference, inputs(rng, 2, 2, 7, 6, F=3, HH=3, WW=3, stride=2, pad=1),
                hint="read the stride from conv_param['stride'] and the padding from conv_param['pad'].")  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_non_square_filters(student, reference, rng):
     """Correct out with 2x3 filters (HH != WW), stride 2 and pad 2."""
     check_case(student, reference, inputs(rng, 2, 3, 5, 6, F=2, HH=2, WW=3, stride=2, pad=2),
                hint="take the filter height HH and width WW separately from w.shape (F, C, HH, WW).")  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stride_3_no_padding(student, reference, rng):
     """Correct out with stride 3 and no padding, when the last window doesn't reach the edge."""
     check_case(student, reference, inputs(rng, 1, 2, 8, 7, F=2, HH=2, WW=2, stride=3, pad=0))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_one_by_one_filter(student, reference, rng):
     """Correct out for 1x1 filters."""
     check_case(student, reference, inputs(rng, 3, 4, 3, 2, F=2, HH=1, WW=1, stride=1, pad=0))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32_inputs(student, reference, tolerances, rng):
     """Accepts float32 inputs."""
     args = inputs(rng, 2, 2, 4, 4, F=2, HH=3, WW=3, stride=1, pad=1, dtype=np.float32)
@@ -100,7 +100,7 @@ def test_float32_inputs(student, reference, tolerances, rng):
     checks.close(out, reference.conv_forward_naive(*as64)[0], "out for float32 inputs", **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_returns_float64(student, reference, rng):
     """out is float64 for float64 inputs."""
     args = inputs(rng, 1, 2, 4, 3, F=2, HH=2, WW=2, stride=1, pad=0)
@@ -110,7 +110,7 @@ def test_returns_float64(student, reference, rng):
                  known_bugs=misread(reference, args))  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_cache(student, reference, rng):
     """Returns cache = (x, w, b, conv_param), the inputs unchanged (x not padded)."""
     args = inputs(rng, 2, 2, 3, 3, F=2, HH=2, WW=2, stride=1, pad=1)
@@ -118,7 +118,7 @@ def test_cache(student, reference, rng):
     checks.cache(cache, args, CACHE)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_does_not_modify_inputs(student, reference, rng):
     """Leaves x, w, b and conv_param unchanged."""
     args = inputs(rng, 2, 2, 4, 3, F=2, HH=2, WW=2, stride=2, pad=1)

@@ -47,7 +47,7 @@ def check_case(student, reference, tolerances, dout, cache):
     gradients.check(tolerances, dx, numeric, ref, label(cache[1]), hint=HINT)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape(student, reference, distinct, rng):
     """dx has the shape of x (and the reference's values), for every stride and remainder."""
     for w in layer_cases.windows(pads=(0,)):
@@ -57,19 +57,19 @@ def test_output_shape(student, reference, distinct, rng):
         checks.close(dx, reference.max_pool_backward_naive(dout, cache), f"dx ({w})")
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_2x2_stride_2(student, reference, tolerances, distinct, rng):
     """2x2 windows with stride 2 (windows don't overlap), several examples and channels."""
     check_case(student, reference, tolerances, *case(distinct, rng, (2, 3, 4, 6), pool(2, 2, 2)))
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_3x3_stride_2_non_tiling(student, reference, tolerances, distinct, rng):
     """Overlapping 3x3 windows with stride 2 that don't tile the 7x5 input."""
     check_case(student, reference, tolerances, *case(distinct, rng, (2, 2, 7, 5), pool(3, 3, 2)))
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_shared_maximum(student, reference, tolerances, distinct, rng):
     """3x3 windows with stride 1, where one input is the maximum of several windows."""
     dout, (x, pool_param) = case(distinct, rng, (2, 2, 5, 4), pool(3, 3, 1))
@@ -82,13 +82,13 @@ def test_shared_maximum(student, reference, tolerances, distinct, rng):
     check_case(student, reference, tolerances, dout, (x, pool_param))
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_non_square_window_large_stride(student, reference, tolerances, distinct, rng):
     """2x3 windows with stride 3 (some inputs are in no window), on a non-square input."""
     check_case(student, reference, tolerances, *case(distinct, rng, (1, 2, 7, 8), pool(2, 3, 3)))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32_inputs(student, reference, tolerances, distinct, rng):
     """Accepts float32 inputs."""
     dout, cache = case(distinct, rng, (2, 2, 4, 4), pool(2, 2, 1), dtype=np.float32)
@@ -98,7 +98,7 @@ def test_float32_inputs(student, reference, tolerances, distinct, rng):
     checks.close(dx, ref, "dx for float32 inputs", hint=HINT, **tolerances.float32)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_float64_and_inputs_unchanged(student, reference, distinct, rng):
     """Returns float64 and leaves dout and the cache unchanged."""
     dout, cache = case(distinct, rng, (2, 2, 4, 4), pool(2, 2, 1))

@@ -22,15 +22,13 @@ def pair(student, reference, filter_num, stride, X, training):
     keras_models.call_layer(
         student, block, X, f"BasicBlock({filter_num}, stride={stride})(x)", training=False
     )  # builds it
-    keras_models.give_same_weights(student, block)
     ref = reference.BasicBlock(filter_num, stride=stride)
     ref(X, training=False)
-    keras_models.give_reference_same_weights(ref)
-    actual = keras_models.call_layer(student, block, X, what, training=training)
-    return actual, np.asarray(ref(X, training=training)), what
+    actual, expected = keras_models.same_weights_outputs(student, block, ref, X, what, training=training)
+    return actual, expected, what
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape_stride_1(student, rng):
     """BasicBlock(4) keeps a (2, 6, 6, 4) input's shape."""
     X = rng.standard_normal((2, 6, 6, 4)).astype(np.float32)
@@ -43,7 +41,7 @@ def test_output_shape_stride_1(student, rng):
     )
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_output_shape_stride_2(student, rng):
     """BasicBlock(6, stride=2) maps (2, 7, 7, 3) to (2, 4, 4, 6): 'same' padding rounds 7 / 2 up."""
     X = rng.standard_normal((2, 7, 7, 3)).astype(np.float32)
@@ -52,7 +50,7 @@ def test_output_shape_stride_2(student, rng):
     checks.shape(value, (2, 4, 4, 6), "BasicBlock(6, stride=2)(x)", HINT)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_layers(student, reference, rng):
     """Two 3x3 convolutions and two batch norms, plus a 1x1 convolution and a batch norm on the shortcut when stride != 1."""
     for filter_num, stride, shape in ((6, 2, (1, 7, 7, 3)), (5, 1, (1, 6, 6, 5))):
@@ -65,7 +63,7 @@ def test_layers(student, reference, rng):
         keras_models.architecture_matches(student, block, ref, X, what, HINT, chain=False, training=False)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_same_weights_inference(student, reference, tolerances, rng):
     """Stride 2, the reference's weights, training=False: the reference's outputs."""
     X = rng.standard_normal((3, 8, 8, 3)).astype(np.float32)
@@ -73,7 +71,7 @@ def test_same_weights_inference(student, reference, tolerances, rng):
     checks.close(actual, expected, what, hint=HINT, **tolerances.float32)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_same_weights_training(student, reference, tolerances, rng):
     """Stride 2, the reference's weights, training=True: batch norm on the batch's statistics."""
     X = rng.standard_normal((3, 8, 8, 3)).astype(np.float32)
@@ -81,7 +79,7 @@ def test_same_weights_training(student, reference, tolerances, rng):
     checks.close(actual, expected, what, hint=TRAINING_HINT, **tolerances.float32)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stride_1_same_weights(student, reference, tolerances, rng):
     """Stride 1 (the input itself is the shortcut), both modes, the reference's weights."""
     X = rng.standard_normal((3, 5, 6, 4)).astype(np.float32)
@@ -90,7 +88,7 @@ def test_stride_1_same_weights(student, reference, tolerances, rng):
         checks.close(actual, expected, what, hint=HINT, **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_is_a_keras_layer(student, rng):
     """BasicBlock is a subclass of keras.layers.Layer, and its instances work as layers."""
     block = student.call("BasicBlock", 3).value

@@ -98,7 +98,7 @@ def call_text(call):
     )
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_block_calls(built):
     """ResNet([2, 1, 1, 2]) creates its BasicBlocks in order, with the right filters and strides."""
     calls, expected = get(built, "calls"), get(built, "ref_calls")
@@ -116,13 +116,13 @@ def test_block_calls(built):
         )
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shape(built):
     """A (2, 32, 32, 3) batch gives (2, num_classes) outputs."""
     checks.shape(get(built, "outputs")[False], (2, 5), "the output of ResNet([2, 1, 1, 2], num_classes=5)", HINT)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_same_weights_inference(built, tolerances):
     """With the reference's weights (and stand-in blocks), the reference's logits, training=False."""
     what = "your ResNet's logits (training=False, stand-in blocks) with the reference's weights"
@@ -135,7 +135,7 @@ def test_same_weights_inference(built, tolerances):
     )
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_same_weights_training(built, tolerances):
     """The same in training mode (the stem's batch norm on the batch's statistics)."""
     what = "your ResNet's logits (training=True, stand-in blocks) with the reference's weights"
@@ -143,7 +143,7 @@ def test_same_weights_training(built, tolerances):
                  hint="pass training on to the stem's batch norm (or let Keras do it).", **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_other_sizes(student, reference, answering, tolerances, rng):
     """ResNet([1, 2, 1, 1], num_classes=7) on 16x16 images: the reference's logits."""
     X = rng.standard_normal((2, 16, 16, 3)).astype(np.float32)
@@ -162,7 +162,7 @@ def test_other_sizes(student, reference, answering, tolerances, rng):
     )
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_whole_model(student, built, verdicts, whole_models, tolerances, rng):
     """With your own BasicBlock, ResNet([2, 2, 2, 2]) (11,234,532 parameters) gives the reference's logits for the same weights (not charged here if BasicBlock lost points in its own tests and the rest of your ResNet passed)."""
     get(built, "calls")  # the model must build with stand-ins first

@@ -109,13 +109,13 @@ def part_matches(student, skeleton, part, what, hint):
                               part, what, hint, lambda rows: keras_models.structure(rows, what))  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stem(student, skeleton):
     """Input, zero padding, 7x7 convolution with stride 2, batch norm and max pooling, with the right shapes."""
     part_matches(student, skeleton, "stem", "Your ResNet50's stem", STEM_HINT)
 
 
-@pytest.mark.points(4)
+@pytest.mark.share(4)
 def test_stages(skeleton):
     """Stages 2 to 5: the blocks are called in the right order, with the right f, filters and s."""
     calls, expected = get(skeleton, "calls"), get(skeleton, "ref_calls")
@@ -140,13 +140,13 @@ def test_stages(skeleton):
         )
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_head(student, skeleton):
     """Average pooling 2x2, flatten, and a dense softmax layer with `classes` units."""
     part_matches(student, skeleton, "head", "Your ResNet50's head", HEAD_HINT)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_outputs_inference(skeleton, tolerances):
     """With the reference's weights, the stem and head give the reference's outputs (training=False)."""
     what = "the output of your ResNet50 (training=False, blocks left out) with the reference's weights"
@@ -154,7 +154,7 @@ def test_outputs_inference(skeleton, tolerances):
                  hint=STEM_HINT + " " + HEAD_HINT, **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_outputs_training(skeleton, tolerances):
     """With the reference's weights, the same outputs in training mode (batch norm on the batch's statistics)."""
     what = "the output of your ResNet50 (training=True, blocks left out) with the reference's weights"
@@ -162,7 +162,7 @@ def test_outputs_training(skeleton, tolerances):
                  hint=STEM_HINT, **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_input_shape_and_classes(student, reference, answering):
     """ResNet50(input_shape=(96, 96, 3), classes=3) follows its arguments."""
     (model, _), (ref_model, _) = build_skeleton(student, reference, answering, (96, 96, 3), 3)
@@ -175,7 +175,7 @@ def test_input_shape_and_classes(student, reference, answering):
                               lambda rows: keras_models.structure(rows, what))  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_whole_model(student, skeleton, verdicts, whole_models, tolerances):
     """With your own blocks, the whole ResNet50 (23,600,006 parameters) gives the reference's outputs for the same weights (not charged here if your blocks lost points in their own tests and the rest of your ResNet50 passed)."""
     get(skeleton, "calls")  # the skeleton must build first

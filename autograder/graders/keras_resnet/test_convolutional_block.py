@@ -30,21 +30,21 @@ def eager(student, reference, tolerances, X, what, hint, initializer_ref=None, i
     checks.close(actual, expected, what, hint=hint, **tolerances.float32)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_published_values_inference(student, reference, tolerances):
     """The notebook's example (f=2, filters=[2, 4, 6], s=2, default initializer), training=False."""
     eager(student, reference, tolerances, published_input(), "convolutional_block(X, f=2, filters=[2, 4, 6], training=False)",
           ORDER_HINT, f=2, filters=[2, 4, 6], training=False)  # fmt: skip
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_published_values_training(student, reference, tolerances):
     """The notebook's example with training=True: batch norm uses the batch's statistics."""
     eager(student, reference, tolerances, published_input(), "convolutional_block(X, f=2, filters=[2, 4, 6], training=True)",
           TRAINING_HINT, f=2, filters=[2, 4, 6], training=True)  # fmt: skip
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_architecture(student, reference, rng):
     """Four Conv2D (three on the main path, one on the shortcut) and four BatchNormalization, with the right strides."""
     kwargs = {"f": 3, "filters": [2, 4, 5], "s": 3, "training": False}
@@ -79,19 +79,19 @@ def same_weights_case(student, reference, tolerances, rng, training):
     )
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_same_weights_inference(student, reference, tolerances, rng):
     """Built in a model with training=False and given the reference's weights: the same outputs."""
     same_weights_case(student, reference, tolerances, rng, training=False)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_same_weights_training(student, reference, tolerances, rng):
     """Built in a model with training=True and given the reference's weights: the same outputs."""
     same_weights_case(student, reference, tolerances, rng, training=True)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stride_1(student, reference, tolerances, rng):
     """s=1 (as in ResNet50's stage 2): same height and width, more channels."""
     X = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
@@ -99,7 +99,7 @@ def test_stride_1(student, reference, tolerances, rng):
           f=3, filters=[2, 3, 4], s=1, training=False)  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_stride_3_odd_sizes(student, reference, tolerances, rng):
     """s=3 on 8x7 images: the strided 1x1 convolutions round the size down ('valid')."""
     X = rng.standard_normal((2, 8, 7, 2)).astype(np.float32)
@@ -107,7 +107,7 @@ def test_stride_3_odd_sizes(student, reference, tolerances, rng):
           f=2, filters=[3, 2, 4], s=3, training=True)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_uses_the_initializer(student, reference, tolerances, rng):
     """Every convolution, the shortcut's too, takes its kernel from initializer(seed=0)."""
     import keras

@@ -27,7 +27,7 @@ def eager(student, reference, tolerances, X, initializer_ref, initializer, what,
     checks.close(actual, expected, what, hint=hint, **tolerances.large_values)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_published_values_inference(student, reference, tolerances):
     """With constant kernels and training=False: the notebook's example values (every entry)."""
     from resnets_utils import constant_initializer
@@ -37,7 +37,7 @@ def test_published_values_inference(student, reference, tolerances):
           "identity_block(X, f=2, filters=[4, 4, 3], training=False)", ORDER_HINT, f=2, filters=[4, 4, 3], training=False)  # fmt: skip
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_published_values_training(student, reference, tolerances):
     """With constant kernels and training=True: batch norm uses the batch's statistics."""
     from resnets_utils import constant_initializer
@@ -47,7 +47,7 @@ def test_published_values_training(student, reference, tolerances):
           "identity_block(X, f=2, filters=[4, 4, 3], training=True)", TRAINING_HINT, f=2, filters=[4, 4, 3], training=True)  # fmt: skip
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_architecture(student, reference, rng):
     """Three Conv2D (1x1 valid, f x f same, 1x1 valid) and three BatchNormalization with the right shapes."""
     kwargs = {"f": 3, "filters": [2, 4, 3], "training": False}
@@ -75,19 +75,19 @@ def same_weights_case(student, reference, tolerances, rng, training):
     )
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_same_weights_inference(student, reference, tolerances, rng):
     """Built in a model with training=False and given the reference's weights: the same outputs."""
     same_weights_case(student, reference, tolerances, rng, training=False)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_same_weights_training(student, reference, tolerances, rng):
     """Built in a model with training=True and given the reference's weights: the same outputs."""
     same_weights_case(student, reference, tolerances, rng, training=True)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_uses_the_initializer(student, reference, tolerances, rng):
     """Every convolution's kernel comes from initializer(seed=0) (random_uniform here)."""
     import keras
@@ -98,7 +98,7 @@ def test_uses_the_initializer(student, reference, tolerances, rng):
           "pass kernel_initializer=initializer(seed=0) to each Conv2D.", f=3, filters=[2, 3, 4], training=False)  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_non_square_odd_sizes_training(student, reference, tolerances, rng):
     """A 7x5 input, f=3, glorot_uniform kernels, training=True."""
     import keras
@@ -108,7 +108,7 @@ def test_non_square_odd_sizes_training(student, reference, tolerances, rng):
           "identity_block(X, f=3, filters=[3, 2, 3]) on 7x5 images", ORDER_HINT, f=3, filters=[3, 2, 3], training=True)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_single_image_keeps_its_shape(student, rng):
     """A batch of one 3x3x6 image comes back with shape (1, 3, 3, 6), all entries >= 0 (the final ReLU)."""
     X = rng.standard_normal((1, 3, 3, 6)).astype(np.float32)

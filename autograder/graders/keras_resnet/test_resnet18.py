@@ -43,26 +43,26 @@ def check_calls(student, reference, answering, name, num_classes=None):
     return value
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_resnet18_creates_the_right_resnet(student, reference, answering):
     """resnet18() creates ResNet([2, 2, 2, 2]) with 100 classes."""
     check_calls(student, reference, answering, "resnet18")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_resnet34_creates_the_right_resnet(student, reference, answering):
     """resnet34() creates ResNet([3, 4, 6, 3]) with 100 classes."""
     check_calls(student, reference, answering, "resnet34")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_num_classes_is_passed_on(student, reference, answering):
     """resnet18(num_classes=10) and resnet34(num_classes=7) pass num_classes on."""
     check_calls(student, reference, answering, "resnet18", num_classes=10)
     check_calls(student, reference, answering, "resnet34", num_classes=7)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_returns_the_model(student, reference, answering):
     """Both return the ResNet they create."""
     for name in ("resnet18", "resnet34"):
@@ -70,7 +70,7 @@ def test_returns_the_model(student, reference, answering):
             raise checks.Mismatch(f"{name}() should return the ResNet it creates.", "return ResNet(...).")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_whole_models(student, reference, answering, verdicts, whole_models, tolerances, rng):
     """With your own ResNet: resnet18() (11,234,532 parameters) and resnet34() (21,353,828) give the reference's logits for the same weights (not charged here if ResNet or BasicBlock lost points in their own tests and the rest of resnet18 passed)."""
     for name in ("resnet18", "resnet34"):

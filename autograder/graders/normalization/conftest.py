@@ -89,25 +89,15 @@ class Layers:
                   label: str = "") -> None:  # fmt: skip
         """Each gradient in ``only`` against centred differences of the reference ``forward``
         (loss = sum(out * dout)) and against the reference ``expected_from`` (default: the
-        same backward pass). ``inputs`` are the forward pass's arguments, x, gamma and beta
-        first; ``at`` maps a gradient's name to the coordinates where it is checked."""
+        same backward pass), with ``gradients.check_backward``. ``inputs`` are the forward
+        pass's arguments, x, gamma and beta first; ``at`` maps a gradient's name to the
+        coordinates where it is checked."""
         ref_forward = getattr(self.reference, forward)
         cache = ref_forward(*fresh(inputs))[1]
         got, _ = self.backward(backward, dout, cache)
         expected = getattr(self.reference, expected_from or backward)(dout, cache)
-        inputs64 = as64(inputs)
-        for k, (name, actual, want) in enumerate(zip(GRADS, got, expected, strict=True)):
-            if name not in only:
-                continue
-
-            def forward_in(value: np.ndarray, k: int = k) -> np.ndarray:
-                args = fresh(inputs64)
-                args[k] = value
-                return ref_forward(*args)[0]
-
-            where = (at or {}).get(name)
-            numerical = gradients.of_output(forward_in, inputs64[k], dout, at=where)
-            gradients.check(self.tolerances, actual, numerical, want, name + label, hint=hints[name], at=where)
+        gradients.check_backward(self.tolerances, GRADS, got, expected, lambda *a: ref_forward(*fresh(a))[0], inputs,
+                                 dout, hints, only=only, label=label, at=at)  # fmt: skip
 
     def gradients_float32(self, backward: str, forward: str, inputs: list, dout: np.ndarray, hints: dict) -> None:
         """For a float32 cache and dout, float32 gradients close to the float64 reference's."""

@@ -24,31 +24,31 @@ def case(draw, N, D, scale=5.0, offset=12.0, **bn_param):
     return [draw((N, D), scale, offset), draw(D), draw(D), {"mode": "train", **bn_param}], draw((N, D))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shapes(norm, draw):
     """dx, dgamma and dbeta have the shapes of x, gamma and beta."""
     norm.shapes(FUNCTION, FORWARD, *case(draw, 6, 4), HINTS)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_dx(norm, draw):
     """dx is right, for a batch of 6 examples of 4 features far from 0."""
     norm.gradients(FUNCTION, FORWARD, *case(draw, 6, 4), HINTS, only=("dx",))
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_dgamma(norm, draw):
     """dgamma is right."""
     norm.gradients(FUNCTION, FORWARD, *case(draw, 5, 3), HINTS, only=("dgamma",))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_dbeta(norm, draw):
     """dbeta is right."""
     norm.gradients(FUNCTION, FORWARD, *case(draw, 5, 3), HINTS, only=("dbeta",))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_eps_from_the_cache(norm, rng, draw):
     """All three gradients are right with eps = 0.1 on features of variance about 0.1, for a 12 x 7 batch."""
     inputs, dout = case(draw, 12, 7, scale=0.3, offset=0.0, eps=0.1)
@@ -56,13 +56,13 @@ def test_eps_from_the_cache(norm, rng, draw):
     norm.gradients(FUNCTION, FORWARD, inputs, dout, HINTS, at=at, label=" with eps = 0.1")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32(norm, draw):
     """For a float32 cache and dout, returns float32 gradients."""
     norm.gradients_float32(FUNCTION, FORWARD, *case(draw, 6, 3, scale=2.0, offset=1.0), HINTS)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float64_and_inputs_unchanged(norm, draw):
     """Returns float64 gradients for float64 inputs, and changes neither dout nor the cache."""
     norm.backward_leaves_inputs(FUNCTION, FORWARD, *case(draw, 4, 3), HINTS)

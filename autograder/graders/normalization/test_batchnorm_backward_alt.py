@@ -28,38 +28,38 @@ def check(norm, inputs, dout, **kwargs):
     norm.gradients(FUNCTION, FORWARD, inputs, dout, HINTS, expected_from="batchnorm_backward", **kwargs)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shapes(norm, draw):
     """dx, dgamma and dbeta have the shapes of x, gamma and beta."""
     norm.shapes(FUNCTION, FORWARD, *case(draw, 6, 4), HINTS)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_dx(norm, draw):
     """dx is right, and the same as through the graph, for a batch of 6 examples of 4 features far from 0."""
     check(norm, *case(draw, 6, 4), only=("dx",))
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_dgamma_and_dbeta(norm, draw):
     """dgamma and dbeta are right."""
     check(norm, *case(draw, 5, 3), only=("dgamma", "dbeta"))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_eps_from_the_cache(norm, rng, draw):
     """All three gradients are right with eps = 0.1 on features of variance about 0.1, for a 12 x 7 batch."""
     inputs, dout = case(draw, 12, 7, scale=0.3, offset=0.0, eps=0.1)
     check(norm, inputs, dout, at={"dx": gradients.coordinates(rng, (12, 7), 12)}, label=" with eps = 0.1")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32(norm, draw):
     """For a float32 cache and dout, returns float32 gradients."""
     norm.gradients_float32(FUNCTION, FORWARD, *case(draw, 6, 3, scale=2.0, offset=1.0), HINTS)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float64_and_inputs_unchanged(norm, draw):
     """Returns float64 gradients for float64 inputs, and changes neither dout nor the cache."""
     norm.backward_leaves_inputs(FUNCTION, FORWARD, *case(draw, 4, 3), HINTS)

@@ -61,13 +61,13 @@ def check_averages(mine, theirs, when):
         checks.close(value, want, f"bn_param[{key!r}] {when}", hint=HINTS["running"])
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_train_output(norm, reference, draw):
     """In training mode, out is right for a batch of 8 examples of 5 features."""
     check_out(norm, reference, (*case(draw, 8, 5), {"mode": "train"}), "out", HINTS["var"])
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_each_feature_over_the_batch(norm, reference, rng, draw):
     """Each feature is normalized over the batch (axis 0), for 3 x 7 and 16 x 2 batches with their own scales."""
     for N, D in [(3, 7), (16, 2)]:
@@ -76,28 +76,28 @@ def test_each_feature_over_the_batch(norm, reference, rng, draw):
                   HINTS["axis"])  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_far_from_zero(norm, reference, draw):
     """out is right for data far from 0 (5 * x + 12)."""
     check_out(norm, reference, (*case(draw, 10, 4, scale=5.0, offset=12.0), {"mode": "train"}), "out for 5 * x + 12",
               HINTS["var"])  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_eps_from_bn_param(norm, reference, draw):
     """Uses the eps bn_param gives (0.1 here, on features of variance about 0.1)."""
     inputs = (*case(draw, 6, 4, scale=0.3), {"mode": "train", "eps": 0.1})
     check_out(norm, reference, inputs, "out with bn_param['eps'] = 0.1", HINTS["eps"])
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_default_eps(norm, reference, draw):
     """Without eps in bn_param, adds 1e-5 to the variance (features of variance about 1e-6 here)."""
     check_out(norm, reference, (*case(draw, 6, 4, scale=1e-3), {"mode": "train"}),
               "out for features of variance about 1e-6, with no eps in bn_param", HINTS["eps"])  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_running_averages_from_zero(norm, reference, draw):
     """Three training steps in a row, from no running averages and the default momentum 0.9."""
     _, gamma, beta = case(draw, 1, 4)
@@ -106,7 +106,7 @@ def test_running_averages_from_zero(norm, reference, draw):
     check_averages(mine, theirs, "after three training steps")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_running_averages_with_momentum(norm, reference, rng, draw):
     """Two training steps with momentum 0.7, from given running averages."""
     _, gamma, beta = case(draw, 1, 3)
@@ -120,7 +120,7 @@ def given_averages(draw, rng, D, eps=1e-5):
     return {"mode": "test", "eps": eps, "running_mean": draw(D, 2.0), "running_var": rng.uniform(0.5, 3.0, D)}
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_test_mode_uses_running_averages(norm, reference, rng, draw):
     """In test mode, normalizes with the running averages in bn_param, not the batch's statistics."""
     inputs = (*case(draw, 7, 4, scale=2.0, offset=1.0), given_averages(draw, rng, 4, eps=1e-3))
@@ -129,7 +129,7 @@ def test_test_mode_uses_running_averages(norm, reference, rng, draw):
     check_out(norm, reference, (x[:1], gamma, beta, inputs[3]), "out in test mode for a batch of one", HINTS["test"])
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_test_mode_leaves_running_averages(norm, reference, rng, draw):
     """In test mode, leaves bn_param's running averages as they were."""
     bn_param = given_averages(draw, rng, 4)
@@ -141,7 +141,7 @@ def test_test_mode_leaves_running_averages(norm, reference, rng, draw):
                      hint="test mode uses the running averages and leaves them unchanged: only training updates them.")  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32(norm, reference, tolerances, draw):
     """Keeps float32 inputs in float32: out, the running averages it creates, and out in test mode."""
     x, gamma, beta = case(draw, 8, 3, scale=5.0, offset=12.0, dtype=np.float32)
@@ -157,7 +157,7 @@ def test_float32(norm, reference, tolerances, draw):
     checks.floating(out, "out in test mode for float32 inputs", dtype=np.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_cache_and_inputs_unchanged(norm, reference, draw):
     """Returns cache = (x, x_hat, mu, var, gamma, beta, eps), and changes neither x, gamma, beta nor bn_param's mode."""
     inputs = [*case(draw, 5, 3, scale=2.0), {"mode": "train", "eps": 1e-4, "momentum": 0.5}]

@@ -26,7 +26,7 @@ def backward(norm, dout, cache, **kwargs):
     return checks.shape(result.value, dout.shape, "dx", HINT), result
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_uses_the_mask_from_the_cache(norm, rng):
     """In training mode, dx is dout times the mask in the cache (p = 0.3 and 0.75)."""
     for p in (0.3, 0.75):
@@ -36,7 +36,7 @@ def test_uses_the_mask_from_the_cache(norm, rng):
         checks.close(dx, dout * cache[1], f"dx for p = {p}", hint=HINT)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_matches_numerical_gradient(norm, reference, tolerances, rng):
     """dx matches centred differences of dropout_forward with a fixed seed (p = 0.6)."""
     x, dout = rng.standard_normal((8, 9)) + 3, rng.standard_normal((8, 9))
@@ -47,7 +47,7 @@ def test_matches_numerical_gradient(norm, reference, tolerances, rng):
     gradients.check(tolerances, dx, numerical, reference.dropout_backward(dout, cache), "dx", hint=HINT)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_test_mode(norm, rng):
     """In test mode (mask None), dx is dout."""
     dout = rng.standard_normal((6, 7))
@@ -56,7 +56,7 @@ def test_test_mode(norm, rng):
                  hint="in test mode dropout is the identity, so dx = dout; the mask is None.")  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32(norm, rng, tolerances):
     """For a float32 dout and mask, dx is float32."""
     dout = rng.standard_normal((10, 12)).astype(np.float32)
@@ -66,7 +66,7 @@ def test_float32(norm, rng, tolerances):
     checks.close(dx, dout.astype(np.float64) * cache[1], "dx for float32 inputs", hint=HINT, **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_does_not_modify_its_inputs(norm, rng):
     """Leaves dout and the cache unchanged."""
     dout = rng.standard_normal((9, 4))

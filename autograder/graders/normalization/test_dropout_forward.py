@@ -43,7 +43,7 @@ def check_kept(out, x, p, what, hint):
         raise checks.Mismatch(f"{what} keeps {kept:.1%} of the units for p = {p}, not about {p:.0%}.", hint)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_keeps_a_fraction_p(norm, rng):
     """Keeps about a fraction p of 100,000 units, for p = 0.3 with a seed and p = 0.8 without."""
     x = positive(rng)
@@ -53,7 +53,7 @@ def test_keeps_a_fraction_p(norm, rng):
         check_kept(out, x, dropout_param["p"], label, HINTS["p"])
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_kept_units_are_scaled_by_one_over_p(norm, rng):
     """The units kept are x / p and the others 0, so that the mean stays about the same (p = 0.4)."""
     x = positive(rng)
@@ -65,7 +65,7 @@ def test_kept_units_are_scaled_by_one_over_p(norm, rng):
                               HINTS["scale"])  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_same_seed_same_mask(norm, rng):
     """The same seed gives the same out; another seed, another out."""
     x = positive(rng, (30, 40))
@@ -77,7 +77,7 @@ def test_same_seed_same_mask(norm, rng):
         raise checks.Mismatch("out is the same for seeds 7 and 8.", HINTS["seed"])
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_test_mode_returns_x(norm, rng):
     """In test mode, out is x itself, in float64 and in float32 (p = 0.3)."""
     for dtype in (np.float64, np.float32):
@@ -87,7 +87,7 @@ def test_test_mode_returns_x(norm, rng):
         checks.close(out, x, f"out in test mode for {np.dtype(dtype).name} x", rtol=0, atol=0, hint=HINTS["test"])
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_cache(norm, rng):
     """Returns cache = (dropout_param, mask), with out = x * mask and the mask 0 or 1 / p."""
     x = positive(rng, (50, 60))
@@ -103,7 +103,7 @@ def test_cache(norm, rng):
         raise checks.Mismatch("cache item `mask` holds values other than 0 and 1 / p.", HINTS["cache"])
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32(norm, rng, tolerances):
     """Keeps float32 inputs in float32, the units kept scaled by 1 / p."""
     x = positive(rng, (40, 50), dtype=np.float32)
@@ -114,7 +114,7 @@ def test_float32(norm, rng, tolerances):
                  hint="make the mask x's dtype (mask.astype(x.dtype)), then out = x * mask.", **tolerances.float32)  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_does_not_modify_its_inputs(norm, rng):
     """Leaves x and dropout_param unchanged."""
     x = positive(rng, (30, 20))

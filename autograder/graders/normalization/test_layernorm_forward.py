@@ -31,13 +31,13 @@ def check_out(norm, reference, x, gamma, beta, ln_param, what, hint):
     checks.close(out, reference.layernorm_forward(x, gamma, beta, dict(ln_param))[0], what, hint=hint)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_output(norm, reference, draw):
     """out is right for a batch of 4 examples of 7 features."""
     check_out(norm, reference, *case(draw, 4, 7), {}, "out", HINTS["var"])
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_each_example_over_its_features(norm, reference, rng, draw):
     """Each example is normalized over its features (axis 1), for a 6 x 3 batch with their own scales, and alone."""
     x = draw((6, 3), scale=rng.uniform(0.5, 4.0, (6, 1)), offset=rng.uniform(-10, 10, (6, 1)))
@@ -45,13 +45,13 @@ def test_each_example_over_its_features(norm, reference, rng, draw):
     check_out(norm, reference, *case(draw, 1, 5), {}, "out for a batch of one example", HINTS["axis"])
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_far_from_zero(norm, reference, draw):
     """out is right for data far from 0 (5 * x + 12)."""
     check_out(norm, reference, *case(draw, 5, 6, scale=5.0, offset=12.0), {}, "out for 5 * x + 12", HINTS["var"])
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_eps(norm, reference, draw):
     """Uses the eps ln_param gives (0.1, on rows of variance about 0.1), and 1e-5 when it gives none."""
     check_out(norm, reference, *case(draw, 4, 5, scale=0.3), {"eps": 0.1}, "out with ln_param['eps'] = 0.1",
@@ -60,7 +60,7 @@ def test_eps(norm, reference, draw):
               HINTS["eps"])  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32(norm, reference, tolerances, draw):
     """Keeps float32 inputs in float32."""
     x, gamma, beta = case(draw, 5, 4, scale=5.0, offset=12.0, dtype=np.float32)
@@ -70,7 +70,7 @@ def test_float32(norm, reference, tolerances, draw):
     checks.close(out, expected, "out for float32 inputs", hint=HINTS["var"], **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_cache_and_inputs_unchanged(norm, reference, draw):
     """Returns cache = (x, x_hat, mu, var, gamma, beta, eps), and changes none of its inputs."""
     inputs = [*case(draw, 4, 3, scale=2.0), {"eps": 1e-4}]

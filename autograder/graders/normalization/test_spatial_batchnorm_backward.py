@@ -25,25 +25,25 @@ def case(draw, N, C, H, W, **bn_param):
     return [draw((N, C, H, W), 5.0, 12.0), draw(C), draw(C), {"mode": "train", **bn_param}], draw((N, C, H, W))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shapes(norm, draw):
     """dx has the shape of x, (N, C, H, W); dgamma and dbeta have shape (C,)."""
     norm.shapes(FUNCTION, FORWARD, *case(draw, 2, 3, 4, 5), HINTS)
 
 
-@pytest.mark.points(3)
+@pytest.mark.share(3)
 def test_dx(norm, draw):
     """dx is right, for non-square 4x5 feature maps of 3 channels."""
     norm.gradients(FUNCTION, FORWARD, *case(draw, 2, 3, 4, 5), HINTS, only=("dx",))
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_dgamma_and_dbeta(norm, draw):
     """dgamma and dbeta are right."""
     norm.gradients(FUNCTION, FORWARD, *case(draw, 2, 3, 3, 2), HINTS, only=("dgamma", "dbeta"))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_other_shape(norm, rng, draw):
     """All three gradients are right for one example of 5 channels of 3x2, with eps = 0.01."""
     inputs, dout = case(draw, 1, 5, 3, 2, eps=0.01)
@@ -51,7 +51,7 @@ def test_other_shape(norm, rng, draw):
     norm.gradients(FUNCTION, FORWARD, inputs, dout, HINTS, at=at, label=" for x of shape (1, 5, 3, 2)")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32_and_inputs_unchanged(norm, draw):
     """Returns float32 gradients for float32 inputs, float64 for float64, and changes neither dout nor the cache."""
     norm.gradients_float32(FUNCTION, FORWARD, *case(draw, 2, 3, 2, 3), HINTS)

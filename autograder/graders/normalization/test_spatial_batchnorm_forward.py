@@ -83,13 +83,13 @@ def check_out(norm, reference, x, gamma, beta, bn_param, what):
                  hint=HINTS["layout"])  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_train_output(norm, reference, draw):
     """In training mode, out is right for non-square 4x5 feature maps of 3 channels."""
     check_out(norm, reference, *case(draw, 2, 3, 4, 5), {"mode": "train"}, "out")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_each_channel_over_batch_and_positions(norm, reference, rng, draw):
     """Each channel is normalized over N, H and W, for 5 channels with their own scales, and for one example."""
     x = draw((3, 5, 2, 3), scale=rng.uniform(0.5, 4.0, (1, 5, 1, 1)), offset=rng.uniform(-10, 10, (1, 5, 1, 1)))
@@ -98,7 +98,7 @@ def test_each_channel_over_batch_and_positions(norm, reference, rng, draw):
               "out for one example, with eps = 0.1")  # fmt: skip
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_running_averages(norm, reference, grader_helpers, draw):
     """Three training steps in a row with momentum 0.8, on batches of different sizes, update the running averages."""
     _, gamma, beta = case(draw, 1, 3, 1, 1)
@@ -112,7 +112,7 @@ def test_running_averages(norm, reference, grader_helpers, draw):
     check_averages(mine, theirs, "after three training steps")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_test_mode(norm, reference, grader_helpers, rng, draw):
     """In test mode, normalizes with the running averages in bn_param, and leaves them alone."""
     x, gamma, beta = case(draw, 2, 4, 3, 2)
@@ -125,7 +125,7 @@ def test_test_mode(norm, reference, grader_helpers, rng, draw):
                      hint="test mode leaves the running averages unchanged.")  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32(norm, reference, tolerances, draw):
     """Keeps float32 inputs in float32."""
     x, gamma, beta = case(draw, 2, 3, 3, 4, dtype=np.float32)
@@ -136,7 +136,7 @@ def test_float32(norm, reference, tolerances, draw):
     checks.close(out, expected, "out for float32 inputs", hint=HINTS["layout"], **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_cache_and_inputs_unchanged(norm, reference, draw):
     """Returns batchnorm_forward's cache for the rows in the documented order, and changes x, gamma and beta not."""
     inputs = [*case(draw, 2, 3, 2, 3), {"mode": "train"}]

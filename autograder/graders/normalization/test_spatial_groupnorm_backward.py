@@ -25,25 +25,25 @@ def case(draw, N, C, H, W, G, **gn_param):
     return inputs, draw((N, C, H, W))
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_output_shapes(norm, draw):
     """dx has the shape of x, (N, C, H, W); dgamma and dbeta have shape (1, C, 1, 1)."""
     norm.shapes(FUNCTION, FORWARD, *case(draw, 2, 6, 3, 4, G=2), HINTS)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_dx(norm, draw):
     """dx is right, for G = 2 groups of 3 channels on non-square 3x4 feature maps."""
     norm.gradients(FUNCTION, FORWARD, *case(draw, 2, 6, 3, 4, G=2), HINTS, only=("dx",), label=" for G = 2")
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_dgamma_and_dbeta(norm, draw):
     """dgamma and dbeta are right, for G = 3 groups of 2 channels."""
     norm.gradients(FUNCTION, FORWARD, *case(draw, 2, 6, 2, 3, G=3), HINTS, only=("dgamma", "dbeta"))
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_one_group_and_one_channel_per_group(norm, rng, draw):
     """All three gradients are right for G = 1 (C = 3) and for G = C = 4, with eps = 0.01."""
     norm.gradients(FUNCTION, FORWARD, *case(draw, 2, 3, 2, 3, G=1), HINTS, label=" for G = 1")
@@ -52,7 +52,7 @@ def test_one_group_and_one_channel_per_group(norm, rng, draw):
     norm.gradients(FUNCTION, FORWARD, inputs, dout, HINTS, at=at, label=" for G = C = 4")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32_and_inputs_unchanged(norm, draw):
     """Returns float32 gradients for float32 inputs, float64 for float64, and changes neither dout nor the cache."""
     norm.gradients_float32(FUNCTION, FORWARD, *case(draw, 2, 4, 2, 3, G=2), HINTS)

@@ -31,39 +31,39 @@ def check_out(norm, reference, x, gamma, beta, G, gn_param, what, hint=HINTS["gr
     checks.close(out, reference.spatial_groupnorm_forward(x, gamma, beta, G, dict(gn_param))[0], what, hint=hint)
 
 
-@pytest.mark.points(2)
+@pytest.mark.share(2)
 def test_two_groups(norm, reference, draw):
     """out is right for G = 2 groups of 3 channels, on non-square 3x4 feature maps."""
     check_out(norm, reference, *case(draw, 2, 6, 3, 4), 2, {}, "out for G = 2, C = 6")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_three_groups(norm, reference, rng, draw):
     """out is right for G = 3 groups of 2 channels, each channel with its own scale and offset."""
     x = draw((3, 6, 2, 5), scale=rng.uniform(0.5, 4.0, (1, 6, 1, 1)), offset=rng.uniform(-10, 10, (1, 6, 1, 1)))
     check_out(norm, reference, x, *case(draw, 1, 6, 1, 1)[1:], 3, {}, "out for G = 3, C = 6")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_one_group(norm, reference, draw):
     """G = 1 normalizes each example over all its channels and positions (C = 5)."""
     check_out(norm, reference, *case(draw, 2, 5, 3, 2), 1, {}, "out for G = 1, C = 5")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_one_channel_per_group(norm, reference, draw):
     """G = C normalizes each channel of each example on its own (C = 5)."""
     check_out(norm, reference, *case(draw, 2, 5, 2, 3), 5, {}, "out for G = C = 5")
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_far_from_zero(norm, reference, draw):
     """out is right for data far from 0 (5 * x + 12), G = 2."""
     check_out(norm, reference, *case(draw, 2, 4, 3, 3, scale=5.0, offset=12.0), 2, {}, "out for 5 * x + 12",
               HINTS["scale"])  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_eps(norm, reference, draw):
     """Uses the eps gn_param gives (0.1 on groups of variance about 0.1), and 1e-5 when it gives none."""
     check_out(norm, reference, *case(draw, 2, 4, 2, 3, scale=0.3, offset=0.0), 2, {"eps": 0.1},
@@ -72,7 +72,7 @@ def test_eps(norm, reference, draw):
               "out for groups of variance about 1e-6, no eps given", HINTS["eps"])  # fmt: skip
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_float32(norm, reference, tolerances, draw):
     """Keeps float32 inputs in float32."""
     x, gamma, beta = case(draw, 2, 6, 3, 2, dtype=np.float32)
@@ -82,7 +82,7 @@ def test_float32(norm, reference, tolerances, draw):
     checks.close(out, expected, "out for float32 inputs", hint=HINTS["scale"], **tolerances.float32)
 
 
-@pytest.mark.points(1)
+@pytest.mark.share(1)
 def test_cache_and_inputs_unchanged(norm, reference, draw):
     """Returns cache = (x, x_hat, mu, var, gamma, beta, G, eps), and changes none of its inputs."""
     inputs = [*case(draw, 2, 4, 2, 3), 2, {"eps": 1e-4}]

@@ -152,7 +152,7 @@ class SockFprog(ctypes.Structure):
 
 
 def load_seccomp(program: list | None) -> None:
-    """Install the grader's classic BPF filter (memory.seccomp_program); needs no_new_privs."""
+    """Install the grader's classic BPF filter (seccomp_filter.seccomp_program); needs no_new_privs."""
     if program:
         rows = (SockFilter * len(program))(*(SockFilter(*row) for row in program))
         prog = SockFprog(len(program), rows)

@@ -1,4 +1,4 @@
-"""What a grading run hands back: feedback pages, the autograded notebook, CSV, JSON.
+"""What each student gets back: the feedback page and the autograded notebook, with nbgrader's exchange files.
 
 Every string from a submission is cleaned (``text.clean``) before it is written here,
 and each feedback page stays under ``text.PAGE_LIMIT`` bytes (shortened, visibly, when
@@ -8,20 +8,12 @@ None when the submission was refused.
 Manually graded cells (written answers and tasks: ``StudentResult.manual``) are shown in
 the feedback with the student's text (escaped, like everything a student wrote) and
 their points, or "needs manual grading"; while any is ungraded the score reads
-"100 + up to 5 manual / 105", and the CSV's ``status`` column and the JSON's ``status``
-key say "needs manual grading" rather than "final".
-
-The CSV and the JSON are the class's: a run that grades only some students (``--student``,
-or a folder with a few) merges into them, replacing those students' rows and keeping
-the others' (``read_csv``, ``read_json``; ``OutputError`` if a file can't be merged into).
+"100 + up to 5 manual / 105".
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
-import os
 from pathlib import Path
 
 import jinja2
@@ -35,8 +27,10 @@ from autograder.course.notebook import (
     read_notebook,
     write_notebook,
 )
+from autograder.files import atomic_write
 from autograder.outputs import inert
-from autograder.outputs.results import StudentResult, public_json
+from autograder.outputs.late import describe
+from autograder.outputs.results import StudentResult, fmt
 from autograder.run import intake
 from autograder.run.intake import EXCHANGE_FILES
 from autograder.run.times import shown
@@ -60,22 +54,6 @@ _TEMPLATES = jinja2.Environment(
 # How much of each text a feedback page shows, tried in order until the page fits
 # under PAGE_LIMIT: (bytes per message, bytes per answer cell, problems listed).
 PAGE_BUDGETS = [(MESSAGE_LIMIT, CODE_LIMIT, MAX_ERRORS), (1024, 4096, 20), (200, 0, 5)]
-
-
-class OutputError(Exception):
-    """An existing grades CSV or JSON that a run can't merge into; says what to do."""
-
-
-def fmt(x: float) -> str:
-    return f"{x:g}"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so an interrupted run leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def answers_of(notebook: Path | None, limit: int | None = CODE_LIMIT) -> dict[str, str]:
@@ -120,7 +98,7 @@ def feedback_html(result: StudentResult, notebook: Path | None) -> str:
             max_score=result.max_score,
             pending=result.manual_pending if result.needs_manual_grading else 0,  # "+ up to 5 manual"
             manual=manual,
-            late=result.late.describe() if result.late else "",  # "raw 80, submitted 2 h 10 min late: −8"
+            late=describe(result.late) if result.late else "",  # "raw 80, submitted 2 h 10 min late: −8"
             errors=errors,
             functions=functions,
             answers=shown_answers,
@@ -193,18 +171,18 @@ def autograded_notebook(result: StudentResult, notebook: Path | None) -> Noteboo
         nb = clean_tree(read_notebook(notebook), limit=None)  # no escapes or controls in any of it
     except (NotebookError, ValueError):
         return None
-    for cell in nb["cells"]:
-        if cell.get("cell_type") != "code":
+    for c in nb["cells"]:
+        if c.get("cell_type") != "code":
             continue
-        cell["outputs"] = []
-        grade_id = grade_id_of(cell) or ""
+        c["outputs"] = []
+        grade_id = grade_id_of(c) or ""
         function = result.functions.get(grade_id.removeprefix("test_")) if grade_id.startswith("test_") else None
         if function:
             lines = [f"Hidden checks: {fmt(function.score)} / {fmt(function.max_score)}"]
             for t in function.tests:
                 mark = "PASS" if t.passed else "FAIL"
                 lines.append(f"  [{mark}] {t.description or t.name}" + ("" if t.passed else f" -- {t.message}"))
-            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "\n".join(lines) + "\n"}]
+            c["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "\n".join(lines) + "\n"}]
     return inert.notebook(nb)
 
 
@@ -246,119 +224,3 @@ def _inert_copy(path: Path) -> Notebook | None:
         return inert.notebook(clean_tree(intake.read_submission(path), limit=None))
     except (NotebookError, ValueError):
         return None
-
-
-CSV_HEAD = ["student", "score", "max_score"]  # then one column per function, then "errors"
-# last, under a late policy (score is then the final score): the raw score and the penalty, the
-# submission time used, where it came from (times.py) and, if it needs review, why
-CSV_LATE = ["raw_score", "late_penalty", "submitted_at", "time_source", "time_review"]
-# last of all, for an assignment with manually graded cells: the manual points given so far
-# (part of score), those still to be graded, and "final" or "needs manual grading"
-CSV_MANUAL = ["manual_score", "manual_pending", "status"]
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """The rows of an existing grades CSV (none if there is none), to merge a run into."""
-    if not path.exists():
-        return []
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            if (reader.fieldnames or [])[:3] != CSV_HEAD:
-                raise OutputError(
-                    f"{path} exists but is not a grades CSV written by autograder (its first columns are "
-                    f"{','.join((reader.fieldnames or [])[:3]) or 'missing'}, expected {','.join(CSV_HEAD)}). "
-                    f"Move it away or choose another --csv path."
-                )
-            return list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise OutputError(
-            f"{path} could not be read to merge into ({e}). Move it away or choose another --csv path."
-        ) from None
-
-
-def write_csv(
-    path: Path, results: dict[str, StudentResult], functions: list[str], keep: list[dict[str, str]] = ()
-) -> int:
-    """Write the CSV: ``results``' rows, and the rows of ``keep`` (``read_csv``) of everyone else.
-
-    Returns how many rows were kept from ``keep``. Under a late policy (a result with
-    ``late``, or kept rows that have them) the columns ``CSV_LATE`` come last; with
-    manually graded cells, ``CSV_MANUAL`` after them.
-    """
-    late = any(r.late for r in results.values()) or any(CSV_LATE[0] in row for row in keep)
-    manual = any(r.manual for r in results.values()) or any(CSV_MANUAL[-1] in row for row in keep)
-    header = [*CSV_HEAD, *functions, "errors", *(CSV_LATE if late else ()), *(CSV_MANUAL if manual else ())]
-    rows: dict[str, list[str]] = {}  # by the raw student id (``cell`` is one-to-one, so rows never merge)
-    for row in keep:  # by column name: a column the assignment no longer has is dropped
-        rows[uncell(row.get("student") or "")] = [cell(uncell(row.get(column) or "")) for column in header]
-    kept = len(rows.keys() - results.keys())
-    for student, r in results.items():
-        scores = [fmt(r.functions[g].score if g in r.functions else 0.0) for g in functions]
-        row = [cell(student), fmt(r.score), fmt(r.max_score), *scores, str(len(r.errors))]
-        if late:  # without a due date, the raw score is the final one
-            row += _late_cells(r)
-        if manual:  # score counts the manual points given; status says whether more may come
-            row += [fmt(r.manual_score), fmt(r.manual_pending), r.status]
-        rows[student] = row
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(row for _, row in sorted(rows.items()))
-    os.replace(tmp, path)
-    return kept
-
-
-def _late_cells(r: StudentResult) -> list[str]:
-    if r.late is None:
-        return [fmt(r.score), "0", "", "", ""]
-    at = f"{r.late.at.isoformat(' ', 'seconds')} UTC" if r.late.at else ""
-    return [fmt(r.late.raw_score), fmt(r.late.penalty), at, r.late.source, cell(r.late.review)]
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's list); the
-# quote itself is on the list so that quoting stays one-to-one: "+x" -> "'+x", "'+x" -> "''+x".
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
-def cell(text: str) -> str:
-    """A CSV cell a spreadsheet won't run as a formula: text starting with ``FORMULA_START`` gets a
-    leading ``'``. One-to-one, and ``uncell`` reverses it (student ids are keys)."""
-    text = clean(text, 1024)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def uncell(text: str) -> str:
-    """The text ``cell`` quoted. (A CSV written before the quote itself was quoted reads the same,
-    except an id that started with ' followed by one of = + - @ ', which it could not tell apart.)"""
-    return text[1:] if text[:1] == "'" and text[1:].startswith(FORMULA_START) else text
-
-
-def read_json(path: Path, assignment: str) -> dict[str, StudentResult]:
-    """Every student of an existing ``--json`` file (none if there is none), to merge a run into."""
-    if not path.exists():
-        return {}
-    what = "Move it away or choose another --json path."
-    try:
-        raw = json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError) as e:
-        raise OutputError(f"{path} could not be read as JSON to merge into ({type(e).__name__}: {e}). {what}") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("students"), dict):
-        raise OutputError(f"{path} is not results JSON written by autograder (no students object). {what}")
-    if raw.get("assignment") != assignment:
-        raise OutputError(
-            f"{path} holds the results of {clean(raw.get('assignment'), 200)!r}, not {assignment}. {what}"
-        )
-    try:
-        return {clean(s): StudentResult.parse(r, clean(s), assignment) for s, r in raw["students"].items()}
-    except ValueError as e:
-        raise OutputError(f"{path} has a student entry that is not in the documented schema ({e}). {what}") from None
-
-
-def write_json(
-    path: Path, assignment: str, results: dict[str, StudentResult], keep: dict[str, StudentResult] | None = None
-) -> None:
-    """The documented JSON of ``results``, and of everyone else in ``keep`` (``read_json``)."""
-    atomic_write(path, json.dumps(public_json(assignment, {**(keep or {}), **results}), indent=2) + "\n")
