@@ -22,6 +22,7 @@ from autograder.outputs.results import public_json
 
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 
+
 @pytest.fixture(scope="module", params=available())
 def graded_with_expected(request, graded_class):
     """Feedback texts for the release and a few mutants, plus every expected value their graders used."""

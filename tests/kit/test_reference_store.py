@@ -82,6 +82,7 @@ def test_a_damaged_entry_is_made_again_and_a_read_only_course_still_grades(cours
     assert readonly.get("k", compute)["output"].tolist() == [3.0] and calls == [1, 1, 1]
 
 
+@pytest.mark.slow  # builds whole Keras models
 def test_whole_models_keep_shapes_and_outputs(course):
     """Does WholeModels give the reference's shapes and output, building the model only once per course?"""
     from autograder.kit import keras_models

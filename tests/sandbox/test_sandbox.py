@@ -265,6 +265,7 @@ def test_command_lines_and_environments_reveal_no_host_paths(worker):
     assert reply["ok"], reply
 
 
+@pytest.mark.slow  # imports TensorFlow in a sandbox
 def test_worker_python_runs_numpy_and_tensorflow(tmp_path):
     """From its neutral path (/venv when grading from a venv), does the worker's Python import NumPy and TensorFlow?"""
     code = """
