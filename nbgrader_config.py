@@ -34,7 +34,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # 10 s on an idle machine, the rest is NumPy's BLAS threads fighting for busy cores), keras_resnet
 # 77 s (222 s), classic_cnns 53 s (94 s), cnn_step_by_step 5 s, normalization 2 s.
 # 900 s is three times the slowest of those; a cell that hangs costs fifteen minutes, not forever.
-# tests/test_plain_nbgrader.py runs autograde and validate on every assignment with this file.
+# tests/course/test_plain_nbgrader.py runs autograde and validate on every assignment with this file.
 # `autograder grade` doesn't read this: it runs cells in its sandbox with the per-assignment
 # limits in autograder/graders/<name>/assignment.toml (cell_timeout).
 c.Execute.timeout = 900

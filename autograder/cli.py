@@ -248,17 +248,19 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from autograder.course.release import generate, write_source_points
+    from autograder.course.release import release_assignment
 
     root = course_of(args)
     names = args.assignments or assignments.available(root)
     for name in names:
-        assignment = Assignment(name, root=root)
-        if write_source_points(assignment):  # the points are declared in assignment.toml only
-            console.out.print(Text(f"wrote the points of {assignment.declaration} into {assignment.source_notebook}"))
-        out = generate(assignment)
+        out = release_assignment(Assignment(name, root=root), say_points_written)
         console.out.print(Text(f"released {name} -> {out}"))
     return 0
+
+
+def say_points_written(assignment: Assignment) -> None:
+    """The points are declared in assignment.toml only: say when release wrote them into the source notebook."""
+    console.out.print(Text(f"wrote the points of {assignment.declaration} into {assignment.source_notebook}"))
 
 
 def add_time_options(p: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ marked ``slow``: ``pytest -m "not slow"`` leaves them out.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -14,6 +15,10 @@ import pytest
 from autograder.course.assignments import Assignment
 from tests.fidelity import GradedClass, LoopbackListener, grade_catalogue
 from tests.support import REPO
+
+# The grader processes the tests start (cold, or from a warm server) load the suite's own plugins
+# (tests/plugins) by name, so the repository is on their path; the sandbox's environment is its own.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
 
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker

@@ -4,13 +4,13 @@ One class per assignment: the reference ("perfect"), the untouched release, a co
 student who prints and warns on every call ("noisy"), and every entry of the
 catalogue (``autograder/graders/<name>/catalogue.py``), each graded once per session
 (``graded_class`` in tests/conftest.py) and read by every test that needs it: the
-fidelity suite, tests/test_feedback.py, tests/test_self_descriptions.py and the
+fidelity suite, tests/outputs/test_feedback.py, tests/grader/test_self_descriptions.py and the
 assignments' own hostile tests.
 
 Most students go through one ``grade_class`` batch (two workers, feedback written).
-The rest are graded one by one, two in parallel, for what a batch can't do: the
+The rest are graded one by one, two in parallel, beside the batch, for what a batch can't do: the
 release and a few mutants (``feedback_mutants``) record the expected values their
-graders used, which tests/test_feedback.py looks for in their feedback; and an
+graders used, which tests/outputs/test_feedback.py looks for in their feedback; and an
 assignment that declares ``mutants_graded_on = "dependents"`` has each other mutant
 graded on its own function and on the graded functions that call it through the
 grader (where a leak across functions would show).
@@ -33,13 +33,14 @@ from autograder.run.grader_server import WarmGraders
 from autograder.run.grading import grade_notebook
 from autograder.run.layout import Layout
 from autograder.run.options import Options
+from tests.plugins import record_expected
 
 # What a submission is told when its code ran out of time: a call or cell that did not finish
 # within its time-out, a function that ran out of time too often, or its time budget used up
 # (grader/session.py). Which one an attack on time gets depends on the machine's load (the
 # set-up and earlier calls draw on the same budget), so each of them explains such an attack.
 TIME_EXPLANATIONS = ("did not finish within", "ran out of time", "used up its time budget")
-FEEDBACK_MUTANTS = 5  # mutants whose feedback tests/test_feedback.py reads: enough for every kind of message
+FEEDBACK_MUTANTS = 5  # mutants whose feedback tests/outputs/test_feedback.py reads: enough for every kind of message
 
 # A correct student whose every graded function prints, writes to stderr and warns.
 NOISY_CELL = """
@@ -161,19 +162,22 @@ def grade_catalogue(assignment: Assignment, root: Path, listener: LoopbackListen
         student: write_submission(nb, root / ("alone" if student in alone else "submitted"), student, assignment.name)
         for student, nb in notebooks.items()
     }
-    report = grade_class(assignment, Layout.beside(root / "submitted"), Options(workers=2))
-    assert not report.failed, report.failed
-    assert sorted(report.results) == sorted(s for s in notebooks if s not in alone)
-    results = dict(report.results)
     expected = {student: root / f"{student}-expected.npz" for student in recorded}
 
     def grade_alone(student: str) -> StudentResult:
         raw = grade_notebook(
             assignment, paths[student], student, warm=warm.for_this_thread(),
-            only=only.get(student), record_expected=expected.get(student),
+            only=only.get(student), plugins=record_expected.arguments(expected[student]) if student in expected else (),
         )  # fmt: skip
         return StudentResult.parse(raw, student, assignment.name)
 
+    # The students graded alone go beside the batch, not after it: each side has idle moments
+    # (a worker waiting on a time-out, the batch's last student), which the other fills.
     with WarmGraders(assignment.grader_preload()) as warm, cf.ThreadPoolExecutor(max_workers=2) as pool:
-        results.update(zip(alone, pool.map(grade_alone, alone), strict=True))
+        graded_alone = pool.map(grade_alone, alone)
+        report = grade_class(assignment, Layout.beside(root / "submitted"), Options(workers=2))
+        by_themselves = dict(zip(alone, graded_alone, strict=True))
+    assert not report.failed, report.failed
+    assert sorted(report.results) == sorted(s for s in notebooks if s not in alone)
+    results = {**report.results, **by_themselves}
     return GradedClass(assignment, catalogue, results, root / "feedback", paths, expected)

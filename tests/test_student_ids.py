@@ -19,6 +19,7 @@ from rich.console import Console
 from autograder import cli, console, text
 from autograder.course.assignments import Assignment
 from autograder.run.grading import grader_command
+from tests.plugins import record_expected
 from tests.support import build_submission, write_submission
 
 A = Assignment("cnn_step_by_step")
@@ -41,7 +42,8 @@ def test_cell_is_one_to_one_and_uncell_reverses_it():
 def test_every_value_of_the_grader_command_is_joined_to_its_option(tmp_path):
     """An id (or any value) can never be read as an option or an @file by the grader process's pytest."""
     spec, expected = tmp_path / "spec.json", tmp_path / "expected.npz"
-    cmd = grader_command(A, tmp_path / "nb.ipynb", "-x", tmp_path / "r.json", spec, record_expected=expected)
+    plugins = record_expected.arguments(expected)
+    cmd = grader_command(A, tmp_path / "nb.ipynb", "-x", tmp_path / "r.json", spec, plugins=plugins)
     assert "--student=-x" in cmd and f"--spec={spec}" in cmd and f"--record-expected={expected}" in cmd
     values = cmd[cmd.index("autograder.grader.plugin") + 1 :]
     assert all(arg.startswith("-") for arg in values), values

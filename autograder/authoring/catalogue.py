@@ -9,7 +9,7 @@
 
 Each entry replaces one answer cell (``function``) of an otherwise perfect submission,
 or, for an attack with ``function=None``, adds a cell after the answers. The fidelity
-suite (``tests/test_fidelity.py``) grades them all for every assignment; a new
+suite (``tests/authoring/test_fidelity.py``) grades them all for every assignment; a new
 assignment gets it by writing its catalogue. The catalogue is never shipped to
 students, and is not part of a grade's fingerprint (it only tests the graders).
 

@@ -1,6 +1,7 @@
 """`autograder demo`: the main job on the bundled example class, start to finish.
 
-1. regenerate release/cnn_step_by_step from source/ (nbgrader)
+1. regenerate release/cnn_step_by_step from source/ (nbgrader), as ``autograder release`` does
+   (``release.release_assignment``: the declared points written into source/ first, where it differs)
 2. grade examples/submitted/*/cnn_step_by_step (sandboxed, in parallel)
 3. print the table, who each example student is, and where the feedback is
 
@@ -13,10 +14,11 @@ import json
 from pathlib import Path
 
 from rich.markup import escape
+from rich.text import Text
 
 from autograder import console
+from autograder.course import release
 from autograder.course.assignments import Assignment
-from autograder.course.release import generate
 from autograder.run.layout import Layout
 from autograder.run.options import Options
 
@@ -28,7 +30,12 @@ def run_demo(root: Path, workers: int | str = "auto", force: bool = False) -> in
     examples = root / "examples"
     assignment = Assignment(DEMO_ASSIGNMENT, root=root)
     console.out.rule("[bold]1/2  release")
-    out = generate(assignment)
+
+    def say_points_written(assignment: Assignment) -> None:
+        source = assignment.source_notebook.relative_to(root)
+        console.out.print(Text(f"wrote the points of {assignment.declaration.relative_to(root)} into {source}"))
+
+    out = release.release_assignment(assignment, say_points_written)
     console.out.print(f"regenerated {out.relative_to(root)}/ from source/ with nbgrader")
     console.out.rule("[bold]2/2  grade the example class")
     layout = Layout.beside(examples / "submitted")

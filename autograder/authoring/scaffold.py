@@ -9,7 +9,7 @@
     autograder/graders/NAME/catalogue.py   one mutant and one correct variant
 
 Right after it, ``autograder release NAME`` generates the student version, the
-reference earns full marks and the untouched release zero (tests/test_scaffold.py).
+reference earns full marks and the untouched release zero (tests/authoring/test_scaffold.py).
 Replace the example with the assignment's own functions; docs/authoring.md walks
 through it.
 """
@@ -193,8 +193,8 @@ modules = []
 [tolerances]
 tight = {{rtol = 1e-6, atol = 1e-8}}
 
-# What the fidelity suite (tests/test_fidelity.py) asks of catalogue.py, and the share of
-# its mutants the visible checks must catch (tests/test_visible_checks.py; at least 0.8).
+# What the fidelity suite (tests/authoring/test_fidelity.py) asks of catalogue.py, and the share of
+# its mutants the visible checks must catch (tests/course/test_visible_checks.py; at least 0.8).
 [fidelity]
 min_mutants = 1
 min_correct = 1

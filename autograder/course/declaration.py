@@ -146,14 +146,14 @@ VISIBLE_CHECKS_MINIMUM = 0.8  # the share of the catalogue's mutants the visible
 
 
 class Fidelity(Table):
-    """What the fidelity suite (tests/test_fidelity.py) asks of the catalogue."""
+    """What the fidelity suite (tests/authoring/test_fidelity.py) asks of the catalogue."""
 
     min_mutants: int = Field(1, ge=0, description="a whole number (0 or more)")  # realistic wrong answers
     min_correct: int = Field(1, ge=0, description="a whole number (0 or more)")  # differently written right ones
     min_tests: int = Field(3, ge=0, description="a whole number (0 or more)")  # per graded function: partial credit
     # "dependents": a mutant is graded on its own function and its callers only
     mutants_graded_on: Literal["all", "dependents"] = Field("all", description="one of 'all', 'dependents'")
-    # the share of the catalogue's mutants the notebook's visible checks catch (tests/test_visible_checks.py):
+    # the share of the catalogue's mutants the notebook's visible checks catch (tests/course/test_visible_checks.py):
     # the figure measured when it was last raised
     visible_checks: float = Field(
         VISIBLE_CHECKS_MINIMUM,

@@ -4,7 +4,7 @@ The points are declared once, in assignment.toml (``[points]``, ``[manual]``). `
 release`` writes them into the source notebook (``write_source_points``: nbgrader's metadata and
 the points table, only where they differ), then generates the release. ``generate`` never reads
 the points from the notebook: it writes them into a staged copy of source/<name> first, so a
-release always shows the declared points, and the sync test (tests/test_release.py) catches a
+release always shows the declared points, and the sync test (tests/course/test_release.py) catches a
 release/ that an edit of assignment.toml has left behind.
 
 nbgrader does the real work (clear solutions, clear hidden tests, lock cells, record
@@ -23,10 +23,12 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from traitlets.config import Config
 
+from autograder.course import edited_work
 from autograder.course.assignments import Assignment, AssignmentError
 from autograder.course.notebook import read_notebook, write_notebook
 from autograder.course.points import write_points
@@ -92,9 +94,14 @@ def generate(assignment: Assignment, out_dir: Path | None = None, db_url: str | 
                 f"the release of {assignment.name} lacks the helper modules {', '.join(missing)} that "
                 f"{assignment.declaration} ships to students; check the names in [helpers] modules"
             )
-        if out_dir.exists():
+        ours = out_dir.resolve() == assignment.release_dir.resolve()  # (else a fresh folder: tests, the gradebook)
+        if out_dir.exists():  # never delete work: edited files are moved aside first (edited_work.py)
+            known = edited_work.last_release(assignment.root, assignment.name, out_dir) if ours else {}
+            edited_work.move_aside(out_dir, built, known, assignment.root / edited_work.EDITS_DIR / assignment.name)
             shutil.rmtree(out_dir)
         shutil.copytree(built, out_dir)
+        if ours:
+            edited_work.write_manifest(assignment.root, assignment.name, out_dir)
     return out_dir
 
 
@@ -112,6 +119,16 @@ def write_source_points(assignment: Assignment) -> bool:
         return False
     write_notebook(shown, assignment.source_notebook)
     return True
+
+
+def release_assignment(assignment: Assignment, on_points_written: Callable[[Assignment], None] | None = None) -> Path:
+    """What ``autograder release`` (and ``autograder demo``) does for one assignment: the declared
+    points written into its source notebook where it shows others (``write_source_points``; then
+    ``on_points_written(assignment)``, before nbgrader runs), then release/<name> generated
+    (``generate``). Returns the release's folder."""
+    if write_source_points(assignment) and on_points_written is not None:
+        on_points_written(assignment)
+    return generate(assignment)
 
 
 def normalise(path: Path) -> None:

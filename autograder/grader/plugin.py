@@ -22,7 +22,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from autograder.course import cells_run, definitions
@@ -52,7 +51,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the run's grading spec, a JSON file (autograder/grader/spec.py): limits, isolation, tolerances, "
         "stand-ins (default: the assignment's declaration, with the best sandbox available)",
     )
-    group.addoption("--record-expected", help="(testing) save the expected values the graders used")
     group.addoption(
         "--grader-cgroup",
         help="(internal) the cgroup.procs file of the memory cgroup the caller made for this grader process",
@@ -271,9 +269,6 @@ class GradingRun:
             return
         if path and exitstatus in (0, 1):  # not after a usage or internal error: no 0-of-0 result
             Path(path).write_text(json.dumps(self.results().record(), indent=1))
-        expected_path = self.config.getoption("record_expected")
-        if expected_path:
-            np.savez(expected_path, *[np.asarray(a, dtype=np.float64).ravel() for a in checks.EXPECTED_SEEN])
 
     def results(self) -> StudentResult:
         """The student's scores (``record()`` is what the run saves); every string in them is ``text.clean``'s."""
@@ -300,12 +295,12 @@ class GradingRun:
             score = scaled(self.points[gid], passed[gid], self.shares[gid])
             functions[clean(gid)] = FunctionResult(score, self.points[gid], tuple(done))
         errors = list(self.bad_input)
-        cells_run = None
+        ran_cells = None
         if self.session is not None:
             errors.extend(explain.student_error(note) for note in self.session.notes)
             if summary := self.session.output_summary():
                 errors.append(summary)
-            cells_run, elsewhere = self.defined_elsewhere(list(tests))
+            ran_cells, elsewhere = self.defined_elsewhere(list(tests))
             errors.extend(elsewhere)
         facts = GradingFacts(
             isolation="namespaces" if self.session and self.session.isolate else "process",
@@ -313,8 +308,8 @@ class GradingRun:
             student_seconds=round(self.session.spent, 2) if self.session else 0.0,
             sandbox_starts=dict(self.session.starts) if self.session else {},
         )
-        if cells_run is not None:
-            facts["cells_run"] = cells_run  # which cells ran, completely or partly: what the class report reads
+        if ran_cells is not None:
+            facts["cells_run"] = ran_cells  # which cells ran, completely or partly: what the class report reads
         return StudentResult(
             clean(assignment.name),
             clean(self.config.getoption("student")),

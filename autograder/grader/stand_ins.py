@@ -14,7 +14,7 @@ so every request passes two gates before any reference code runs:
    code (frames, ``gc``), so the *worker* can't be trusted to ask only for what it may.
 2. **What it may cost.** The request is sized before it is computed (``check_cost``),
    then computed with bounded extra memory and time (``bounded``), and the answer is
-   sized again. The bounds, stated once here and tested in ``tests/test_stand_ins.py``:
+   sized again. The bounds, stated once here and tested in ``tests/grader/test_stand_ins.py``:
 
    - the arrays in a request hold at most ``MAX_ELEMENTS`` elements together, and every
      pair of them broadcasts to at most ``MAX_ELEMENTS``;

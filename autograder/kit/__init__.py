@@ -13,17 +13,23 @@
     tolerances    the named tolerances an assignment declares (tight, numeric, float32)
     layer_cases   window geometries for convolution and pooling layers, covering every
                   remainder of (H + 2 pad - kernel) mod stride
-    keras_models  a Keras model in the sandbox against the reference's, on evidence the
-                  grader measures (the weights it writes and reads back, the outputs it
-                  receives, outputs with the same weights); the model's own description
+    keras_architecture
+                  a Keras model's architecture as the grader measures it in the sandbox
+                  (the weights it writes and reads back, the output it receives, and
+                  that the outputs follow the weights); the model's own description
                   only words a message
+    keras_outputs a Keras model in the sandbox and the reference's given the same
+                  weights, then their outputs compared (blocks, small and whole models)
+    tensorflow_env
+                  TensorFlow's quiet, one-thread defaults for the grader's process,
+                  set on import (the Keras modules import it first)
     inner_calls   stand-ins built by a test for the inner calls of the part it grades,
                   recording a bounded summary of each call's arguments
     verdicts      the verdicts of the tests already run: the only evidence an excuse for
                   a composite part may use (parts' tests run first)
     fixtures      the pytest fixtures every grader gets: assignment, reference,
-                  tolerances, grader_helpers, rng, distinct (``student`` comes from
-                  ``autograder.grader.plugin``)
+                  tolerances, grader_helpers, rng, distinct, fresh_sandbox_memory
+                  (``student`` comes from ``autograder.grader.plugin``)
 
 A grader file reads like this (see docs/authoring.md)::
 

@@ -17,6 +17,7 @@ once the answer is already wrong.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -26,9 +27,10 @@ from autograder.grader.failures import StudentCodeError  # re-exported: a call i
 
 __all__ = ["StudentCodeError", "Mismatch"]  # and the check functions below
 
-# Expected values the graders compared against in this process. The fidelity tests use
-# this to prove that no hidden expected value ever reaches feedback.
-EXPECTED_SEEN: list[np.ndarray] = []
+# Each expected value a check compares against is announced as this audit event (``sys.audit``), so
+# an auditor can prove that no hidden expected value reaches feedback: the test suite's plugin
+# tests/plugins/record_expected.py collects them. With no audit hook installed it costs nothing.
+EXPECTED_EVENT = "autograder.kit.expected"
 
 
 class Mismatch(AssertionError):
@@ -153,7 +155,7 @@ def close(
     ``known_bugs``), then real numbers, then every entry close. Wrong values that a
     known bug gives get that bug's hint."""
     expected = np.asarray(expected)
-    EXPECTED_SEEN.append(expected)
+    sys.audit(EXPECTED_EVENT, expected)
     a = shape(actual, expected.shape, what, hint, layout, known_bugs)
     if a.dtype.kind not in "biuf":
         raise Mismatch(f"{what} has dtype {a.dtype}; expected real numbers.", hint)

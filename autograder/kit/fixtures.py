@@ -8,7 +8,7 @@ already run, for excuses) comes with it, from ``autograder/kit/verdicts.py``.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -106,6 +106,16 @@ def answering(grader_helpers: dict | Answering) -> Answering:
     if not isinstance(grader_helpers, Answering):
         raise pytest.UsageError('the answering fixture needs [grader] answers = "per test" in assignment.toml')
     return grader_helpers
+
+
+@pytest.fixture(scope="module")
+def fresh_sandbox_memory(student) -> Iterator[None]:
+    """After the grader module that uses it, the sandbox forgets every object it kept for the grader
+    (models, layers, tensors): whole models are large, and the sandbox's memory limit is for the next
+    ones. Keras graders use it in every module (an ``autouse`` fixture in their conftest.py asks for it),
+    so no fixture may keep a handle across modules (the skeletons keep theirs for a message's words only)."""
+    yield
+    student.release(everything=True)
 
 
 @pytest.fixture

@@ -10,12 +10,13 @@ both; ``check_backward`` holds each gradient a backward pass returns (dx, dw, db
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from autograder.kit.checks import EXPECTED_SEEN, KnownBugs, Mismatch, close, floating, shape
+from autograder.kit.checks import EXPECTED_EVENT, KnownBugs, Mismatch, close, floating, shape
 from autograder.kit.tolerances import Tolerances
 
 Index = tuple[int, ...]
@@ -72,7 +73,7 @@ def check(tolerances: Tolerances, actual: Any, numerical: np.ndarray, expected: 
     if at is None:
         close(grad, numerical, what, hint=hint, known_bugs=known_bugs, **tolerances.numeric)
     else:
-        EXPECTED_SEEN.append(np.asarray(numerical))
+        sys.audit(EXPECTED_EVENT, np.asarray(numerical))
         mine = np.array([grad[i] for i in at], dtype=np.float64)
         bad = [i for i, a, n in zip(at, mine, numerical, strict=True) if not np.isclose(a, n, **tolerances.numeric)]
         if bad:

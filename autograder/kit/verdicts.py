@@ -21,7 +21,7 @@ A grader uses it like this::
 
     if verdicts.excuse():  # a block lost points, and the rest of ResNet50 passed its tests
         return
-    keras_models.whole_model_matches(...)  # otherwise: evidence, measured here
+    keras_outputs.whole_model_matches(...)  # otherwise: evidence, measured here
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m autograder.outputs.schema > docs/results.schema.json
 
-tests/test_results.py checks that the committed file is what this prints.
+tests/outputs/test_results.py checks that the committed file is what this prints.
 """
 
 from __future__ import annotations

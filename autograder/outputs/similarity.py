@@ -27,7 +27,7 @@ with fewer than ``MIN_TOKENS`` fingerprinted tokens are not compared: a one-line
 would hide the pairs that matter.
 
 Measured on cnn_step_by_step (the reference and the catalogue's differently written
-correct answers, tests/test_similarity.py): independent correct answers share at most
+correct answers, tests/outputs/test_similarity.py): independent correct answers share at most
 about 55%; a copy with renamed variables, new comments and a new docstring shares 100%.
 
 Bounded (``bounds.Bounds``): answers over ``compare_bytes`` are left out, each with a note;

@@ -55,7 +55,7 @@ class ServerDied(Exception):
 
 def serve(modules: list[str]) -> None:
     if any(m in ("keras", "tensorflow") for m in modules):
-        import autograder.kit.keras_models  # noqa: F401  (sets TensorFlow's env defaults before it loads)
+        import autograder.kit.tensorflow_env  # noqa: F401  (sets TensorFlow's env defaults before it loads)
     for name in (*PRELOAD, *modules):
         importlib.import_module(name)
     import pytest

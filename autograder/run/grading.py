@@ -17,7 +17,7 @@ import logging
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from autograder.course.assignments import Assignment
@@ -49,10 +49,12 @@ NOT_SAVED = "This result was not saved, so the next grading run tries again."
 
 def grader_command(
     assignment: Assignment, notebook: Path, student: str, results: Path, spec: Path,
-    only: list[str] | None = None, record_expected: Path | None = None,
+    only: list[str] | None = None, plugins: Sequence[str] = (),
 ) -> list[str]:  # fmt: skip
     """The pytest command line of one grader process; ``spec`` is the run's grading spec, saved
-    (``GradingSpec.write``), ``only`` grade ids whose graders alone run (fidelity tests).
+    (``GradingSpec.write``), ``only`` grade ids whose graders alone run (fidelity tests), ``plugins``
+    further pytest arguments: plugins (``-p`` and a module the grader process can import) and their
+    options (the test suite's recorder of expected values, tests/plugins/record_expected.py).
 
     Every value is joined to its option (``--student=-x``): a value that is its own argument
     would be read as an option if it starts with ``-`` (a student id such as ``-x``), or as a
@@ -66,9 +68,7 @@ def grader_command(
         f"--submission={notebook}", f"--assignment={assignment.name}", f"--course={assignment.root}",
         f"--student={student}", f"--results={results}", f"--spec={spec}",
     ]  # fmt: skip
-    if record_expected is not None:
-        cmd.append(f"--record-expected={record_expected}")
-    return cmd
+    return [*cmd, *plugins]
 
 
 def sandbox_template(assignment: Assignment, spec: GradingSpec, spec_file: Path) -> dict | None:
@@ -97,14 +97,14 @@ def run_grader(cmd: list[str], cwd: str, warm: WarmGrader | None, sandbox: dict 
 
 def grade_notebook(
     assignment: Assignment, notebook: Path, student: str = "student", warm: WarmGrader | None = None,
-    spec: GradingSpec | None = None, only: list[str] | None = None, record_expected: Path | str | None = None,
+    spec: GradingSpec | None = None, only: list[str] | None = None, plugins: Sequence[str] = (),
 ) -> dict:  # fmt: skip
     """Grade one notebook and return its results (see plugin.GradingRun.results).
 
     ``warm``: a warm grader to fork the grader process from (the batch keeps one per
     worker). ``spec``: the run's grading spec (None: ``GradingSpec.of(assignment)``), handed to
     the grader process unchanged, as one file. ``only``: grade ids whose graders alone run;
-    ``record_expected``: where the graders save the expected values they used (tests).
+    ``plugins``: further pytest plugins and their options (see ``grader_command``).
     """
     spec = spec or GradingSpec.of(assignment)
     limit = spec.limits.grader_memory_bytes
@@ -113,8 +113,7 @@ def grade_notebook(
         spec_file = spec.write(Path(tmp) / "spec.json")
         sandbox = sandbox_template(assignment, spec, spec_file) if warm is not None else None
         cmd = grader_command(
-            assignment, Path(notebook).absolute(), student, results, spec_file, only,  # (links: refused)
-            Path(record_expected) if record_expected is not None else None,
+            assignment, Path(notebook).absolute(), student, results, spec_file, only, plugins,  # (links: refused)
         )  # fmt: skip
         if group is not None:
             cmd.append(f"--grader-cgroup={group.procs_file}")

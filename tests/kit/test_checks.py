@@ -10,6 +10,7 @@ from autograder.grader.failures import StudentCodeError
 from autograder.kit import checks
 from autograder.kit.checks import Mismatch
 from autograder.sandbox.harness.wire import RemoteRef
+from tests.plugins.record_expected import recording
 
 SECRET = 123.456  # an expected value no message may print unless the grader reveals it
 SECRET_TEXTS = ("123.456", "123.46", "123.5", "1.23456e+02")
@@ -208,14 +209,14 @@ def test_close_prints_the_expected_value_only_when_revealed():
 
 
 def test_close_records_every_expected_value_it_compares_against():
-    """Does each close() call add its expected values to EXPECTED_SEEN, passing or failing?"""
-    before = len(checks.EXPECTED_SEEN)
+    """Does each close() call announce its expected values (checks.EXPECTED_EVENT), passing or failing?"""
     expected = np.array([SECRET, 2.0])
-    checks.close(expected.copy(), expected, "out")
-    mismatch(checks.close, np.zeros(5), [7.0, 8.0], "out")  # fails on shape, still recorded
-    assert len(checks.EXPECTED_SEEN) == before + 2
-    assert checks.EXPECTED_SEEN[-2] is expected
-    assert np.array_equal(checks.EXPECTED_SEEN[-1], [7.0, 8.0])
+    with recording() as seen:
+        checks.close(expected.copy(), expected, "out")
+        mismatch(checks.close, np.zeros(5), [7.0, 8.0], "out")  # fails on shape, still recorded
+    assert len(seen) == 2
+    assert seen[0] is expected
+    assert np.array_equal(seen[1], [7.0, 8.0])
 
 
 # --- scalar ------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.kit import checks, gradients
+from autograder.kit import gradients
 from autograder.kit.checks import Mismatch
 from autograder.kit.tolerances import Tolerances
+from tests.plugins.record_expected import recording
 
 TOL = Tolerances.declared({})
 
@@ -207,13 +208,12 @@ def test_sparse_check_refuses_the_wrong_shape(problem):
 
 
 def test_check_records_the_numerical_gradient_as_expected(problem):
-    """Are the numerical values a check compares against recorded in EXPECTED_SEEN, whole and sparse?"""
+    """Are the numerical values a check compares against announced as expected, whole and sparse?"""
     x, expected, numerical = problem
     at = [(0, 2)]
     sparse = numerical[tuple(np.array(at).T)]
-    before = len(checks.EXPECTED_SEEN)
-    gradients.check(TOL, expected.copy(), sparse, expected, "dx", at=at)
-    recorded = checks.EXPECTED_SEEN[before:]
+    with recording() as recorded:
+        gradients.check(TOL, expected.copy(), sparse, expected, "dx", at=at)
     assert any(np.array_equal(r, sparse) for r in recorded)
     assert any(r is expected for r in recorded)
 

@@ -1,6 +1,6 @@
 """Is a Keras model's architecture measured, never taken from what it says about itself?
 
-``keras_models.measure`` and ``check_measured`` run here on local models through a stand-in
+``keras_architecture.measure`` and ``check_measured`` run here on local models through a stand-in
 for the student session (no sandbox): an honest model, one that describes itself as another
 (``layers``, ``count_params``), and one that also keeps the grader's weights without using them.
 """
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from autograder.grader.session import CallResult
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_architecture, keras_outputs
 from autograder.sandbox.harness.wire import RemoteRef
 
 pytestmark = pytest.mark.slow  # builds Keras models
@@ -93,12 +93,12 @@ def shown_as(shown, store: bool):
 X = np.random.default_rng(0).standard_normal((2, 12, 12, 1)).astype(np.float32)
 
 
-def check(model) -> keras_models.Measured:
+def check(model) -> keras_architecture.Measured:
     student, ref = Local(), lenet()
     handle = student.handle(model)
-    got = keras_models.measure(student, handle, X, "the model")
-    keras_models.check_measured(student, handle, got, keras_models.reference_shapes(ref), tuple(ref(X).shape),
-                                "the model", describe_diff=lambda rows: None)  # fmt: skip
+    got = keras_architecture.measure(student, handle, X, "the model")
+    keras_architecture.check_measured(student, handle, got, keras_outputs.reference_shapes(ref), tuple(ref(X).shape),
+                                      "the model", describe_diff=lambda rows: None)  # fmt: skip
     return got
 
 
@@ -151,23 +151,23 @@ def test_same_weights_outputs_gives_two_models_of_one_function_one_output():
     student, mine, ref = Local(), batchnorm_block(), batchnorm_block()
     assert not np.allclose(mine(BLOCK_X), ref(BLOCK_X))  # their own weights differ
     for training in (False, True):
-        actual, expected = keras_models.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X,
-                                                             "the block", training=training)  # fmt: skip
+        actual, expected = keras_outputs.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X,
+                                                              "the block", training=training)  # fmt: skip
         np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_same_weights_outputs_tells_another_function_apart():
     """A block with another activation holds the same weights but gives other outputs?"""
     student = Local()
-    actual, expected = keras_models.same_weights_outputs(student, student.handle(batchnorm_block("tanh")),
-                                                         batchnorm_block(), BLOCK_X, "the block")  # fmt: skip
+    actual, expected = keras_outputs.same_weights_outputs(student, student.handle(batchnorm_block("tanh")),
+                                                          batchnorm_block(), BLOCK_X, "the block")  # fmt: skip
     assert actual.shape == expected.shape and not np.allclose(actual, expected, rtol=1e-3, atol=1e-3)
 
 
 def test_same_weights_outputs_passes_training_to_both_models():
     """training=True reaches both models (batch norm on the batch's statistics), not only the student's?"""
     student, mine, ref = Local(), batchnorm_block(), batchnorm_block()
-    inference = keras_models.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X, "the block")
-    training = keras_models.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X, "the block",
-                                                 training=True)  # fmt: skip
+    inference = keras_outputs.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X, "the block")
+    training = keras_outputs.same_weights_outputs(student, student.handle(mine), ref, BLOCK_X, "the block",
+                                                  training=True)  # fmt: skip
     assert not np.allclose(training[0], inference[0]) and not np.allclose(training[1], inference[1])

@@ -85,7 +85,8 @@ def test_a_damaged_entry_is_made_again_and_a_read_only_course_still_grades(cours
 @pytest.mark.slow  # builds whole Keras models
 def test_whole_models_keep_shapes_and_outputs(course):
     """Does WholeModels give the reference's shapes and output, building the model only once per course?"""
-    from autograder.kit import keras_models
+    from autograder.kit import keras_outputs
+    from autograder.sandbox.harness.weights import same_weights
 
     built = []
 
@@ -97,7 +98,7 @@ def test_whole_models_keep_shapes_and_outputs(course):
     X = np.arange(8, dtype=np.float32).reshape(2, 4)
     for _ in range(2):
         store = ReferenceStore(Assignment(NAME, root=course))
-        expected = keras_models.WholeModels(build, store).expected("tiny", X, training=False)
+        expected = keras_outputs.WholeModels(build, store).expected("tiny", X, training=False)
     assert built == ["tiny"] and expected.shapes == [(4, 3), (3,)]
-    kernel, bias = keras_models.same_weights(expected.shapes)
+    kernel, bias = same_weights(expected.shapes)
     np.testing.assert_allclose(expected.output, X @ kernel + bias, rtol=1e-5)

@@ -9,7 +9,8 @@ import pytest
 
 from autograder import cli, console
 from autograder.authoring import demo
-from autograder.course.assignments import Assignment
+from autograder.course import release
+from autograder.course.assignments import GRADERS, Assignment
 from autograder.outputs import saved
 from autograder.outputs.results import FunctionResult, StudentResult
 from autograder.run import class_results, class_run, pipeline
@@ -136,7 +137,7 @@ def test_demo_grades_through_the_same_api_as_the_cli(tmp_path, monkeypatch):
     """Does `autograder demo` call console.grade_and_report (what `autograder grade` calls), never cli.main?"""
     calls = []
     monkeypatch.setattr(cli, "main", lambda *a: pytest.fail("the demo called back into the CLI"))
-    monkeypatch.setattr(demo, "generate", lambda assignment: tmp_path / "release" / NAME)
+    monkeypatch.setattr(release, "release_assignment", lambda assignment, *a: tmp_path / "release" / NAME)
     monkeypatch.setattr(Assignment, "check", lambda self: self)
     monkeypatch.setattr(console, "grade_and_report", lambda *a, **k: (calls.append((a, k)), 2)[1])
     assert demo.run_demo(tmp_path, workers=1, force=True) == 0  # 2: the example class has bad input on purpose
@@ -144,3 +145,17 @@ def test_demo_grades_through_the_same_api_as_the_cli(tmp_path, monkeypatch):
     assert assignment.name == NAME and layout.submitted == (tmp_path / "examples" / "submitted").resolve()
     assert (options.workers, options.force) == (1, True)
     assert keywords == {"json": tmp_path / "examples" / "grades" / f"{NAME}.json"}
+
+
+def test_the_demo_releases_as_autograder_release_does(tmp_path, monkeypatch):
+    """Do `autograder demo` and `autograder release` release through one function (``release_assignment``:
+    the declared points written into source/, then nbgrader)?"""
+    released: list[str] = []
+    monkeypatch.setattr(release, "release_assignment",
+                        lambda assignment, *a: (released.append(assignment.name), tmp_path / "release" / NAME)[1])  # fmt: skip
+    monkeypatch.setattr(Assignment, "check", lambda self: self)
+    monkeypatch.setattr(console, "grade_and_report", lambda *a, **k: 0)
+    (tmp_path / GRADERS).mkdir(parents=True)  # a course folder, for --course
+    assert demo.run_demo(tmp_path, workers=1) == 0
+    assert cli.main(["--course", str(tmp_path), "release", NAME]) == 0
+    assert released == [NAME, NAME]

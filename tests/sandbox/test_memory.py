@@ -325,7 +325,7 @@ def test_cgroup_is_removed_and_its_pages_freed(empty):
         worker.kill()
         teardown = time.monotonic() - started
     assert not group.exists()
-    deadline = time.monotonic() + 5  # the IPC namespace is freed by a kernel worker, soon after
+    deadline = time.monotonic() + 60  # the IPC namespace is freed by a kernel worker, soon after
     while meminfo("Shmem") - shmem_before > SLACK and time.monotonic() < deadline:
         time.sleep(0.05)
     print(f"memory-figure cgroup   kill with {3 * share // MiB} MiB in tmpfs and shm: {teardown * 1000:.0f} ms")
@@ -348,7 +348,7 @@ def test_fallback_tmpfs_pages_are_freed(empty, monkeypatch):
                 assert (st.f_blocks - st.f_bfree) * st.f_frsize >= {size}
             """
             assert run(worker, textwrap.dedent(source))["ok"]
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     while meminfo("Shmem") - shmem_before > tolerance and time.monotonic() < deadline:
         time.sleep(0.05)
     assert meminfo("Shmem") - shmem_before <= tolerance

@@ -475,7 +475,7 @@ def test_a_worker_does_not_outlive_its_grader(tmp_path):
         forked, keeper, procs = json.loads(os.read(report_r, 4096))
         os.waitpid(grader, 0)
         assert forked, "the worker was started cold"
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # (waits only as long as it must)
         while time.monotonic() < deadline and (
             os.path.exists(f"/proc/{keeper}") or (procs and Path(procs).read_text().split())
         ):

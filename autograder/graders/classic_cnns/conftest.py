@@ -1,6 +1,6 @@
 """The classic_cnns graders' own fixtures; everything else comes from the grading library
-(``autograder/kit``: ``keras_models`` compares models, ``inner_calls`` records stand-ins,
-``verdicts`` holds the verdicts of the tests already run).
+(``autograder/kit``: ``keras_architecture`` measures models, ``keras_outputs`` compares their outputs,
+``inner_calls`` records stand-ins, ``verdicts`` holds the verdicts of the tests already run).
 
 Grading each part on its own code. Keras tensors can't cross the sandbox boundary, so
 the reference can't answer a student's inner call with a real block. While a composite
@@ -46,13 +46,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_architecture, keras_outputs
 
 # --- architecture keys ----------------------------------------------------------------------
 
 
 def loosen(key: tuple) -> tuple:
-    """A layer key (``keras_models.layer_key``) without the details the contracts leave free."""
+    """A layer key (``keras_architecture.layer_key``) without the details the contracts leave free."""
     cls, detail, shape, params = key
     d = dict(detail)
     if cls == "Dense":
@@ -64,7 +64,7 @@ def loosen(key: tuple) -> tuple:
 
 def keys(rows, what: str) -> list[tuple]:
     """The loosened keys of a model described by ``student.describe`` (data, kept by fixtures)."""
-    return [loosen(k) for k in keras_models.structure(rows, what) if k[0] != "InputLayer"]
+    return [loosen(k) for k in keras_architecture.structure(rows, what) if k[0] != "InputLayer"]
 
 
 def student_keys(student, model, what: str) -> list[tuple]:
@@ -72,29 +72,29 @@ def student_keys(student, model, what: str) -> list[tuple]:
 
 
 def reference_keys(model) -> list[tuple]:
-    return [loosen(k) for k in keras_models.reference_structure(model) if k[0] != "InputLayer"]
+    return [loosen(k) for k in keras_architecture.reference_structure(model) if k[0] != "InputLayer"]
 
 
 def model_of(value, what: str):
     """The student's result as a model handle, or a Mismatch saying what came back."""
-    if not keras_models.is_model_ref(value):
+    if not keras_outputs.is_model_ref(value):
         raise checks.Mismatch(f"{what} should return a keras.Model, but it returned {checks.describe_type(value)}.")
     return value
 
 
 def check(student, model, ref, X: np.ndarray, what: str, hint: str | None = None, chain: bool = True,
-          **call_kwargs) -> keras_models.Measured:  # fmt: skip
-    """``keras_models.architecture_matches`` with this assignment's freedoms (``loosen``) in its messages."""
-    return keras_models.architecture_matches(student, model, ref, X, what, hint, chain=chain,
-                                             loosen=lambda ks: [loosen(k) for k in ks if k[0] != "InputLayer"],
-                                             **call_kwargs)  # fmt: skip
+          **call_kwargs) -> keras_architecture.Measured:  # fmt: skip
+    """``keras_architecture.architecture_matches`` with this assignment's freedoms (``loosen``) in its messages."""
+    return keras_architecture.architecture_matches(student, model, ref, X, what, hint, chain=chain,
+                                                   loosen=lambda ks: [loosen(k) for k in ks if k[0] != "InputLayer"],
+                                                   **call_kwargs)  # fmt: skip
 
 
 def count(student, model, ref, X: np.ndarray, what: str, hint: str | None = None, **call_kwargs) -> None:
     """The model holds the reference's number of parameters, counted in the weights the grader
     writes and reads back (and its outputs follow them), never in its own count_params()."""
-    got = keras_models.measure(student, model, X, what, **call_kwargs)
-    want = sum(int(np.prod(s)) for s in keras_models.reference_shapes(ref))
+    got = keras_architecture.measure(student, model, X, what, **call_kwargs)
+    want = sum(int(np.prod(s)) for s in keras_outputs.reference_shapes(ref))
     if got.params == want and got.weights_used:
         return
 
@@ -102,13 +102,13 @@ def count(student, model, ref, X: np.ndarray, what: str, hint: str | None = None
         raise checks.Mismatch(f"{what} has {got.params:,} parameters (in the weights the grader wrote and read back); "
                               f"it should have {want:,}.", hint)  # fmt: skip
 
-    keras_models.describe_differences(student, model, got, what, hint, None, measured_diff)
+    keras_architecture.describe_differences(student, model, got, what, hint, None, measured_diff)
 
 
 def output_shape(student, model, ref, input_shape: tuple, what: str, hint: str | None = None) -> None:
     """The output the grader receives for a batch of two of its own inputs has the reference's shape."""
     X = np.random.default_rng(len(input_shape)).standard_normal((2, *input_shape)).astype(np.float32)
-    got = keras_models.call_layer(student, model, X, what, training=False)
+    got = keras_outputs.call_layer(student, model, X, what, training=False)
     want = tuple(np.asarray(ref(X, training=False)).shape)
     if got.shape != want:
         raise checks.Mismatch(f"{what} gives outputs of shape {got.shape} for a batch of 2; they should have shape "
@@ -133,14 +133,14 @@ def arch() -> SimpleNamespace:
 
 
 @pytest.fixture(scope="session")
-def whole_models(reference: SimpleNamespace, reference_store) -> keras_models.WholeModels:
+def whole_models(reference: SimpleNamespace, reference_store) -> keras_outputs.WholeModels:
     """The reference's whole models by (function, args, kwargs), kept in the course's store (a DenseNet-121 takes seconds)."""
 
     def build(key: tuple):
         name, args, kwargs = key
         return getattr(reference, name)(*args, **dict(kwargs))
 
-    return keras_models.WholeModels(build, reference_store)
+    return keras_outputs.WholeModels(build, reference_store)
 
 
 # --- train_step's model, and l2_penalty graded on its kernels -----------------------------------
@@ -173,7 +173,7 @@ class KernelPenalties:
     def __init__(self, reference: SimpleNamespace):
         self.reference = reference
         model = train_reference_model()
-        keras_models.give_reference_same_weights(model)
+        keras_outputs.give_reference_same_weights(model)
         self.kernels = [np.asarray(w) for w in model.trainable_weights if w.name == "kernel"]
         self.found: dict[
             float, tuple[float | None, float, Exception | None]
@@ -209,9 +209,5 @@ def train_model() -> SimpleNamespace:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fresh_sandbox_memory(student):
-    """After each grader module, the sandbox forgets every object it kept for the grader (models,
-    layers, tensors): whole models are large, and the sandbox's memory limit is for the next ones.
-    No fixture keeps a handle across modules (the skeletons keep theirs for a message's words only)."""
-    yield
-    student.release(everything=True)
+def sandbox_memory_freed_per_module(fresh_sandbox_memory) -> None:
+    """Every grader module here ends with the sandbox's memory freed (``fresh_sandbox_memory``, kit/fixtures.py)."""

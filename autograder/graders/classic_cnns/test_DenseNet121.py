@@ -12,7 +12,7 @@ whole-model check uses the student's own blocks (see conftest.py).
 import numpy as np
 import pytest
 
-from autograder.kit import checks, inner_calls, keras_models
+from autograder.kit import checks, inner_calls, keras_architecture, keras_outputs
 
 SHAPE, CLASSES = (32, 32, 3), 5
 BLOCKS = ("dense_block", "transition_layer")
@@ -48,7 +48,7 @@ def build_skeleton(student, reference, answering, input_shape, classes):
     log, ref_log = [], []
     with answering(**recorders(reference, passthrough, log)):
         model = student.call("DenseNet121", input_shape=input_shape, classes=classes).value
-    if not keras_models.is_model_ref(model):
+    if not keras_outputs.is_model_ref(model):
         raise checks.Mismatch(
             f"DenseNet121 should return a keras.Model, but it returned {checks.describe_type(model)}."
         )
@@ -63,9 +63,9 @@ def skeleton(student, reference, answering, arch):
     X = (1 + 2 * np.random.default_rng(121).standard_normal((4, *SHAPE))).astype(np.float32)
     try:
         (model, calls), (ref_model, ref_calls) = build_skeleton(student, reference, answering, SHAPE, CLASSES)
-        measured = keras_models.measure(student, model, X, "Your DenseNet121 (blocks left out)", training=False)
-        keras_models.give_same_weights(student, model)
-        keras_models.give_reference_same_weights(ref_model)
+        measured = keras_architecture.measure(student, model, X, "Your DenseNet121 (blocks left out)", training=False)
+        keras_outputs.give_same_weights(student, model)
+        keras_outputs.give_reference_same_weights(ref_model)
         outputs = {t: student.call_method(model, "__call__", X, training=t).value for t in (False, True)}
     except (checks.StudentCodeError, checks.Mismatch) as e:
         return {"error": e}
@@ -73,7 +73,7 @@ def skeleton(student, reference, answering, arch):
         "model": model,  # for the words of a message only (it may be gone by then)
         "measured": measured,
         "calls": calls,
-        "reference": keras_models.skeleton_of(ref_model, X, arch.reference_keys(ref_model)),
+        "reference": keras_architecture.skeleton_of(ref_model, X, arch.reference_keys(ref_model)),
         "ref_calls": ref_calls,
         "outputs": outputs,
         "ref_outputs": {t: np.asarray(ref_model(X, training=t)) for t in (False, True)},
@@ -87,9 +87,9 @@ def get(skeleton, key):
 
 
 def part_matches(student, skeleton, arch, part, what, hint):
-    """The skeleton's stem or head, as the grader measured it (``keras_models.part_matches``)."""
-    keras_models.part_matches(student, get(skeleton, "model"), get(skeleton, "measured"), get(skeleton, "reference"),
-                              part, what, hint, lambda rows: arch.keys(rows, what))  # fmt: skip
+    """The skeleton's stem or head, as the grader measured it (``keras_architecture.part_matches``)."""
+    keras_architecture.part_matches(student, get(skeleton, "model"), get(skeleton, "measured"), get(skeleton, "reference"),
+                                    part, what, hint, lambda rows: arch.keys(rows, what))  # fmt: skip
 
 
 @pytest.mark.share(2)
@@ -142,8 +142,8 @@ def test_whole_model(student, skeleton, verdicts, whole_models, tolerances, rng)
     get(skeleton, "calls")  # the skeleton must build first
     if verdicts.excuse():
         return
-    model = student.call("DenseNet121", input_shape=SHAPE, classes=1000, call_timeout=keras_models.BUILD_TIMEOUT).value
-    if not keras_models.is_model_ref(model):
+    model = student.call("DenseNet121", input_shape=SHAPE, classes=1000, call_timeout=keras_outputs.BUILD_TIMEOUT).value
+    if not keras_outputs.is_model_ref(model):
         raise checks.Mismatch(
             f"DenseNet121 should return a keras.Model, but it returned {checks.describe_type(model)}."
         )
@@ -151,5 +151,5 @@ def test_whole_model(student, skeleton, verdicts, whole_models, tolerances, rng)
     expected = whole_models.expected(
         ("DenseNet121", (), (("input_shape", SHAPE), ("classes", 1000))), X, training=False
     )
-    keras_models.whole_model_matches(student, model, expected, X, "With your own blocks, your DenseNet121", "DenseNet-121",
-                                     CALLS_HINT, tolerances.float32, training=False)  # fmt: skip
+    keras_outputs.whole_model_matches(student, model, expected, X, "With your own blocks, your DenseNet121", "DenseNet-121",
+                                      CALLS_HINT, tolerances.float32, training=False)  # fmt: skip

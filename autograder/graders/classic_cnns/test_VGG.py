@@ -13,7 +13,7 @@ check uses the student's own vgg_block (see conftest.py).
 import numpy as np
 import pytest
 
-from autograder.kit import checks, inner_calls, keras_models
+from autograder.kit import checks, inner_calls, keras_architecture, keras_outputs
 
 ARCH, SHAPE, CLASSES, UNITS, RATE = ((1, 4), (2, 8), (3, 16)), (8, 8, 3), 5, 12, 0.3
 VGG16 = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
@@ -36,7 +36,7 @@ def build_skeleton(student, reference, answering, conv_arch, **kwargs):
     log, ref_log = [], []
     with answering(vgg_block=inner_calls.Recorder(reference.vgg_block, passthrough, log)):
         model = student.call("VGG", conv_arch, **kwargs).value
-    if not keras_models.is_model_ref(model):
+    if not keras_outputs.is_model_ref(model):
         raise checks.Mismatch(f"VGG should return a keras.Model, but it returned {checks.describe_type(model)}.")
     with inner_calls.patched(reference.VGG, vgg_block=inner_calls.Recorder(reference.vgg_block, passthrough, ref_log)):
         ref_model = reference.VGG(conv_arch, **kwargs)
@@ -50,11 +50,13 @@ def skeleton(student, reference, answering, arch):
     X = np.random.default_rng(16).standard_normal((3, *SHAPE)).astype(np.float32)
     try:
         (model, calls), (ref_model, ref_calls) = build_skeleton(student, reference, answering, ARCH, **kwargs)
-        measured = keras_models.measure(student, model, X, "Your VGG's classifier (blocks left out)", training=False)
-        keras_models.give_same_weights(student, model)
-        keras_models.give_reference_same_weights(ref_model)
+        measured = keras_architecture.measure(
+            student, model, X, "Your VGG's classifier (blocks left out)", training=False
+        )
+        keras_outputs.give_same_weights(student, model)
+        keras_outputs.give_reference_same_weights(ref_model)
         outputs = student.call_method(model, "__call__", X, training=False).value
-        kept = dropout_logits(student, model, measured, keras_models.reference_shapes(ref_model))
+        kept = dropout_logits(student, model, measured, keras_outputs.reference_shapes(ref_model))
     except (checks.StudentCodeError, checks.Mismatch) as e:
         return {"error": e}
     return {
@@ -62,7 +64,7 @@ def skeleton(student, reference, answering, arch):
         "calls": calls,
         "ref_calls": ref_calls,
         "measured": measured,
-        "ref_shapes": keras_models.reference_shapes(ref_model),
+        "ref_shapes": keras_outputs.reference_shapes(ref_model),
         "ref_output_shape": tuple(np.asarray(ref_model(X, training=False)).shape),
         "ref_keys": arch.reference_keys(ref_model),
         "kept": kept,
@@ -118,10 +120,10 @@ def test_block_calls(skeleton):
 def test_classifier(student, skeleton, arch):
     """The classifier: Flatten, two Dense(fc_units) layers and Dense(classes), with the right shapes and parameters."""
     what = "Your VGG's classifier (blocks left out)"
-    keras_models.check_measured(student, get(skeleton, "model"), get(skeleton, "measured"), get(skeleton, "ref_shapes"),
-                                get(skeleton, "ref_output_shape"), what, HEAD_HINT,
-                                lambda rows: keras_models.compare_chain(arch.keys(rows, what), get(skeleton, "ref_keys"),
-                                                                        what, HEAD_HINT))  # fmt: skip
+    keras_architecture.check_measured(student, get(skeleton, "model"), get(skeleton, "measured"), get(skeleton, "ref_shapes"),
+                                      get(skeleton, "ref_output_shape"), what, HEAD_HINT,
+                                      lambda rows: keras_architecture.compare_chain(arch.keys(rows, what), get(skeleton, "ref_keys"),
+                                                                                    what, HEAD_HINT))  # fmt: skip
 
 
 @pytest.mark.share(1)
@@ -167,11 +169,11 @@ def test_whole_model(student, reference, skeleton, verdicts, whole_models, toler
     if verdicts.excuse():
         return
     kwargs = {"input_shape": (32, 32, 3), "classes": 10, "fc_units": 64}
-    model = student.call("VGG", VGG16, call_timeout=keras_models.BUILD_TIMEOUT, **kwargs).value
-    if not keras_models.is_model_ref(model):
+    model = student.call("VGG", VGG16, call_timeout=keras_outputs.BUILD_TIMEOUT, **kwargs).value
+    if not keras_outputs.is_model_ref(model):
         raise checks.Mismatch(f"VGG should return a keras.Model, but it returned {checks.describe_type(model)}.")
     X = rng.standard_normal((2, 32, 32, 3)).astype(np.float32)
-    keras_models.whole_model_matches(student, model, whole_models.expected(("VGG", (VGG16,), tuple(kwargs.items())), X, training=False), X,
-                                     "With your own vgg_block, VGG(VGG16, input_shape=(32, 32, 3), classes=10, "
-                                     "fc_units=64)", "VGG16 here", "is each block applied to the previous block's "
-                                     "output? " + CALLS_HINT, tolerances.float32, training=False)  # fmt: skip
+    keras_outputs.whole_model_matches(student, model, whole_models.expected(("VGG", (VGG16,), tuple(kwargs.items())), X, training=False), X,
+                                      "With your own vgg_block, VGG(VGG16, input_shape=(32, 32, 3), classes=10, "
+                                      "fc_units=64)", "VGG16 here", "is each block applied to the previous block's "
+                                      "output? " + CALLS_HINT, tolerances.float32, training=False)  # fmt: skip

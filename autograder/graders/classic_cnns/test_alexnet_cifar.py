@@ -8,7 +8,7 @@ reference to compare its probabilities (see conftest.py).
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_outputs
 
 HINT = ("Conv2D(64, 5x5, 'valid', ReLU) -> MaxPooling2D(3x3, stride 2) -> Conv2D(64, 5x5, 'same', ReLU) -> "
         "MaxPooling2D(3x3, stride 2) -> Flatten -> Dense(384, ReLU) -> Dense(192, ReLU) -> Dense(classes, softmax).")  # fmt: skip
@@ -26,7 +26,7 @@ def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes
     what = (
         f"the probabilities of alexnet_cifar(input_shape={input_shape}, classes={classes}) with the reference's weights"
     )
-    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=False)
+    actual, expected = keras_outputs.same_weights_outputs(student, model, ref, X, what, training=False)
     checks.close(actual, expected, what, hint=OUTPUT_HINT, **tolerances.float32)
 
 
@@ -67,7 +67,7 @@ def test_outputs_are_probabilities(student, rng):
     """With its own initial weights, each output row is a probability distribution (a softmax at the end)."""
     model = student.call("alexnet_cifar", classes=4).value
     X = rng.standard_normal((2, 32, 32, 3)).astype(np.float32)
-    p = checks.shape(keras_models.call_layer(student, model, X, "alexnet_cifar(...)(X)"), (2, 4),
+    p = checks.shape(keras_outputs.call_layer(student, model, X, "alexnet_cifar(...)(X)"), (2, 4),
                      "alexnet_cifar(classes=4)(X)")  # fmt: skip
     if (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-4):
         raise checks.Mismatch("The outputs of your AlexNet are not probabilities (non-negative, each row summing to 1).",

@@ -9,7 +9,7 @@ training mode (batch norm on the batch's statistics), see conftest.py.
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_architecture, keras_outputs
 
 HINT = ("each layer: Y = BatchNormalization()(X) -> ReLU -> Conv2D(4 * growth_rate, 1x1, use_bias=False) -> "
         "BatchNormalization() -> ReLU -> Conv2D(growth_rate, 3x3, 'same', use_bias=False); then "
@@ -20,8 +20,8 @@ TRAINING_HINT = ("let the model pass `training` to the batch norms (don't call t
 
 def block(student, reference, input_shape, num_layers, growth_rate):
     kwargs = {"num_layers": num_layers, "growth_rate": growth_rate}
-    return (keras_models.block_model(student, "dense_block", input_shape, **kwargs),
-            keras_models.reference_block_model(reference, "dense_block", input_shape, **kwargs))  # fmt: skip
+    return (keras_outputs.block_model(student, "dense_block", input_shape, **kwargs),
+            keras_outputs.reference_block_model(reference, "dense_block", input_shape, **kwargs))  # fmt: skip
 
 
 def outputs_case(student, reference, tolerances, rng, input_shape, num_layers, growth_rate, training):
@@ -30,7 +30,7 @@ def outputs_case(student, reference, tolerances, rng, input_shape, num_layers, g
     what = (
         f"the output of dense_block(X, {num_layers}, {growth_rate}) (training={training}) with the reference's weights"
     )
-    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=training)
+    actual, expected = keras_outputs.same_weights_outputs(student, model, ref, X, what, training=training)
     checks.close(actual, expected, what, hint=TRAINING_HINT if training else HINT, **tolerances.float32)
 
 
@@ -73,10 +73,10 @@ def test_bottleneck_width(student, reference, rng):
     """The 1x1 bottleneck convolution has 4 * growth_rate filters (20 for growth_rate 5)."""
     model, _ = block(student, reference, (4, 4, 6), 1, 5)
     what = "dense_block(X, 1, 5)"
-    got = keras_models.measure(student, model, rng.standard_normal((2, 4, 4, 6)).astype(np.float32), what)
+    got = keras_architecture.measure(student, model, rng.standard_normal((2, 4, 4, 6)).astype(np.float32), what)
     one_by_one = [s[3] for s in got.shapes if len(s) == 4 and s[:2] == (1, 1)]
     if one_by_one != [20] or not got.weights_used:
-        keras_models.describe_differences(student, model, got, what, HINT, None, lambda: _bottleneck(one_by_one))
+        keras_architecture.describe_differences(student, model, got, what, HINT, None, lambda: _bottleneck(one_by_one))
 
 
 def _bottleneck(filters):
@@ -89,7 +89,7 @@ def test_input_comes_first(student, reference, rng):
     """With its own initial weights, the first n_C channels of the output are the input itself (Concatenate()([X, Y]))."""
     model, _ = block(student, reference, (5, 5, 3), 2, 2)
     X = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
-    out = checks.shape(keras_models.call_layer(student, model, X, "dense_block(X, 2, 2)(X)"), (2, 5, 5, 7),
+    out = checks.shape(keras_outputs.call_layer(student, model, X, "dense_block(X, 2, 2)(X)"), (2, 5, 5, 7),
                        "dense_block(X, 2, 2) on a (2, 5, 5, 3) input", HINT)  # fmt: skip
     checks.close(out[..., :3], X, "the first 3 channels of dense_block(X, 2, 2)", rtol=0, atol=1e-6,
                  hint="concatenate the input first and the new channels after it: Concatenate()([X, Y]).")  # fmt: skip

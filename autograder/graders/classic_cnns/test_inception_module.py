@@ -9,7 +9,7 @@ compare outputs, which pins the order of the concatenation (see conftest.py).
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_outputs
 
 HINT = ("branches: Conv2D(f1, 1x1); Conv2D(f3_reduce, 1x1) -> Conv2D(f3, 3x3); Conv2D(f5_reduce, 1x1) -> "
         "Conv2D(f5, 5x5); MaxPooling2D(3x3, strides=1, 'same') -> Conv2D(pool_proj, 1x1). Every convolution "
@@ -19,8 +19,8 @@ INCEPTION_3A = {"f1": 64, "f3_reduce": 96, "f3": 128, "f5_reduce": 16, "f5": 32,
 
 
 def block(student, reference, input_shape, filters):
-    return (keras_models.block_model(student, "inception_module", input_shape, **filters),
-            keras_models.reference_block_model(reference, "inception_module", input_shape, **filters))  # fmt: skip
+    return (keras_outputs.block_model(student, "inception_module", input_shape, **filters),
+            keras_outputs.reference_block_model(reference, "inception_module", input_shape, **filters))  # fmt: skip
 
 
 def text(filters):
@@ -31,7 +31,7 @@ def outputs_case(student, reference, tolerances, rng, input_shape, filters):
     model, ref = block(student, reference, input_shape, filters)
     X = 2 * rng.standard_normal((2, *input_shape)).astype(np.float32)
     what = f"the output of {text(filters)} with the reference's weights"
-    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what)
+    actual, expected = keras_outputs.same_weights_outputs(student, model, ref, X, what)
     checks.close(actual, expected, what, hint=HINT, **tolerances.float32)
 
 

@@ -8,7 +8,7 @@ reference to compare its probabilities (see conftest.py).
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_outputs
 
 HINT = ("Conv2D(6, 5x5, 'valid', ReLU) -> AveragePooling2D(2x2) -> Conv2D(16, 5x5, 'valid', ReLU) -> "
         "AveragePooling2D(2x2) -> Flatten -> Dense(120, ReLU) -> Dense(84, ReLU) -> Dense(classes, softmax).")  # fmt: skip
@@ -23,7 +23,7 @@ def outputs_case(student, reference, arch, tolerances, rng, input_shape, classes
     model, ref = built or build(student, reference, arch, input_shape, classes)
     X = 2 * rng.standard_normal((4, *input_shape)).astype(np.float32)
     what = f"the probabilities of lenet5(input_shape={input_shape}, classes={classes}) with the reference's weights"
-    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=False)
+    actual, expected = keras_outputs.same_weights_outputs(student, model, ref, X, what, training=False)
     checks.close(actual, expected, what, hint="a ReLU after both convolutions and the two hidden dense layers, "
                  "a softmax at the end.", **tolerances.float32)  # fmt: skip
 
@@ -72,7 +72,7 @@ def test_outputs_are_probabilities(student, rng):
     """With its own initial weights, each output row is a probability distribution (a softmax at the end)."""
     model = student.call("lenet5", input_shape=(32, 32, 1), classes=7).value
     X = rng.standard_normal((3, 32, 32, 1)).astype(np.float32)
-    p = checks.shape(keras_models.call_layer(student, model, X, "lenet5(...)(X)"), (3, 7), "lenet5(classes=7)(X)")
+    p = checks.shape(keras_outputs.call_layer(student, model, X, "lenet5(...)(X)"), (3, 7), "lenet5(classes=7)(X)")
     if (p < 0).any() or not np.allclose(p.sum(axis=1), 1.0, atol=1e-4):
         raise checks.Mismatch("The outputs of your LeNet-5 are not probabilities (non-negative, each row summing to 1).",
                               "end with Dense(classes, activation='softmax').")  # fmt: skip

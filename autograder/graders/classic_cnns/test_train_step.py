@@ -2,7 +2,7 @@
 
 The grader builds a small model (convolution, batch norm, two dense layers) and an SGD
 optimiser in the sandbox, and the same model and optimiser here; both models get the
-same weights (``keras_models.same_weights``). After train_step on the same batch, the
+same weights (``keras_outputs.give_same_weights``). After train_step on the same batch, the
 returned loss and all the weights (batch norm's running averages included) must match
 the reference's own train_step.
 
@@ -18,7 +18,7 @@ from the graded one is never excused: the step's results then differ from both.
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_outputs
 
 BATCH = 8
 WEIGHT_NAMES = ["the convolution's kernel", "the convolution's bias", "batch norm's gamma", "batch norm's beta",
@@ -54,8 +54,8 @@ def run(student, reference, train_model, rng, lam, lr=0.1, momentum=0.0, steps=1
     import keras
 
     model, ref = sandbox_model(student, train_model), train_model.reference_model()
-    keras_models.give_same_weights(student, model)
-    keras_models.give_reference_same_weights(ref)
+    keras_outputs.give_same_weights(student, model)
+    keras_outputs.give_reference_same_weights(ref)
     optimizer = student.call("SGD", learning_rate=lr, momentum=momentum).value
     ref_optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
     x = (1 + rng.standard_normal((BATCH, *train_model.shape))).astype(np.float32)

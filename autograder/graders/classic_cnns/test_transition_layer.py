@@ -8,22 +8,22 @@ then given the same weights as the reference's to compare outputs in both modes.
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_outputs
 
 HINT = ("BatchNormalization() -> ReLU -> Conv2D(int(compression * n_C), (1, 1), use_bias=False) -> "
         "AveragePooling2D((2, 2), strides=(2, 2)).")  # fmt: skip
 
 
 def block(student, reference, input_shape, **kwargs):
-    return (keras_models.block_model(student, "transition_layer", input_shape, **kwargs),
-            keras_models.reference_block_model(reference, "transition_layer", input_shape, **kwargs))  # fmt: skip
+    return (keras_outputs.block_model(student, "transition_layer", input_shape, **kwargs),
+            keras_outputs.reference_block_model(reference, "transition_layer", input_shape, **kwargs))  # fmt: skip
 
 
 def outputs_case(student, reference, tolerances, rng, input_shape, training, built=None, **kwargs):
     model, ref = built or block(student, reference, input_shape, **kwargs)
     X = (1 + 2 * rng.standard_normal((4, *input_shape))).astype(np.float32)
     what = f"the output of transition_layer(X) (training={training}) with the reference's weights"
-    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=training)
+    actual, expected = keras_outputs.same_weights_outputs(student, model, ref, X, what, training=training)
     checks.close(actual, expected, what, hint=HINT, **tolerances.float32)
 
 

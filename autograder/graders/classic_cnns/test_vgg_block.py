@@ -8,7 +8,7 @@ then given the same weights as the reference's to compare outputs (see conftest.
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_outputs
 
 HINT = ("num_convs times Conv2D(filters, (3, 3), padding='same', activation='relu'), then one "
         "MaxPooling2D((2, 2), strides=(2, 2)) after the last convolution.")  # fmt: skip
@@ -16,8 +16,8 @@ HINT = ("num_convs times Conv2D(filters, (3, 3), padding='same', activation='rel
 
 def block(student, reference, input_shape, num_convs, filters):
     kwargs = {"num_convs": num_convs, "filters": filters}
-    return (keras_models.block_model(student, "vgg_block", input_shape, **kwargs),
-            keras_models.reference_block_model(reference, "vgg_block", input_shape, **kwargs))  # fmt: skip
+    return (keras_outputs.block_model(student, "vgg_block", input_shape, **kwargs),
+            keras_outputs.reference_block_model(reference, "vgg_block", input_shape, **kwargs))  # fmt: skip
 
 
 def compare_layers(student, reference, arch, rng, input_shape, num_convs, filters):
@@ -31,7 +31,7 @@ def outputs_case(student, reference, tolerances, rng, input_shape, num_convs, fi
     model, ref = built or block(student, reference, input_shape, num_convs, filters)
     X = 2 * rng.standard_normal((3, *input_shape)).astype(np.float32)
     what = f"the output of vgg_block(X, {num_convs}, {filters}) with the reference's weights"
-    actual, expected = keras_models.same_weights_outputs(student, model, ref, X, what, training=False)
+    actual, expected = keras_outputs.same_weights_outputs(student, model, ref, X, what, training=False)
     checks.close(actual, expected, what, hint=HINT, **tolerances.float32)
 
 

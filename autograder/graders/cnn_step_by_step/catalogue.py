@@ -11,7 +11,7 @@ reference; each must earn full marks. ATTACKS are a perfect student plus one att
 each: where the attack lives it scores 0, and nothing raises the score; attacks at
 import (``function=None``) must cost nothing at all.
 
-Data only: tests/test_fidelity.py grades them.
+Data only: tests/authoring/test_fidelity.py grades them.
 """
 
 from autograder.authoring.catalogue import (

@@ -9,7 +9,7 @@ ReLU, own softmax). CORRECT are answers written differently from the reference; 
 must earn full marks. ATTACKS are a perfect student plus one attack in one answer, which
 scores 0 there.
 
-Data only: tests/test_fidelity.py grades them.
+Data only: tests/authoring/test_fidelity.py grades them.
 """
 
 from autograder.authoring.catalogue import Attack, Variant, cell, reference_cells

@@ -1,5 +1,6 @@
 """The keras_resnet graders' own fixtures; everything else comes from the grading library
-(``autograder/kit``: ``keras_models`` compares models, ``inner_calls`` records stand-ins).
+(``autograder/kit``: ``keras_architecture`` measures models, ``keras_outputs`` compares their outputs,
+``inner_calls`` records stand-ins).
 
 Grading each part on its own code. Keras objects can't cross the sandbox boundary, so
 the reference can't answer a student's inner call with a real block. Instead, while a
@@ -17,11 +18,11 @@ stand-ins and records them (``kit/inner_calls.py``):
 Whole models (ResNet50: 23,600,006 parameters; ResNet([2, 2, 2, 2]) and resnet18:
 11,234,532; resnet34: 21,353,828) need the student's real inner parts. Those checks give
 the whole model the same weights as the reference's and compare outputs
-(``keras_models.whole_model_matches``); a failure is not charged to the composite only on
+(``keras_outputs.whole_model_matches``); a failure is not charged to the composite only on
 graded evidence (``verdicts.excuse()``): an inner part lost points in its own tests, and
 every other test of the composite passed. Never on a fresh call to the part, which the
 student's code could recognise. Architecture is measured, never read from a model's own
-description (``keras_models.measure``: the weights the grader writes and reads back, the
+description (``keras_architecture.measure``: the weights the grader writes and reads back, the
 shape of the output it receives).
 
 Which calls the grader answers: those declared for the part being called in
@@ -41,7 +42,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograder.kit import keras_models
+from autograder.kit import keras_outputs
 
 
 def build_whole_model(reference: SimpleNamespace, name: str):
@@ -54,14 +55,10 @@ def build_whole_model(reference: SimpleNamespace, name: str):
 
 
 @pytest.fixture(scope="session")
-def whole_models(reference: SimpleNamespace, reference_store) -> keras_models.WholeModels:
-    return keras_models.WholeModels(lambda name: build_whole_model(reference, name), reference_store)
+def whole_models(reference: SimpleNamespace, reference_store) -> keras_outputs.WholeModels:
+    return keras_outputs.WholeModels(lambda name: build_whole_model(reference, name), reference_store)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fresh_sandbox_memory(student):
-    """After each grader module, the sandbox forgets every object it kept for the grader (models,
-    layers, tensors): whole models are large, and the sandbox's memory limit is for the next ones.
-    No fixture keeps a handle across modules (the skeletons keep theirs for a message's words only)."""
-    yield
-    student.release(everything=True)
+def sandbox_memory_freed_per_module(fresh_sandbox_memory) -> None:
+    """Every grader module here ends with the sandbox's memory freed (``fresh_sandbox_memory``, kit/fixtures.py)."""

@@ -2,13 +2,13 @@
 
 Built and called in the sandbox on arrays; its layers are measured from the weights the
 grader writes and reads back (their shapes, in any order), and it is given the same
-weights as the reference to compare outputs (see autograder/kit/keras_models.py).
+weights as the reference to compare outputs (see autograder/kit/keras_architecture.py and keras_outputs.py).
 """
 
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_architecture, keras_outputs
 
 HINT = ("conv1: Conv2D(F, 3x3, stride, 'same') -> bn1 -> ReLU -> conv2: Conv2D(F, 3x3, 1, 'same') -> bn2; "
         "shortcut: the input if stride == 1, else Conv2D(F, 1x1, stride) -> BN; add, then ReLU.")  # fmt: skip
@@ -19,12 +19,12 @@ def pair(student, reference, filter_num, stride, X, training):
     """(student output, reference output), both blocks built on X and given the same weights."""
     what = f"BasicBlock({filter_num}, stride={stride})(x, training={training}) with the reference's weights"
     block = student.call("BasicBlock", filter_num, stride=stride).value
-    keras_models.call_layer(
+    keras_outputs.call_layer(
         student, block, X, f"BasicBlock({filter_num}, stride={stride})(x)", training=False
     )  # builds it
     ref = reference.BasicBlock(filter_num, stride=stride)
     ref(X, training=False)
-    actual, expected = keras_models.same_weights_outputs(student, block, ref, X, what, training=training)
+    actual, expected = keras_outputs.same_weights_outputs(student, block, ref, X, what, training=training)
     return actual, expected, what
 
 
@@ -34,7 +34,7 @@ def test_output_shape_stride_1(student, rng):
     X = rng.standard_normal((2, 6, 6, 4)).astype(np.float32)
     block = student.call("BasicBlock", 4).value
     checks.shape(
-        keras_models.call_layer(student, block, X, "BasicBlock(4)(x)", training=False),
+        keras_outputs.call_layer(student, block, X, "BasicBlock(4)(x)", training=False),
         (2, 6, 6, 4),
         "BasicBlock(4)(x)",
         HINT,
@@ -46,7 +46,7 @@ def test_output_shape_stride_2(student, rng):
     """BasicBlock(6, stride=2) maps (2, 7, 7, 3) to (2, 4, 4, 6): 'same' padding rounds 7 / 2 up."""
     X = rng.standard_normal((2, 7, 7, 3)).astype(np.float32)
     block = student.call("BasicBlock", 6, stride=2).value
-    value = keras_models.call_layer(student, block, X, "BasicBlock(6, stride=2)(x)", training=False)
+    value = keras_outputs.call_layer(student, block, X, "BasicBlock(6, stride=2)(x)", training=False)
     checks.shape(value, (2, 4, 4, 6), "BasicBlock(6, stride=2)(x)", HINT)
 
 
@@ -57,10 +57,10 @@ def test_layers(student, reference, rng):
         X = rng.standard_normal(shape).astype(np.float32)
         what = f"BasicBlock({filter_num}, stride={stride}) on a {shape[3]}-channel input"
         block = student.call("BasicBlock", filter_num, stride=stride).value
-        keras_models.call_layer(student, block, X, what, training=False)  # builds it
+        keras_outputs.call_layer(student, block, X, what, training=False)  # builds it
         ref = reference.BasicBlock(filter_num, stride=stride)
         ref(X, training=False)
-        keras_models.architecture_matches(student, block, ref, X, what, HINT, chain=False, training=False)
+        keras_architecture.architecture_matches(student, block, ref, X, what, HINT, chain=False, training=False)
 
 
 @pytest.mark.share(3)
@@ -92,7 +92,7 @@ def test_stride_1_same_weights(student, reference, tolerances, rng):
 def test_is_a_keras_layer(student, rng):
     """BasicBlock is a subclass of keras.layers.Layer, and its instances work as layers."""
     block = student.call("BasicBlock", 3).value
-    keras_models.call_layer(student, block, rng.standard_normal((1, 4, 4, 3)).astype(np.float32), "BasicBlock(3)(x)")
+    keras_outputs.call_layer(student, block, rng.standard_normal((1, 4, 4, 3)).astype(np.float32), "BasicBlock(3)(x)")
     bases = student.getattr(student.ref("BasicBlock"), "__mro__")
     names = [getattr(b, "repr", "") for b in bases] if isinstance(bases, tuple) else []
     if not any("keras.src.layers.layer.Layer'" in n for n in names):

@@ -10,7 +10,7 @@ uses the student's own BasicBlock (see conftest.py).
 import numpy as np
 import pytest
 
-from autograder.kit import checks, inner_calls, keras_models
+from autograder.kit import checks, inner_calls, keras_outputs
 
 FILTERS = (64, 128, 256, 512)
 HINT = ("stem: Conv2D(64, 3x3, stride 1, 'same') -> BN -> ReLU -> MaxPool2D(3x3, stride 2, 'same'); stages of "
@@ -49,10 +49,10 @@ def build(student, reference, answering, layer_dims, num_classes, X):
     pool = standins(student, layer_dims)
     with answering(BasicBlock=inner_calls.Recorder(reference.BasicBlock, take(pool), log)):
         model = student.call("ResNet", list(layer_dims), num_classes=num_classes).value
-    if not keras_models.is_model_ref(model):
+    if not keras_outputs.is_model_ref(model):
         raise checks.Mismatch(f"ResNet(...) should create a keras.Model, but it gave {checks.describe_type(model)}.")
-    keras_models.call_layer(student, model, X, "your ResNet's output", training=False)  # builds the weights
-    keras_models.give_same_weights(student, model)
+    keras_outputs.call_layer(student, model, X, "your ResNet's output", training=False)  # builds the weights
+    keras_outputs.give_same_weights(student, model)
     ref_log = []
     with inner_calls.patched(
         reference.ResNet.__init__,
@@ -60,7 +60,7 @@ def build(student, reference, answering, layer_dims, num_classes, X):
     ):
         ref_model = reference.ResNet(list(layer_dims), num_classes=num_classes)
     ref_model(X, training=False)
-    keras_models.give_reference_same_weights(ref_model)
+    keras_outputs.give_reference_same_weights(ref_model)
     calls = [
         (a["filter_num"], a["stride"]) if all(type(a[k]) is int for k in ("filter_num", "stride")) else a
         for _, a in log
@@ -154,7 +154,7 @@ def test_other_sizes(student, reference, answering, tolerances, rng):
         )
     what = "the logits of ResNet([1, 2, 1, 1], num_classes=7) on 16x16 images"
     checks.close(
-        keras_models.call_layer(student, model, X, what, training=False),
+        keras_outputs.call_layer(student, model, X, what, training=False),
         np.asarray(ref_model(X, training=False)),
         what,
         hint=HINT,
@@ -169,12 +169,12 @@ def test_whole_model(student, built, verdicts, whole_models, tolerances, rng):
     if verdicts.excuse():
         return
     model = student.call("ResNet", [2, 2, 2, 2], num_classes=100).value
-    if not keras_models.is_model_ref(model):
+    if not keras_outputs.is_model_ref(model):
         raise checks.Mismatch(f"ResNet(...) should create a keras.Model, but it gave {checks.describe_type(model)}.")
     X = rng.standard_normal((2, 32, 32, 3)).astype(np.float32)
     what = "With your own BasicBlock, ResNet([2, 2, 2, 2])"
-    keras_models.call_layer(
-        student, model, X, what, training=False, call_timeout=keras_models.BUILD_TIMEOUT
+    keras_outputs.call_layer(
+        student, model, X, what, training=False, call_timeout=keras_outputs.BUILD_TIMEOUT
     )  # builds it
-    keras_models.whole_model_matches(student, model, whole_models.expected("resnet18", X, training=False), X, what, "ResNet-18", HINT,
-                                     tolerances.float32, training=False)  # fmt: skip
+    keras_outputs.whole_model_matches(student, model, whole_models.expected("resnet18", X, training=False), X, what, "ResNet-18", HINT,
+                                      tolerances.float32, training=False)  # fmt: skip

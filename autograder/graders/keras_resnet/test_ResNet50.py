@@ -13,7 +13,7 @@ conftest.py).
 import numpy as np
 import pytest
 
-from autograder.kit import checks, inner_calls, keras_models
+from autograder.kit import checks, inner_calls, keras_architecture, keras_outputs
 
 SHAPE, CLASSES = (64, 64, 3), 6
 STEM_HINT = ("stage 1: ZeroPadding2D((3, 3)) -> Conv2D(64, (7, 7), strides=(2, 2)) (padding 'valid') -> "
@@ -63,7 +63,7 @@ def build_skeleton(student, reference, answering, input_shape, classes):
     log = []
     with answering(**recorders(reference, passthrough, log)):
         model = student.call("ResNet50", input_shape=input_shape, classes=classes).value
-    if not keras_models.is_model_ref(model):
+    if not keras_outputs.is_model_ref(model):
         raise checks.Mismatch(f"ResNet50 should return a keras.Model, but it returned {checks.describe_type(model)}.")
     ref_log = []
     with inner_calls.patched(reference.ResNet50, **recorders(reference, passthrough, ref_log)):
@@ -79,9 +79,9 @@ def skeleton(student, reference, answering):
     X = np.random.default_rng(50).standard_normal((3, *SHAPE)).astype(np.float32)
     try:
         (model, calls), (ref_model, ref_calls) = build_skeleton(student, reference, answering, SHAPE, CLASSES)
-        measured = keras_models.measure(student, model, X, "Your ResNet50 (blocks left out)", training=False)
-        keras_models.give_same_weights(student, model)
-        keras_models.give_reference_same_weights(ref_model)
+        measured = keras_architecture.measure(student, model, X, "Your ResNet50 (blocks left out)", training=False)
+        keras_outputs.give_same_weights(student, model)
+        keras_outputs.give_reference_same_weights(ref_model)
         outputs = {t: student.call_method(model, "__call__", X, training=t).value for t in (False, True)}
         ref_outputs = {t: np.asarray(ref_model(X, training=t)) for t in (False, True)}
     except (checks.StudentCodeError, checks.Mismatch) as e:
@@ -90,7 +90,7 @@ def skeleton(student, reference, answering):
         "model": model,  # for the words of a message only (it may be gone by then)
         "measured": measured,
         "calls": calls,
-        "reference": keras_models.skeleton_of(ref_model, X, keras_models.reference_structure(ref_model)),
+        "reference": keras_architecture.skeleton_of(ref_model, X, keras_architecture.reference_structure(ref_model)),
         "ref_calls": ref_calls,
         "outputs": outputs,
         "ref_outputs": ref_outputs,
@@ -104,9 +104,9 @@ def get(skeleton, key):
 
 
 def part_matches(student, skeleton, part, what, hint):
-    """The skeleton's stem or head, as the grader measured it (``keras_models.part_matches``)."""
-    keras_models.part_matches(student, get(skeleton, "model"), get(skeleton, "measured"), get(skeleton, "reference"),
-                              part, what, hint, lambda rows: keras_models.structure(rows, what))  # fmt: skip
+    """The skeleton's stem or head, as the grader measured it (``keras_architecture.part_matches``)."""
+    keras_architecture.part_matches(student, get(skeleton, "model"), get(skeleton, "measured"), get(skeleton, "reference"),
+                                    part, what, hint, lambda rows: keras_architecture.structure(rows, what))  # fmt: skip
 
 
 @pytest.mark.share(2)
@@ -168,11 +168,11 @@ def test_input_shape_and_classes(student, reference, answering):
     (model, _), (ref_model, _) = build_skeleton(student, reference, answering, (96, 96, 3), 3)
     X = np.random.default_rng(96).standard_normal((2, 96, 96, 3)).astype(np.float32)
     what = "ResNet50(input_shape=(96, 96, 3), classes=3)"
-    got = keras_models.measure(student, model, X, what, training=False)
-    reference_skeleton = keras_models.skeleton_of(ref_model, X, keras_models.reference_structure(ref_model))
-    keras_models.part_matches(student, model, got, reference_skeleton, "all", what,
-                              "use Input(input_shape) and Dense(classes, ...).",
-                              lambda rows: keras_models.structure(rows, what))  # fmt: skip
+    got = keras_architecture.measure(student, model, X, what, training=False)
+    reference_skeleton = keras_architecture.skeleton_of(ref_model, X, keras_architecture.reference_structure(ref_model))
+    keras_architecture.part_matches(student, model, got, reference_skeleton, "all", what,
+                                    "use Input(input_shape) and Dense(classes, ...).",
+                                    lambda rows: keras_architecture.structure(rows, what))  # fmt: skip
 
 
 @pytest.mark.share(2)
@@ -181,9 +181,9 @@ def test_whole_model(student, skeleton, verdicts, whole_models, tolerances):
     get(skeleton, "calls")  # the skeleton must build first
     if verdicts.excuse():
         return
-    model = student.call("ResNet50", input_shape=SHAPE, classes=CLASSES, call_timeout=keras_models.BUILD_TIMEOUT).value
-    if not keras_models.is_model_ref(model):
+    model = student.call("ResNet50", input_shape=SHAPE, classes=CLASSES, call_timeout=keras_outputs.BUILD_TIMEOUT).value
+    if not keras_outputs.is_model_ref(model):
         raise checks.Mismatch(f"ResNet50 should return a keras.Model, but it returned {checks.describe_type(model)}.")
     X = np.random.default_rng(5).standard_normal((2, *SHAPE)).astype(np.float32)
-    keras_models.whole_model_matches(student, model, whole_models.expected("ResNet50", X, training=False), X, "With your own blocks, your ResNet50",
-                                     "ResNet50", STAGES_HINT, tolerances.float32, training=False)  # fmt: skip
+    keras_outputs.whole_model_matches(student, model, whole_models.expected("ResNet50", X, training=False), X, "With your own blocks, your ResNet50",
+                                      "ResNet50", STAGES_HINT, tolerances.float32, training=False)  # fmt: skip

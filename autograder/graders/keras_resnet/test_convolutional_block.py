@@ -1,13 +1,13 @@
 """convolutional_block(X, f, filters, s=2, training=True, initializer=glorot_uniform) -> output tensor.
 
 Called eagerly on arrays (with a given initializer) and inside a keras.Model built from
-a symbolic Input (with the same weights as the reference); see autograder/kit/keras_models.py.
+a symbolic Input (with the same weights as the reference); see autograder/kit/keras_outputs.py.
 """
 
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_architecture, keras_outputs
 
 ORDER_HINT = ("main path: 1x1 conv with stride s (valid) -> BN -> ReLU -> f x f same conv -> BN -> ReLU -> 1x1 valid "
               "conv -> BN; shortcut: 1x1 conv with stride s (valid) -> BN; add them, then the ReLU.")  # fmt: skip
@@ -48,10 +48,10 @@ def test_published_values_training(student, reference, tolerances):
 def test_architecture(student, reference, rng):
     """Four Conv2D (three on the main path, one on the shortcut) and four BatchNormalization, with the right strides."""
     kwargs = {"f": 3, "filters": [2, 4, 5], "s": 3, "training": False}
-    model = keras_models.block_model(student, "convolutional_block", (6, 7, 3), **kwargs)
-    ref = keras_models.reference_block_model(reference, "convolutional_block", (6, 7, 3), **kwargs)
+    model = keras_outputs.block_model(student, "convolutional_block", (6, 7, 3), **kwargs)
+    ref = keras_outputs.reference_block_model(reference, "convolutional_block", (6, 7, 3), **kwargs)
     X = rng.standard_normal((2, 6, 7, 3)).astype(np.float32)
-    keras_models.architecture_matches(
+    keras_architecture.architecture_matches(
         student,
         model,
         ref,
@@ -64,7 +64,7 @@ def test_architecture(student, reference, rng):
 
 def same_weights_case(student, reference, tolerances, rng, training):
     hint = ORDER_HINT if not training else TRAINING_HINT
-    keras_models.block_matches_reference(
+    keras_outputs.block_matches_reference(
         student,
         reference,
         rng,

@@ -1,13 +1,13 @@
 """identity_block(X, f, filters, training=True, initializer=random_uniform) -> output tensor.
 
 Called eagerly on arrays (with a given initializer) and inside a keras.Model built from
-a symbolic Input (with the same weights as the reference); see autograder/kit/keras_models.py.
+a symbolic Input (with the same weights as the reference); see autograder/kit/keras_outputs.py.
 """
 
 import numpy as np
 import pytest
 
-from autograder.kit import checks, keras_models
+from autograder.kit import checks, keras_architecture, keras_outputs
 
 ORDER_HINT = ("main path: 1x1 valid conv -> BN -> ReLU -> f x f same conv -> BN -> ReLU -> 1x1 valid conv -> BN; "
               "then Add()([X, X_shortcut]) and only then the ReLU.")  # fmt: skip
@@ -51,17 +51,17 @@ def test_published_values_training(student, reference, tolerances):
 def test_architecture(student, reference, rng):
     """Three Conv2D (1x1 valid, f x f same, 1x1 valid) and three BatchNormalization with the right shapes."""
     kwargs = {"f": 3, "filters": [2, 4, 3], "training": False}
-    model = keras_models.block_model(student, "identity_block", (5, 6, 3), **kwargs)
-    ref = keras_models.reference_block_model(reference, "identity_block", (5, 6, 3), **kwargs)
+    model = keras_outputs.block_model(student, "identity_block", (5, 6, 3), **kwargs)
+    ref = keras_outputs.reference_block_model(reference, "identity_block", (5, 6, 3), **kwargs)
     X = rng.standard_normal((2, 5, 6, 3)).astype(np.float32)
-    keras_models.architecture_matches(
+    keras_architecture.architecture_matches(
         student, model, ref, X, "identity_block(X, f=3, filters=[2, 4, 3]) on a 5x6x3 input", ORDER_HINT, chain=False
     )
 
 
 def same_weights_case(student, reference, tolerances, rng, training):
     hint = ORDER_HINT if not training else TRAINING_HINT
-    keras_models.block_matches_reference(
+    keras_outputs.block_matches_reference(
         student,
         reference,
         rng,

@@ -8,7 +8,7 @@ the whole-model check uses the student's own ResNet and BasicBlock (see conftest
 import numpy as np
 import pytest
 
-from autograder.kit import checks, inner_calls, keras_models
+from autograder.kit import checks, inner_calls, keras_outputs
 
 STANDIN = "(a stand-in for the ResNet model)"
 DIMS = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3]}
@@ -80,11 +80,11 @@ def test_whole_models(student, reference, answering, verdicts, whole_models, tol
     X = rng.standard_normal((2, 32, 32, 3)).astype(np.float32)
     for name in ("resnet18", "resnet34"):
         model = student.call(name).value
-        if not keras_models.is_model_ref(model):
+        if not keras_outputs.is_model_ref(model):
             raise checks.Mismatch(
                 f"{name}() should return a keras.Model, but it returned {checks.describe_type(model)}."
             )
         what = f"With your own ResNet, {name}()"
-        keras_models.call_layer(student, model, X, what, training=False, call_timeout=keras_models.BUILD_TIMEOUT)
-        keras_models.whole_model_matches(student, model, whole_models.expected(name, X, training=False), X, what, name, HINT, tolerances.float32,
-                                         training=False)  # fmt: skip
+        keras_outputs.call_layer(student, model, X, what, training=False, call_timeout=keras_outputs.BUILD_TIMEOUT)
+        keras_outputs.whole_model_matches(student, model, whole_models.expected(name, X, training=False), X, what, name, HINT, tolerances.float32,
+                                          training=False)  # fmt: skip

@@ -8,7 +8,7 @@ changes). CORRECT are answers written differently from the reference (one-pass
 variance, einsum, loops, transposes, a spatial batch normalization that doesn't call
 batchnorm_forward); each must earn full marks.
 
-Data only: tests/test_fidelity.py grades them.
+Data only: tests/authoring/test_fidelity.py grades them.
 """
 
 from autograder.authoring.catalogue import Variant, cell, reference_cells

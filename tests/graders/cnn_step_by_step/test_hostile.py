@@ -1,13 +1,13 @@
 """The sandbox against cnn_step_by_step's attacks, beyond what the fidelity suite asks of every attack.
 
 The attacks are in its catalogue (autograder/graders/cnn_step_by_step/catalogue.py) and
-are graded once with it (tests/fidelity.py); tests/test_fidelity.py checks that each
+are graded once with it (tests/fidelity.py); tests/authoring/test_fidelity.py checks that each
 gains nothing and is explained. These check what particular attacks were after.
 """
 
 from __future__ import annotations
 
-from tests.fidelity import grader_file
+from tests.fidelity import TIME_EXPLANATIONS, grader_file
 
 NAME = "cnn_step_by_step"
 
@@ -26,15 +26,22 @@ def test_sleeping_under_every_time_out_costs_at_most_the_budget(graded_class):
     """Does a submission that sleeps just under each time-out add at most its budget?"""
     graded = graded_class(NAME)
     r = graded.results["attack-sleeps_just_under_every_time_out"]
-    budget = graded.assignment.limits().budget_seconds
-    # the worst case stated in docs/sandbox.md: the budget, plus the grader's fixed costs
-    assert r.extra["student_seconds"] <= budget + 1.0, r.extra["student_seconds"]
-    assert r.extra["seconds"] <= budget + 15, r.extra["seconds"]
+    limits = graded.assignment.limits()
+    # each wait is cut to what is left of the budget, so it is overrun only by stopping the last
+    # call (well under a call's time-out, however busy the machine). The whole grading's wall time
+    # adds the grader's own costs, which grow with the load: bench/worst_case.py measures those.
+    assert r.extra["student_seconds"] <= limits.budget_seconds + limits.call_timeout, r.extra["student_seconds"]
     messages = [t.message for f in r.functions.values() for t in f.tests]
-    assert sum("time budget" in m for m in messages) > len(messages) / 2, messages
+    # (whether a call ends at the budget or at its own time-out depends on the machine's load)
+    assert sum(any(e in m for e in TIME_EXPLANATIONS) for m in messages) > len(messages) / 2, messages
 
 
 def test_a_worker_that_stops_reading_does_not_hold_the_grader(graded_class):
     """Is a worker that never reads the grader's reply stopped at the call's deadline?"""
-    r = graded_class(NAME).results["attack-stops_reading_the_graders_replies"]
-    assert r.extra["seconds"] < 60, r.extra["seconds"]  # before: held until the 900 s grading time-out
+    graded = graded_class(NAME)
+    r = graded.results["attack-stops_reading_the_graders_replies"]
+    # before: held until the 900 s grading time-out, which leaves no result at all (the batch reports it failed)
+    messages = [t.message for t in r.functions["pool_backward"].tests]
+    assert any(e in m for m in messages for e in TIME_EXPLANATIONS), messages
+    limits = graded.assignment.limits()
+    assert r.extra["student_seconds"] <= limits.budget_seconds + limits.call_timeout, r.extra["student_seconds"]

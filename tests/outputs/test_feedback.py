@@ -2,7 +2,7 @@
 
 The students are the untouched release and a few mutants (``fidelity.feedback_mutants``: the
 first of each function's), graded once per session with the rest of the catalogue
-(``graded_class``, shared with tests/test_fidelity.py), where their graders recorded every
+(``graded_class``, shared with tests/authoring/test_fidelity.py), where their graders recorded every
 expected value they used.
 """
 

@@ -397,7 +397,7 @@ def copied(tmp_path_factory):
     cell that then raises; jay's in a cell that then ends the worker (skipped); kim's notebook
     with a 300 KB cell that ran (too large to read); lee's zero_pad an expression nested too deep
     for the parser."""
-    from tests.test_similarity import DISGUISED, REFERENCE
+    from tests.outputs.test_similarity import DISGUISED, REFERENCE
 
     root = tmp_path_factory.mktemp("copied")
     sub = root / "submitted"

@@ -2,7 +2,7 @@
 
 The rule and the bounds live in ``autograder/grader/stand_ins.py``; the end-to-end attacks
 (a graded function that forwards to the grader, a request for a function it doesn't
-depend on, expensive requests) are in ``tests/cnn_step_by_step/hostile.py``.
+depend on, expensive requests) are in ``tests/graders/cnn_step_by_step/hostile.py``.
 """
 
 from __future__ import annotations
@@ -55,10 +55,10 @@ def slow_helper(n):
 )
 def test_expensive_requests_are_refused(fn, args, why):
     """Is each request that would cost the grader memory or time refused, with the reason?"""
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: what a refusal saves, whatever the machine's load
     with pytest.raises(stand_ins.Refused, match=why):
         stand_ins.answer(fn, args, {})
-    assert time.monotonic() - started < stand_ins.MAX_SECONDS + 1
+    assert time.process_time() - started < stand_ins.MAX_SECONDS + 1
 
 
 def test_affordable_requests_are_answered_and_the_limits_restored():

@@ -30,8 +30,8 @@ from autograder.outputs.gradebook import default_url
 from autograder.run import distributed, fingerprint, pipeline, pools
 from autograder.run.layout import Layout
 from autograder.run.options import BatchError, Options
+from tests.run.test_dask_security import tls_files, tls_options
 from tests.support import build_submission, copy_parts, write_submission
-from tests.test_dask_security import tls_files, tls_options
 
 NAME = "cnn_step_by_step"
 COPIED = [f"autograder/graders/{NAME}", f"source/{NAME}", f"release/{NAME}", "requirements.txt"]

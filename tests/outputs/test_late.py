@@ -312,7 +312,7 @@ SHARED: dict[str, str] = {}  # the fingerprint's shared part, taken once (see cl
 def cli_run(root: Path, clock: datetime, *extra: str) -> Run:
     """``autograder grade`` in this process, with the grader's clock at ``clock``. The package's part of
     the fingerprint is taken once, so that editing the checkout while the module runs re-grades no one
-    (no time option is in the fingerprint; tests/test_resume.py tests what is)."""
+    (no time option is in the fingerprint; tests/run/test_resume.py tests what is)."""
     printed = io.StringIO()
     real = class_run.shared_digest
     with pytest.MonkeyPatch.context() as mp:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-FOLDER = Path(__file__).resolve().parents[2] / "source" / "keras_resnet"
+FOLDER = Path(__file__).resolve().parents[3] / "source" / "keras_resnet"
 
 
 @pytest.fixture

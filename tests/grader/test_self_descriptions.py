@@ -3,7 +3,7 @@
 The attacks are the catalogues' (``autograder/graders/*/catalogue.py``): Flatten -> Dense models
 whose ``layers`` and ``count_params()`` are those of LeNet-5, AlexNet, VGG's and DenseNet-121's
 skeletons and ResNet50's, graded with the rest of each catalogue (``graded_class``, shared
-with tests/test_fidelity.py, which checks that each scores 0).
+with tests/authoring/test_fidelity.py, which checks that each scores 0).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ last raised, never below 0.80).
 
 How one mutant is measured, cheaply and without a Jupyter kernel:
 
-* One parent process per assignment (this file run as ``python -m tests.test_visible_checks
+* One parent process per assignment (this file run as ``python -m tests.course.test_visible_checks
   NAME``) imports the heavy modules once (NumPy; ``[grader] preload`` such as keras), runs
   the cells before the first answer cell (imports, data loading) and then forks one child
   per mutant, at most ``CHILDREN`` at a time, each with a limit on its CPU time.
@@ -21,7 +21,7 @@ How one mutant is measured, cheaply and without a Jupyter kernel:
   prepares data or settings, e.g. ``demo_load_data``. Demos, figures and training cells
   call student code, so they are skipped: they are not checks, and training is slow. Cells
   after the last check cell never run. Quick mode (``CNN_COURSE_QUICK=1``) is on, as in
-  tests/test_notebooks.py.
+  tests/course/test_notebooks.py.
 * For a mutant of function f, only the check cells that can see f run: those that use f
   or an answer that calls f, directly or not (read from the answer cells' names). The
   others run the reference's code, so they pass. This is what keeps the Keras notebooks
@@ -34,7 +34,7 @@ How one mutant is measured, cheaply and without a Jupyter kernel:
   far above any busy machine's, only ends a child that waits on nothing.
 
 Decisions: the measurement lives here, not in ``autograder/``, because only the test
-suite needs it (an author runs ``.venv/bin/python -m tests.test_visible_checks NAME`` to
+suite needs it (an author runs ``.venv/bin/python -m tests.course.test_visible_checks NAME`` to
 see which mutants escape, and why). nbgrader's ``validate`` prints "Success! Your notebook
 passes all the tests." from code with no setting to change it, so the check cells say
 themselves that the hidden checks grade more (``DISCLAIMER``, asserted below on the
@@ -66,7 +66,7 @@ from autograder.course.assignments import Assignment, available
 from autograder.course.declaration import VISIBLE_CHECKS_MINIMUM
 from autograder.course.notebook import cell_role, grade_id_of, read_notebook
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = available()
 
 
@@ -305,7 +305,7 @@ def summary(measured: dict) -> str:
 def run_parent(name: str) -> dict:
     """Measure ``name`` in a fresh Python (its heavy imports stay out of pytest's process)."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.test_visible_checks", "--json", name],
+        [sys.executable, "-m", "tests.course.test_visible_checks", "--json", name],
         cwd=REPO, capture_output=True, text=True, timeout=PARENT_WALL_SECONDS,
     )  # fmt: skip
     assert done.returncode == 0, f"measuring {name} failed:\n{done.stderr[-3000:]}"

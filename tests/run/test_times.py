@@ -1,6 +1,6 @@
 """Submission times (autograder/run/times.py): which source is trusted, what is implausible, the
 instructor's times file, and the grader's own ledger of when it first saw each notebook.
-The whole pipeline under a late policy is in tests/test_late.py."""
+The whole pipeline under a late policy is in tests/outputs/test_late.py."""
 
 from __future__ import annotations
 
