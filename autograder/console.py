@@ -116,7 +116,8 @@ class GradingProgress:
         if self.bar:
             self.bar.update(self.task, total=total)
 
-    def step(self, student: str, result: StudentResult) -> None:
+    def step(self, student: str, result: StudentResult, reused: bool = False) -> None:
+        """One more student done: graded now, or ``reused`` (unchanged since a saved grading: kept)."""
         self.done += 1
         now = pace(time.monotonic() - self.started, self.done, self.total)
         if self.bar:
@@ -124,7 +125,8 @@ class GradingProgress:
             return
         score = f"{fmt(result.score)}/{fmt(result.max_score)}"
         self.console.print(
-            f"graded {self.done}/{self.total or '?'} {terminal(student, 80)} {score}" + (f" ({now})" if now else ""),
+            f"{'unchanged' if reused else 'graded'} {self.done}/{self.total or '?'} {terminal(student, 80)} {score}"
+            + (f" ({now})" if now else ""),
             soft_wrap=True,  # one line each, however narrow the log
         )
 

@@ -11,9 +11,11 @@ Most students go through one ``grade_class`` batch (two workers, feedback writte
 The rest are graded one by one, two in parallel, beside the batch, for what a batch can't do: the
 release and a few mutants (``feedback_mutants``) record the expected values their
 graders used, which tests/outputs/test_feedback.py looks for in their feedback; and an
-assignment that declares ``mutants_graded_on = "dependents"`` has each other mutant
-graded on its own function and on the graded functions that call it through the
-grader (where a leak across functions would show).
+assignment that declares ``mutants_graded_on = "dependents"`` (the Keras ones, where a whole
+grading takes seconds) has each mutant and each correct variant graded on its own function
+and on the graded functions that call it through the grader (where a leak across functions
+would show). The other functions run the reference's code, so grading them again would show
+nothing new; the release is graded in full, and so are the attacks (in the batch).
 """
 
 from __future__ import annotations
@@ -144,20 +146,19 @@ def grade_catalogue(assignment: Assignment, root: Path, listener: LoopbackListen
         "release": build_submission(assignment, perfect=False),
         "noisy": build_submission(assignment, extra_cells=[NOISY_CELL.replace("GRADED", repr(graded))]),
     }
-    recorded = ["release", *(f"mutant-{m.name}" for m in feedback_mutants(catalogue))]  # graded in full, alone
+    recorded = ["release", *(f"mutant-{m.name}" for m in feedback_mutants(catalogue))]  # graded alone
     only: dict[str, list[str]] = {}  # student -> the grade ids graded, for the rest graded alone
     by_dependents = assignment.fidelity()["mutants_graded_on"] == "dependents"
-    for v in catalogue.mutants:
-        notebooks[f"mutant-{v.name}"] = build_submission(assignment, {v.function: v.source})
-        if by_dependents and f"mutant-{v.name}" not in recorded:
-            only[f"mutant-{v.name}"] = [v.function, *(f for f in assignment.dependents(v.function) if f in graded)]
-    for v in catalogue.correct:
-        notebooks[f"correct-{v.name}"] = build_submission(assignment, {v.function: v.source})
+    for kind, variants in (("mutant", catalogue.mutants), ("correct", catalogue.correct)):
+        for v in variants:
+            notebooks[f"{kind}-{v.name}"] = build_submission(assignment, {v.function: v.source})
+            if by_dependents:  # the other functions run the reference's code: grading them shows nothing new
+                only[f"{kind}-{v.name}"] = [v.function, *(f for f in assignment.dependents(v.function) if f in graded)]
     for a in catalogue.attacks:
         source = attack_source(a, assignment, listener.port)
         notebooks[f"attack-{a.name}"] = (build_submission(assignment, {a.function: source}) if a.function
                                          else build_submission(assignment, extra_cells=[source]))  # fmt: skip
-    alone = [*recorded, *only]  # the whole gradings first: they take longest
+    alone = [*dict.fromkeys([*recorded, *only])]  # the release (graded in full) first: it takes longest
     paths = {
         student: write_submission(nb, root / ("alone" if student in alone else "submitted"), student, assignment.name)
         for student, nb in notebooks.items()

@@ -165,6 +165,7 @@ def test_a_gradebook_that_cannot_be_opened_is_a_run_error(tmp_path):
     assert "the gradebook" in proc.stderr and "could not be opened" in proc.stderr and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # grades a class, interrupts it and grades it again
 def test_interrupted_run_resumes_without_losing_or_double_counting(tmp_path):
     """Kill a run halfway; the next run grades only the rest and the totals are right."""
     sub = tmp_path / "submitted"

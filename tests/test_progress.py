@@ -18,7 +18,7 @@ from tests.support import build_submission, write_submission
 A = Assignment("cnn_step_by_step")
 NAME = A.name
 WRONG_PAD = "def zero_pad(X, pad):\n    return X\n"
-LINE = re.compile(r"^graded (\d+)/(\d+) (.+?) (\S+)/(\S+)(?: \((.*)\))?$")
+LINE = re.compile(r"^(?:graded|unchanged) (\d+)/(\d+) (.+?) (\S+)/(\S+)(?: \((.*)\))?$")
 
 
 def test_pace_is_the_rate_so_far_and_the_time_the_rest_would_take():
@@ -50,6 +50,11 @@ def test_without_a_terminal_each_graded_student_is_one_plain_line(tmp_path, caps
     assert scores["ada"] > scores["[red]ben"] > scores["cy"] == 0
     assert all(m[6].endswith(" left") for m in lines[:2]) and "left" not in lines[2][6]
     assert all(re.match(r"\d+\.\d s/submission", m[6]) for m in lines)
+    assert all(m[0].startswith("graded ") for m in lines)
+    # again: the saved results are kept, and the lines say so rather than "graded"
+    assert cli.main(["grade", NAME, str(sub), "--workers", "1", "--json", str(out_json)]) == 2
+    again = {m[3]: m[0].split()[0] for m in map(LINE.match, capsys.readouterr().out.splitlines()) if m}
+    assert again == {"ada": "unchanged", "[red]ben": "unchanged", "cy": "graded"}  # (cy's is refused again)
 
 
 def result(student: str, score: float) -> StudentResult:

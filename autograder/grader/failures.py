@@ -51,11 +51,15 @@ def cell_note(label: str, reply: dict) -> str:
     return f"{label} raised {error_text(err)}"
 
 
+# How a call into a function the student hasn't written yet fails (the class report counts these apart).
+NOT_IMPLEMENTED = "is not implemented yet (it raises NotImplementedError)"
+
+
 def call_error(label: str, reply: dict) -> StudentCodeError:
     """The failure of a call whose reply is not ok: not implemented, exit(), or what it raised."""
     err = _error(reply)
     if err.get("not_implemented"):
-        return StudentCodeError("not_implemented", f"`{label}` is not implemented yet (it raises NotImplementedError)")
+        return StudentCodeError("not_implemented", f"`{label}` {NOT_IMPLEMENTED}")
     if err.get("exit"):
         return StudentCodeError("exception", f"`{label}` called exit() instead of returning")
     return StudentCodeError("exception", f"`{label}` raised {error_text(err)}")

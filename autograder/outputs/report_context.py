@@ -12,6 +12,7 @@ import datetime as dt
 import statistics
 from collections import Counter
 
+from autograder.grader.failures import NOT_IMPLEMENTED
 from autograder.outputs import similarity
 from autograder.outputs.bounds import Bounds
 from autograder.outputs.late import describe, duration
@@ -66,10 +67,13 @@ def context(report: ClassReport) -> dict:
             })  # fmt: skip
     mistakes: Counter = Counter()
     students_with: dict[tuple[str, str], set] = {}
+    unfinished: dict[str, set] = {}  # function -> the students who haven't written it yet: no mistake, shown apart
     for student, r in graded.items():
         for gid, f in r.functions.items():
             for t in f.tests:
-                if not t.passed:
+                if not t.passed and NOT_IMPLEMENTED in t.message:
+                    unfinished.setdefault(gid, set()).add(student)
+                elif not t.passed:
                     mistakes[gid, t.message] += 1
                     students_with.setdefault((gid, t.message), set()).add(student)
     common = [{"function": gid, "message": message, "count": n, "students": len(students_with[gid, message])}
@@ -122,6 +126,7 @@ def context(report: ClassReport) -> dict:
         "checks": checks,
         "mistakes": common,
         "mistake_total": sum(mistakes.values()),
+        "unfinished": [{"function": gid, "students": len(who)} for gid, who in sorted(unfinished.items())],
         "times_plot": times_plot([t for t, _ in timed.values()]) if timed else "",
         "time_total": sum(t for t, _ in timed.values()),
         "time_mean": statistics.fmean(t for t, _ in timed.values()) if timed else 0.0,

@@ -91,11 +91,11 @@ def grade_class(
     found: Mapping[str, str] | None = None,
     *,
     on_result: Callable[[str, StudentResult], None] | None = None,
-    on_progress: Callable[[str, StudentResult], None] | None = None,
+    on_progress: Callable[[str, StudentResult, bool], None] | None = None,
 ) -> Report:
     """Grade the submissions ``found`` (student id -> folder, from ``discover.discover``; None: every
     submission in ``layout.submitted``); ``on_result`` and then ``on_progress`` run in this thread once
-    per student, after the save."""
+    per student, after the save (``on_progress(student, result, reused)``: reused, a saved result kept)."""
     name = assignment.name
     found = discover(layout.submitted, name) if found is None else found
     graded = assignment.graded_ids()
@@ -107,7 +107,7 @@ def grade_class(
 
     seen: dict[str, times.Seen] = {}  # student -> when the grader first saw this notebook (its ledger)
 
-    def done(student: str, raw: StudentResult, notebook: Path | None) -> None:
+    def done(student: str, raw: StudentResult, notebook: Path | None, reused: bool = False) -> None:
         result = finish(student, raw, stamps[student], seen.get(student), options, notes.get(student, ()))
         report.results[student] = result
         try:
@@ -119,7 +119,7 @@ def grade_class(
         if on_result:
             on_result(student, result)
         if on_progress:
-            on_progress(student, result)
+            on_progress(student, result, reused)
 
     # How every submission is graded, made once for the run (the caller's, else the declaration's with the
     # best sandbox here: a probe starts a whole sandbox, so never in each grader process)
@@ -150,7 +150,7 @@ def grade_class(
             saved = None if options.force else load_saved(layout.results_file(student, name), fp, student, name)
             if saved is not None:
                 report.reused.append(student)
-                done(student, saved, taken.notebook)
+                done(student, saved, taken.notebook, reused=True)
             else:
                 todo[student] = (taken.notebook, fp)
 

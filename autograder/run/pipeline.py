@@ -175,7 +175,7 @@ def grade(
     students: list[str] | None = None,
     due: datetime | None = None,
     on_start: Callable[[int], None] | None = None,
-    on_progress: Callable[[str, StudentResult], None] | None = None,
+    on_progress: Callable[[str, StudentResult, bool], None] | None = None,
 ) -> Outcome:
     """Grade the submissions of ``assignment`` in ``layout`` and record the grades everywhere.
 
@@ -185,7 +185,8 @@ def grade(
     due date, else the gradebook's ``duedate`` for the assignment, if it has one; with a due
     date, assignment.toml's ``[late]`` turns each raw score into the final one (the saved
     results and the gradebook stay raw). ``on_start(n)`` is told
-    how many students there are, ``on_progress(student, result)`` each time one is done.
+    how many students there are, ``on_progress(student, result, reused)`` each time one is done
+    (reused: its saved result was kept).
     """
     course = layout.submitted.parent
     csv_path = csv or course / "grades" / f"{assignment.name}.csv"

@@ -5,10 +5,12 @@ The course is copied to a temporary folder (only nbgrader_config.py and source/;
 regenerates release/ there, which also records the assignment in the temporary gradebook, as an
 instructor's `generate_assignment` does), each assignment's reference answers are submitted for
 one student, and every nbgrader command runs as a separate process with the venv's tools *not* on
-PATH. Then `autograde` runs on every reference, and `validate` on every untouched release and on
-the references of the notebooks that don't train: for those that do (TRAINING), `validate` would
-run the same notebook as `autograde` with the same Execute settings, so autograde's full marks
-stand for both. The notebooks run in quick mode (CNN_COURSE_QUICK=1: fewer training steps, every
+PATH. Then `autograde` runs on every reference, and `validate` on the untouched release and on
+the reference of each notebook that doesn't train. For those that do (TRAINING), `validate` on the
+reference would run the same notebook as `autograde` with the same Execute settings, so
+autograde's full marks stand for both; and how their untouched release fails (at the first stub,
+every cell before it clean) is tests/course/test_notebooks.py's, in a kernel: `validate`'s own
+verdict on an untouched release is the same code for every notebook, checked on the others. The notebooks run in quick mode (CNN_COURSE_QUICK=1: fewer training steps, every
 cell still runs), as in the rest of the suite.
 """
 
@@ -89,10 +91,10 @@ def run(root: Path) -> PlainRun:
     course = prepare(root)
     jobs = []  # (assignment, what, nbgrader's arguments), the training notebooks first: they set the wall time
     for name in sorted(ASSIGNMENTS, key=lambda n: TRAINING.index(n) if n in TRAINING else len(TRAINING)):
-        jobs += [(name, "autograde", ("autograde", name, gradebook_of(course, name))),
-                 (name, "release", ("validate", str(course / "release" / name / f"{name}.ipynb")))]  # fmt: skip
+        jobs.append((name, "autograde", ("autograde", name, gradebook_of(course, name))))
         if name not in TRAINING:
-            jobs.append((name, "reference", ("validate", str(course / "submitted" / STUDENT / name / f"{name}.ipynb"))))
+            jobs += [(name, "release", ("validate", str(course / "release" / name / f"{name}.ipynb"))),
+                     (name, "reference", ("validate", str(course / "submitted" / STUDENT / name / f"{name}.ipynb")))]  # fmt: skip
     started = time.monotonic()
     with ThreadPoolExecutor(PARALLEL) as pool:
         runs = dict(zip([(n, what) for n, what, _ in jobs], pool.map(lambda j: nbgrader(course, *j[2]), jobs),

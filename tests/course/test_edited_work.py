@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import cli
 from autograder.course import edited_work
 from autograder.course.assignments import Assignment
 from autograder.course.notebook import read_notebook, write_notebook
@@ -62,6 +63,7 @@ def test_an_edited_notebook_and_a_new_file_are_moved_aside_and_named(course, cap
     assert "Work on a copy" in message
 
 
+@pytest.mark.slow  # three releases
 def test_moved_work_is_never_overwritten_by_a_later_release(course):
     """Two edits, two releases within the same second: is each kept, in its own folder?"""
     a = course
@@ -84,6 +86,7 @@ def test_a_changed_source_replaces_an_untouched_release_without_moving_anything(
     assert "a new comment in the set-up" in (a.release_dir / f"{NAME}.ipynb").read_text()
 
 
+@pytest.mark.slow  # three releases
 def test_before_any_release_git_says_what_was_released(course):
     """In a fresh clone (no manifest yet), is the committed release taken as the last one, so an
     instructor's new source replaces it, and an uncommitted edit is still kept?"""
@@ -111,3 +114,14 @@ def test_without_a_manifest_or_git_anything_unlike_the_new_release_is_kept(cours
     assert not edited_work.manifest_path(a.root, NAME).exists()
     generate(a)
     assert [p.name for p in kept(a)] == [f"{NAME}.ipynb"]
+
+
+def test_autograder_release_keeps_an_edited_notebook_and_says_where(course, caplog):
+    """`autograder release` (and `make demo`, through the same release_assignment): is a student's edit kept?"""
+    a = course
+    edit(a.release_dir / f"{NAME}.ipynb", "ada's answer")
+    with caplog.at_level(logging.WARNING):
+        assert cli.main(["--course", str(a.root), "release", NAME]) == 0
+    moved = kept(a)
+    assert [p.name for p in moved] == [f"{NAME}.ipynb"] and "ada's answer" in moved[0].read_text()
+    assert str(moved[0].parent) in caplog.text

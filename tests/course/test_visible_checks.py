@@ -313,10 +313,13 @@ def run_parent(name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def measured() -> dict[str, cf.Future]:
-    """Every assignment measured at once, one parent each, started by the first test that needs one."""
-    pool = cf.ThreadPoolExecutor(max_workers=len(ASSIGNMENTS))
-    futures = {name: pool.submit(run_parent, name) for name in ASSIGNMENTS}
+def measured(request) -> dict[str, cf.Future]:
+    """The assignments this session's selected tests read, measured at once, one parent each (so
+    ``-k classic_cnns`` measures classic_cnns alone), started by the first test that needs one."""
+    wanted = {item.callspec.params["name"] for item in request.session.items
+              if "measured" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")}  # fmt: skip
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, len(wanted)))
+    futures = {name: pool.submit(run_parent, name) for name in ASSIGNMENTS if name in wanted}
     yield futures
     pool.shutdown(wait=True)
 

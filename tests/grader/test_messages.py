@@ -26,6 +26,8 @@ from autograder.course.assignments import Assignment
 from autograder.kit import explain
 from autograder.run.grading import grade_notebook
 
+pytestmark = pytest.mark.slow  # grades catalogued mutants of three assignments, a Keras one among them
+
 SUBMISSIONS = {  # assignment -> the mutants it carries, by name
     "cnn_step_by_step": ("conv_forward_pad_from_stride", "conv_backward_pad_from_stride"),
     "conv_net": ("conv_forward_output_one_too_small", "model_no_padding"),

@@ -364,6 +364,7 @@ def scores(run: Run) -> dict[str, float]:
     return {s: e["score"] for s, e in run.students.items()}
 
 
+@pytest.mark.slow  # reads the class graded through the CLI (``runs``: minutes of the quick loop)
 def test_without_a_due_date_nothing_changes(runs):
     """No due date: the same outputs as before the late policy existed, and no time is flagged."""
     _, r = runs
@@ -374,6 +375,7 @@ def test_without_a_due_date_nothing_changes(runs):
     assert "raw_score" not in next(iter(run.rows.values())) and "times:" not in run.out
 
 
+@pytest.mark.slow  # reads the class graded through the CLI (``runs``: minutes of the quick loop)
 def test_by_default_no_students_timestamp_counts(runs):
     """No trusted source given: only the grader's own sighting counts. early (seen before the due
     date) is on time; everyone else, the honest too, needs review and is scored as late as when the
@@ -397,6 +399,7 @@ def test_by_default_no_students_timestamp_counts(runs):
     assert "\x1b" not in page and f"({len(EVERYONE)} unchanged since the last run" in run.out
 
 
+@pytest.mark.slow  # reads the class graded through the CLI (``runs``: minutes of the quick loop)
 def test_trusting_timestamps_is_the_instructors_choice(runs):
     """--trust-student-timestamps uses a plausible timestamp.txt: the honest keep their marks (and a
     plausible forgery passes: that is what trusting means). Missing, garbled, year 1, future, or
@@ -415,6 +418,7 @@ def test_trusting_timestamps_is_the_instructors_choice(runs):
     assert "3 from timestamp.txt (trusted)" in " ".join(run.out.split())
 
 
+@pytest.mark.slow  # reads the class graded through the CLI (``runs``: minutes of the quick loop)
 def test_a_times_file_from_the_lms_decides(runs):
     """--submission-times: the instructor's times win over every timestamp.txt; a student without a
     row needs review. The honest neighbour keeps full marks, no cheat gains a point."""
@@ -432,6 +436,7 @@ def test_a_times_file_from_the_lms_decides(runs):
     assert 'id="time-review"' in run.report and "future, resub" in run.report
 
 
+@pytest.mark.slow  # reads the class graded through the CLI (``runs``: minutes of the quick loop)
 def test_the_due_date_from_the_gradebook_and_the_command_line(runs):
     """The gradebook's due date is used without --due; --due wins over it; neither re-grades."""
     _, r = runs
@@ -441,6 +446,7 @@ def test_the_due_date_from_the_gradebook_and_the_command_line(runs):
     assert f"({len(EVERYONE)} unchanged since the last run" in r["later due"].out
 
 
+@pytest.mark.slow  # reads the class graded through the CLI (``runs``: minutes of the quick loop)
 def test_saved_results_stay_raw_and_the_gradebook_gets_the_trusted_time(runs):
     root, r = runs
     saved = json.loads((root / "autograded" / "ben" / NAME / "results.json").read_text())
@@ -461,6 +467,7 @@ def test_a_bad_times_file_stops_the_run_before_grading(tmp_path, capsys):
     assert not (tmp_path / "grades").exists()
 
 
+@pytest.mark.slow  # reads the class graded through the CLI (``runs``: minutes of the quick loop)
 def test_exports_say_when_a_time_needs_review(runs, tmp_path):
     """The Gradescope output of a student whose time needs review says so beside the penalty."""
     root, _ = runs  # (the CSV of the last run: --due 2026-12-03 18:00, timestamps trusted)

@@ -261,7 +261,7 @@ def test_another_user_cannot_reach_a_local_grading_run(tmp_path, monkeypatch):
         monkeypatch.setattr(distributed.DaskPool, "start", lambda pool: (pools.append(pool), real_start(pool))[1])
         seen: dict = {}
 
-        def on_progress(student, result) -> None:  # the cluster is up and grading: attack it now
+        def on_progress(student, result, reused) -> None:  # the cluster is up and grading: attack it now
             if not seen:
                 seen["endpoints"] = listening(this_process_tree()) - before
                 seen["scheduler"] = pools[0].cluster.scheduler_address

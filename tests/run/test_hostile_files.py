@@ -34,6 +34,8 @@ from autograder.text import MESSAGE_LIMIT, PAGE_LIMIT, TRUNCATED
 from tests.markup import AUDIT, hostile_notebook
 from tests.support import build_submission, reference_answers, write_submission
 
+pytestmark = pytest.mark.slow  # a whole hostile class graded through the CLI, then resumed
+
 A = Assignment("cnn_step_by_step")
 NAME = A.name
 NB = f"{NAME}.ipynb"

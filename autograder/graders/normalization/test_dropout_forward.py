@@ -59,7 +59,7 @@ def test_kept_units_are_scaled_by_one_over_p(norm, rng):
     x = positive(rng)
     out, _, _ = dropout(norm, x, {"mode": "train", "p": 0.4, "seed": 3})
     kept = out != 0
-    checks.close(out[kept], x[kept] / 0.4, "the units kept in out", hint=HINTS["scale"])
+    checks.close(out[kept], x[kept] / 0.4, "out at the kept units", hint=HINTS["scale"])
     if abs(out.mean() - x.mean()) > 0.02 * x.mean():
         raise checks.Mismatch(f"The mean of out is {out.mean():.3f} for p = 0.4, but the mean of x is {x.mean():.3f}.",
                               HINTS["scale"])  # fmt: skip
@@ -110,7 +110,7 @@ def test_float32(norm, rng, tolerances):
     out, _, _ = dropout(norm, x, {"mode": "train", "p": 0.7, "seed": 5})
     checks.floating(out, "out for float32 x", dtype=np.float32)
     kept = out != 0
-    checks.close(out[kept], x[kept].astype(np.float64) / 0.7, "the units kept in out for float32 x",
+    checks.close(out[kept], x[kept].astype(np.float64) / 0.7, "out at the kept units, for float32 x,",
                  hint="make the mask x's dtype (mask.astype(x.dtype)), then out = x * mask.", **tolerances.float32)  # fmt: skip
 
 
