@@ -37,7 +37,7 @@ with tempfile.TemporaryDirectory() as tmp:
         a,
         Layout.beside(sub),
         Options(workers=1, force=True),
-        on_progress=lambda s, r: done.append((time.perf_counter(), r.score)),
+        on_progress=lambda s, r, reused: done.append((time.perf_counter(), r.score)),
     )
     assert not report.failed, report.failed
     assert all(score == 100 for _, score in done), done

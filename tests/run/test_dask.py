@@ -142,7 +142,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_records_nobody_twice(cluste
     done: list[str] = []
     killed: dict[str, object] = {}
 
-    def on_progress(student, result) -> None:
+    def on_progress(student, result, reused) -> None:
         done.append(student)
         if not killed:
             busy = {w: keys for w, keys in client.processing().items() if keys}
