@@ -71,9 +71,11 @@ def context(report: ClassReport) -> dict:
     for student, r in graded.items():
         for gid, f in r.functions.items():
             for t in f.tests:
-                if not t.passed and NOT_IMPLEMENTED in t.message:
+                if t.passed:
+                    continue
+                if NOT_IMPLEMENTED in t.message:
                     unfinished.setdefault(gid, set()).add(student)
-                elif not t.passed:
+                else:
                     mistakes[gid, t.message] += 1
                     students_with.setdefault((gid, t.message), set()).add(student)
     common = [{"function": gid, "message": message, "count": n, "students": len(students_with[gid, message])}

@@ -10,8 +10,9 @@ the reference of each notebook that doesn't train. For those that do (TRAINING),
 reference would run the same notebook as `autograde` with the same Execute settings, so
 autograde's full marks stand for both; and how their untouched release fails (at the first stub,
 every cell before it clean) is tests/course/test_notebooks.py's, in a kernel: `validate`'s own
-verdict on an untouched release is the same code for every notebook, checked on the others. The notebooks run in quick mode (CNN_COURSE_QUICK=1: fewer training steps, every
-cell still runs), as in the rest of the suite.
+verdict on an untouched release is the same code for every notebook, checked on the others.
+The notebooks run in quick mode (CNN_COURSE_QUICK=1: fewer training steps, every cell still
+runs), as in the rest of the suite.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ _open: list[list[np.ndarray]] = []
 
 
 def _hook(event: str, args: tuple) -> None:
-    if event == EXPECTED_EVENT and _open:
+    if event == EXPECTED_EVENT:
         for seen in _open:
             seen.append(args[0])
 
